@@ -1,0 +1,36 @@
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from institutions.services import lkmm_create
+
+
+class Command(BaseCommand):
+    help = "Create an LKMM with its standard chart of accounts."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--code", required=True, help="short code, e.g. semenggu")
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--desa", required=True)
+        parser.add_argument("--kecamatan", required=True)
+        parser.add_argument("--kabupaten", default="Jember")
+        parser.add_argument("--address", default="")
+        parser.add_argument("--founded", required=True, type=datetime.date.fromisoformat, help="YYYY-MM-DD")
+        parser.add_argument("--rounding-unit", type=int, default=100, choices=[1, 100, 500, 1000, 5000])
+
+    def handle(self, *args, **options):
+        try:
+            lkmm = lkmm_create(
+                code=options["code"],
+                name=options["name"],
+                desa=options["desa"],
+                kecamatan=options["kecamatan"],
+                kabupaten=options["kabupaten"],
+                address=options["address"],
+                founded_on=options["founded"],
+                default_rounding_unit=options["rounding_unit"],
+            )
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from None
+        self.stdout.write(self.style.SUCCESS(f"Created {lkmm.code}: {lkmm.name}"))

@@ -1,0 +1,162 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+ROUNDING_UNITS = [(1, "Rp1"), (100, "Rp100"), (500, "Rp500"), (1000, "Rp1.000"), (5000, "Rp5.000")]
+
+
+class QualityPolicy(models.TextChoices):
+    # DOMAIN.md's two built-in loan quality policies; the arrears issue turns these into data rows.
+    LKM_2015 = "lkm-2015", _("LKM 2015 (POJK 62/2015, 3 kelas)")
+    BANK_5 = "bank-5", _("Bank (5 kelas)")
+
+
+class LkmmScopedQuerySet(models.QuerySet):
+    """The one place where data is limited to what a user may see.
+
+    LKMM staff see their own LKMM's rows; Dinas reviewers and superusers see every LKMM; anyone else
+    sees nothing. Every model that belongs to an LKMM uses this (or a subclass) as its manager.
+    """
+
+    lkmm_field = "lkmm"
+
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        staff = getattr(user, "staff", None)
+        if staff is None:
+            return self if user.is_superuser else self.none()
+        if staff.is_dinas:
+            return self
+        return self.filter(**{self.lkmm_field: staff.lkmm_id})
+
+
+class LkmmQuerySet(LkmmScopedQuerySet):
+    lkmm_field = "pk"
+
+
+class Lkmm(models.Model):
+    code = models.SlugField(_("kode"), max_length=20, unique=True)
+    name = models.CharField(_("nama"), max_length=120)
+    desa = models.CharField(_("desa/kelurahan"), max_length=80)
+    kecamatan = models.CharField(_("kecamatan"), max_length=80)
+    kabupaten = models.CharField(_("kabupaten/kota"), max_length=80, default="Jember")
+    address = models.CharField(_("alamat"), max_length=200, blank=True)
+    founded_on = models.DateField(_("tanggal berdiri"))
+    quality_policy = models.CharField(
+        _("kebijakan kualitas pinjaman"),
+        max_length=20,
+        choices=QualityPolicy.choices,
+        default=QualityPolicy.LKM_2015,
+    )
+    default_rounding_unit = models.PositiveIntegerField(
+        _("satuan pembulatan bawaan"), choices=ROUNDING_UNITS, default=100
+    )
+    is_active = models.BooleanField(_("aktif"), default=True)
+
+    objects = LkmmQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("LKMM")
+        verbose_name_plural = _("LKMM")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    PENGELOLA = "pengelola", _("Pengelola")
+    KETUA = "ketua", _("Ketua")
+    DINAS = "dinas", _("Peninjau Dinas")
+
+
+class Staff(models.Model):
+    """The role of a login. LKMM staff belong to exactly one LKMM; Dinas reviewers to none.
+
+    Admins are Django superusers and need no Staff row; they work in Django admin.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff",
+        verbose_name=_("pengguna"),
+    )
+    role = models.CharField(_("peran"), max_length=20, choices=Role.choices)
+    lkmm = models.ForeignKey(
+        Lkmm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("LKMM"),
+    )
+    phone = models.CharField(_("telepon"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("staf")
+        verbose_name_plural = _("staf")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role=Role.DINAS) & Q(lkmm__isnull=True))
+                | (Q(role__in=[Role.PENGELOLA, Role.KETUA]) & Q(lkmm__isnull=False)),
+                name="institutions_staff_role_matches_lkmm",
+                violation_error_message=_("Staf LKMM harus punya LKMM; peninjau Dinas tidak."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user.get_username()} ({self.get_role_display()})"
+
+    @property
+    def records(self):
+        """May record members, loans and repayments (for their own LKMM)."""
+        return self.role in (Role.PENGELOLA, Role.KETUA)
+
+    @property
+    def approves(self):
+        return self.role == Role.KETUA
+
+    @property
+    def is_dinas(self):
+        return self.role == Role.DINAS
+
+
+class AuditLog(models.Model):
+    """Who did what, when and why: one row for every state or money change (append-only)."""
+
+    created_at = models.DateTimeField(_("waktu"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("oleh"),
+    )
+    lkmm = models.ForeignKey(
+        Lkmm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("LKMM"),
+    )
+    action = models.CharField(_("tindakan"), max_length=50, db_index=True)
+    object_type = models.CharField(_("jenis objek"), max_length=50)
+    object_id = models.BigIntegerField(_("id objek"))
+    reason = models.TextField(_("alasan"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    objects = LkmmScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("catatan audit")
+        verbose_name_plural = _("catatan audit")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"

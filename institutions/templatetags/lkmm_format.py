@@ -1,0 +1,30 @@
+"""Presentation of money and rates, loaded into every template (see TEMPLATES builtins)."""
+
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+
+def format_rupiah(value):
+    """1250000 -> "Rp 1.250.000"; negative amounts keep their sign before "Rp"."""
+    if value is None or value == "":
+        return ""
+    amount = int(value)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp {abs(amount):,}".replace(",", ".")
+
+
+@register.filter
+def rupiah(value):
+    return format_rupiah(value)
+
+
+@register.filter
+def percent(value, places=2):
+    """Decimal("1.5") -> "1,5%" (Indonesian decimal comma, trailing zeros trimmed)."""
+    if value is None or value == "":
+        return ""
+    text = f"{Decimal(value):.{int(places)}f}".rstrip("0").rstrip(".")
+    return f"{text.replace('.', ',')}%"

@@ -1,0 +1,133 @@
+"""Double-entry books per LKMM. Rows are append-only: a mistake is corrected by a new entry."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from institutions.models import Lkmm, LkmmScopedQuerySet
+
+
+class AccountKind(models.TextChoices):
+    ASSET = "asset", _("Aset")
+    CONTRA_ASSET = "contra_asset", _("Pengurang aset")
+    LIABILITY = "liability", _("Kewajiban")
+    EQUITY = "equity", _("Modal")
+    INCOME = "income", _("Pendapatan")
+    EXPENSE = "expense", _("Beban")
+
+
+DEBIT_NORMAL = {AccountKind.ASSET, AccountKind.EXPENSE}
+
+
+class AccountCode:
+    """Codes of the standard chart every LKMM gets (see ledger.services.STANDARD_CHART)."""
+
+    KAS = "1101"
+    BANK = "1102"
+    PIUTANG = "1201"
+    CADANGAN = "1209"
+    SIMPANAN = "2101"
+    MODAL_HIBAH = "3101"
+    DANA_BERGULIR = "3102"
+    PENDAPATAN_BUNGA = "4101"
+    PENDAPATAN_ADMINISTRASI = "4102"
+    PENDAPATAN_DENDA = "4103"
+    BEBAN_PENYISIHAN = "5101"
+    BEBAN_OPERASIONAL = "5201"
+
+
+class Account(models.Model):
+    lkmm = models.ForeignKey(Lkmm, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("LKMM"))
+    code = models.CharField(_("kode"), max_length=10)
+    name = models.CharField(_("nama"), max_length=100)
+    kind = models.CharField(_("jenis"), max_length=20, choices=AccountKind.choices)
+
+    objects = LkmmScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("akun")
+        verbose_name_plural = _("akun")
+        ordering = ["lkmm", "code"]
+        constraints = [models.UniqueConstraint(fields=["lkmm", "code"], name="ledger_account_unique_code")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def debit_normal(self):
+        return self.kind in DEBIT_NORMAL
+
+
+class EntryQuerySet(LkmmScopedQuerySet):
+    pass
+
+
+class JournalEntry(models.Model):
+    lkmm = models.ForeignKey(
+        Lkmm, on_delete=models.PROTECT, related_name="journal_entries", verbose_name=_("LKMM")
+    )
+    number = models.PositiveIntegerField(_("nomor jurnal"))
+    date = models.DateField(_("tanggal"))
+    memo = models.CharField(_("keterangan"), max_length=200)
+    source_type = models.CharField(_("sumber"), max_length=50, blank=True)
+    source_id = models.BigIntegerField(_("id sumber"), null=True, blank=True)
+    created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dicatat oleh"),
+    )
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("jurnal")
+        verbose_name_plural = _("jurnal")
+        ordering = ["lkmm", "number"]
+        constraints = [models.UniqueConstraint(fields=["lkmm", "number"], name="ledger_entry_unique_number")]
+        indexes = [models.Index(fields=["source_type", "source_id"])]
+
+    def __str__(self):
+        return f"J-{self.number:05d} {self.date:%d/%m/%Y} {self.memo}"
+
+
+class LineQuerySet(models.QuerySet):
+    def balance_by_account(self, *, lkmm, at=None):
+        lines = self.filter(account__lkmm=lkmm)
+        if at is not None:
+            lines = lines.filter(entry__date__lte=at)
+        return lines.values("account_id").annotate(
+            debit_total=Coalesce(Sum("debit"), 0), credit_total=Coalesce(Sum("credit"), 0)
+        )
+
+
+class JournalLine(models.Model):
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, related_name="lines", verbose_name=_("jurnal")
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="lines", verbose_name=_("akun")
+    )
+    debit = models.PositiveBigIntegerField(_("debit"), default=0)
+    credit = models.PositiveBigIntegerField(_("kredit"), default=0)
+
+    objects = LineQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("baris jurnal")
+        verbose_name_plural = _("baris jurnal")
+        constraints = [
+            # Exactly one side carries a positive amount.
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(debit=0) & Q(credit__gt=0)),
+                name="ledger_line_one_side",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.account.code} D{self.debit} K{self.credit}"

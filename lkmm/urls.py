@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("reports.urls")),
+    path("akun/", include("institutions.urls")),
+    path("anggota/", include("members.urls")),
+    path("pinjaman/", include("loans.urls")),
+    path("buku/", include("ledger.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

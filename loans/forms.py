@@ -1,0 +1,65 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from institutions.forms import DateInput, RupiahField
+from loans.models import LoanProduct, LoanStatus
+
+
+class ProductForm(forms.ModelForm):
+    min_amount = RupiahField(label=_("Pinjaman minimal"), min_value=1)
+    max_amount = RupiahField(label=_("Pinjaman maksimal"), min_value=1)
+
+    class Meta:
+        model = LoanProduct
+        fields = [
+            "name",
+            "interest_method",
+            "frequency",
+            "rate_per_month",
+            "installment_count",
+            "rounding_unit",
+            "min_amount",
+            "max_amount",
+        ]
+        widgets = {"rate_per_month": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"})}
+
+
+class LoanApplyForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Produk pinjaman"), queryset=LoanProduct.objects.none())
+    principal = RupiahField(label=_("Jumlah pinjaman"), min_value=1)
+    purpose = forms.CharField(label=_("Tujuan pinjaman"), max_length=200)
+    applied_on = forms.DateField(label=_("Tanggal pengajuan"), widget=DateInput())
+
+    def __init__(self, *args, lkmm, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = LoanProduct.objects.filter(lkmm=lkmm, is_active=True)
+        self.fields["applied_on"].initial = timezone.localdate
+
+
+class DisburseForm(forms.Form):
+    disbursed_on = forms.DateField(label=_("Tanggal pencairan"), widget=DateInput())
+    first_due = forms.DateField(
+        label=_("Jatuh tempo pertama"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Kosongkan: satu periode sesudah pencairan."),
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan pembatalan"), max_length=200)
+
+
+class RepaymentForm(forms.Form):
+    amount = RupiahField(label=_("Jumlah dibayar"), min_value=1)
+    paid_on = forms.DateField(label=_("Tanggal bayar"), widget=DateInput())
+    note = forms.CharField(label=_("Catatan"), max_length=200, required=False)
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class LoanFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Semua status")), *LoanStatus.choices]
+    )
+    arrears = forms.BooleanField(label=_("Hanya yang menunggak"), required=False)
