@@ -1,0 +1,104 @@
+"""factory_boy factories that keep related data consistent: a loan's member and product belong to
+the loan's LKMM. Money-moving objects are made through the services (see helpers below), never by
+factories, so tests see the same books the app writes."""
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from institutions.models import Lkmm, Role, Staff
+from ledger.services import chart_ensure
+from loans import services as loan_services
+from loans.models import LoanProduct
+from members.models import Member
+
+PASSWORD = "test-pass-123"
+
+
+class LkmmFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lkmm
+        django_get_or_create = ["code"]
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"lkmm{n}")
+    name = factory.LazyAttribute(lambda o: f"LKMM {o.code.title()}")
+    desa = "Semenggu"
+    kecamatan = "Sumbersari"
+    founded_on = datetime.date(2009, 11, 16)
+
+    @factory.post_generation
+    def chart(obj, create, extracted, **kwargs):
+        if create:
+            chart_ensure(lkmm=obj)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class StaffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Staff
+
+    user = factory.SubFactory(UserFactory)
+    role = Role.PENGELOLA
+    lkmm = factory.SubFactory(LkmmFactory)
+
+    class Params:
+        dinas = factory.Trait(role=Role.DINAS, lkmm=None)
+        ketua = factory.Trait(role=Role.KETUA)
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    lkmm = factory.SubFactory(LkmmFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    # A woman born 05/01/1980 in Jember: day 05 + 40 = 45.
+    nik = factory.Sequence(lambda n: f"350910450180{n % 9999 + 1:04d}")
+    full_name = factory.Sequence(lambda n: f"Siti Anggota {n}")
+    gender = "P"
+    birth_date = datetime.date(1980, 1, 5)
+    desa = "Semenggu"
+    business = "Warung kelontong"
+    joined_on = datetime.date(2026, 1, 5)
+
+
+class LoanProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LoanProduct
+
+    lkmm = factory.SubFactory(LkmmFactory)
+    name = factory.Sequence(lambda n: f"Mingguan {n}")
+    interest_method = "flat"
+    frequency = "weekly"
+    rate_per_month = Decimal("1.5")
+    installment_count = 10
+    rounding_unit = 1
+    min_amount = 100_000
+    max_amount = 5_000_000
+
+
+def make_loan(*, member=None, product=None, principal=1_200_000, applied_on=datetime.date(2026, 1, 1), actor=None):
+    """A loan application, made through the service."""
+    member = member or MemberFactory()
+    product = product or LoanProductFactory(lkmm=member.lkmm)
+    return loan_services.loan_apply(
+        member=member, product=product, principal=principal, purpose="Modal warung", applied_on=applied_on,
+        actor=actor,
+    )
+
+
+def make_active_loan(*, disbursed_on=datetime.date(2026, 1, 1), first_due=None, **kwargs):
+    """A disbursed loan, made through the services (so it has its schedule and its journal entry)."""
+    loan = make_loan(applied_on=disbursed_on, **kwargs)
+    return loan_services.loan_disburse(loan=loan, disbursed_on=disbursed_on, actor=kwargs.get("actor"), first_due=first_due)
