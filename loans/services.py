@@ -3,10 +3,12 @@ event, its ledger entry and its audit row together; the loan engine extends thes
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from institutions.models import Lkmm
@@ -30,6 +32,12 @@ from members.models import MemberStatus
 
 def _rp(amount):
     return f"Rp{amount:,}".replace(",", ".")
+
+
+def _memo(text, **values):
+    """Journal memos are stored, so they are written in the books' language, not the user's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext(text) % values
 
 
 def _next_number(queryset, field):
@@ -160,7 +168,9 @@ def loan_disburse(*, loan, disbursed_on, actor, first_due=None):
         date=disbursed_on,
         actor=actor,
         source=loan,
-        memo=_("Pencairan %(loan)s %(member)s") % {"loan": loan.code, "member": loan.member.full_name},
+        memo=_memo(
+            gettext_noop("Pencairan %(loan)s %(member)s"), loan=loan.code, member=loan.member.full_name
+        ),
         lines=[(AccountCode.PIUTANG, loan.principal, 0), (AccountCode.KAS, 0, loan.principal)],
     )
     return loan
@@ -262,12 +272,12 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note=""):
         date=paid_on,
         actor=actor,
         source=repayment,
-        memo=_("Angsuran %(loan)s %(member)s, %(receipt)s")
-        % {
-            "loan": loan.code,
-            "member": loan.member.full_name,
-            "receipt": repayment.receipt_code,
-        },
+        memo=_memo(
+            gettext_noop("Angsuran %(loan)s %(member)s, %(receipt)s"),
+            loan=loan.code,
+            member=loan.member.full_name,
+            receipt=repayment.receipt_code,
+        ),
         lines=[
             (AccountCode.KAS, amount, 0),
             (AccountCode.PIUTANG, 0, principal_total),

@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from institutions.models import Lkmm, LkmmScopedQuerySet
 
@@ -18,7 +19,7 @@ class MemberStatus(models.TextChoices):
     PENDAFTAR = "pendaftar", _("Pendaftar")
     AKTIF = "aktif", _("Aktif")
     DITOLAK = "ditolak", _("Ditolak")
-    KELUAR = "keluar", _("Keluar")
+    KELUAR = "keluar", pgettext_lazy("member status", "Keluar")
     DIBLOKIR = "diblokir", _("Diblokir")
 
 

@@ -88,12 +88,18 @@ class LoanProductFactory(factory.django.DjangoModelFactory):
     max_amount = 5_000_000
 
 
-def make_loan(*, member=None, product=None, principal=1_200_000, applied_on=datetime.date(2026, 1, 1), actor=None):
+def make_loan(
+    *, member=None, product=None, principal=1_200_000, applied_on=datetime.date(2026, 1, 1), actor=None
+):
     """A loan application, made through the service."""
     member = member or MemberFactory()
     product = product or LoanProductFactory(lkmm=member.lkmm)
     return loan_services.loan_apply(
-        member=member, product=product, principal=principal, purpose="Modal warung", applied_on=applied_on,
+        member=member,
+        product=product,
+        principal=principal,
+        purpose="Modal warung",
+        applied_on=applied_on,
         actor=actor,
     )
 
@@ -101,4 +107,6 @@ def make_loan(*, member=None, product=None, principal=1_200_000, applied_on=date
 def make_active_loan(*, disbursed_on=datetime.date(2026, 1, 1), first_due=None, **kwargs):
     """A disbursed loan, made through the services (so it has its schedule and its journal entry)."""
     loan = make_loan(applied_on=disbursed_on, **kwargs)
-    return loan_services.loan_disburse(loan=loan, disbursed_on=disbursed_on, actor=kwargs.get("actor"), first_due=first_due)
+    return loan_services.loan_disburse(
+        loan=loan, disbursed_on=disbursed_on, actor=kwargs.get("actor"), first_due=first_due
+    )

@@ -10,9 +10,9 @@ from institutions.models import Lkmm, Role, Staff
 from ledger.models import Account, JournalEntry, JournalLine
 from ledger.services import UnbalancedEntry, entry_post
 from loans.models import Installment, Loan, Repayment
+from loans.services import repayment_record
 from members.models import Member
 from tests.factories import LkmmFactory, MemberFactory, StaffFactory, UserFactory, make_active_loan
-from loans.services import repayment_record
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,9 @@ def test_journal_line_has_exactly_one_side():
 def test_unbalanced_entry_is_refused_and_nothing_is_written():
     lkmm = LkmmFactory()
     with pytest.raises(UnbalancedEntry):
-        entry_post(lkmm=lkmm, date=datetime.date(2026, 1, 1), memo="x", lines=[("1101", 100, 0), ("3101", 0, 99)])
+        entry_post(
+            lkmm=lkmm, date=datetime.date(2026, 1, 1), memo="x", lines=[("1101", 100, 0), ("3101", 0, 99)]
+        )
     assert JournalEntry.objects.filter(lkmm=lkmm).count() == 0
 
 
@@ -67,7 +69,13 @@ def test_staff_role_must_match_lkmm():
 
 def test_every_lkmm_gets_the_standard_chart():
     lkmm = LkmmFactory()
-    assert set(Account.objects.filter(lkmm=lkmm).values_list("code", flat=True)) >= {"1101", "1201", "1209", "3101", "4101"}
+    assert set(Account.objects.filter(lkmm=lkmm).values_list("code", flat=True)) >= {
+        "1101",
+        "1201",
+        "1209",
+        "3101",
+        "4101",
+    }
 
 
 def test_loan_disbursed_status_needs_a_date():

@@ -19,7 +19,9 @@ def test_rupiah(value, text):
     assert format_rupiah(value) == text
 
 
-@pytest.mark.parametrize(("value", "text"), [(Decimal("1.50"), "1,5%"), (Decimal("13.39"), "13,39%"), (Decimal("0"), "0%")])
+@pytest.mark.parametrize(
+    ("value", "text"), [(Decimal("1.50"), "1,5%"), (Decimal("13.39"), "13,39%"), (Decimal("0"), "0%")]
+)
 def test_percent(value, text):
     assert percent(value) == text
 
@@ -27,12 +29,15 @@ def test_percent(value, text):
 @pytest.mark.parametrize("language", ["id", "en"])
 def test_dates_render_dd_mm_yyyy_in_both_languages(language):
     with translation.override(language):
-        rendered = Template("{{ d }}|{{ d|date:'SHORT_DATE_FORMAT' }}").render(Context({"d": datetime.date(2026, 1, 5)}))
+        rendered = Template("{{ d }}|{{ d|date:'SHORT_DATE_FORMAT' }}").render(
+            Context({"d": datetime.date(2026, 1, 5)})
+        )
     assert rendered == "05/01/2026|05/01/2026"
 
 
 @pytest.mark.parametrize(
-    ("typed", "value"), [("1.250.000", 1_250_000), ("Rp 1.250.000", 1_250_000), ("1250000", 1_250_000), ("rp124.154", 124_154)]
+    ("typed", "value"),
+    [("1.250.000", 1_250_000), ("Rp 1.250.000", 1_250_000), ("1250000", 1_250_000), ("rp124.154", 124_154)],
 )
 def test_rupiah_field_accepts_how_people_write_amounts(typed, value):
     assert RupiahField().clean(typed) == value
@@ -49,7 +54,11 @@ def test_rupiah_field_refuses_other_text_in_indonesian(typed):
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
     result = subprocess.run(
-        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='lkmm.settings'; django.setup()"],
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='lkmm.settings'; django.setup()",
+        ],
         env={"DEBUG": "off", "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

@@ -31,7 +31,9 @@ def standing(loan, at):
 
 
 def account_balance(lkmm, code):
-    totals = JournalLine.objects.filter(account__lkmm=lkmm, account__code=code).aggregate(d=Sum("debit"), c=Sum("credit"))
+    totals = JournalLine.objects.filter(account__lkmm=lkmm, account__code=code).aggregate(
+        d=Sum("debit"), c=Sum("credit")
+    )
     return (totals["d"] or 0) - (totals["c"] or 0)
 
 
@@ -62,9 +64,15 @@ def test_disbursing_twice_or_into_the_future_is_refused():
 def test_allocation_oldest_first_interest_before_principal():
     loan = make_active_loan()
     first = pay(loan, 100_000, D(2026, 1, 8))
-    assert list(first.allocations.values_list("installment__seq", "interest", "principal")) == [(1, 4_154, 95_846)]
+    assert list(first.allocations.values_list("installment__seq", "interest", "principal")) == [
+        (1, 4_154, 95_846)
+    ]
     second = pay(loan, 200_000, D(2026, 1, 20))
-    assert list(second.allocations.order_by("installment__seq").values_list("installment__seq", "interest", "principal")) == [
+    assert list(
+        second.allocations.order_by("installment__seq").values_list(
+            "installment__seq", "interest", "principal"
+        )
+    ) == [
         (1, 0, 24_154),
         (2, 4_154, 120_000),
         (3, 4_154, 47_538),
@@ -188,7 +196,12 @@ def test_receipt_numbers_are_sequential_per_lkmm():
     a = make_active_loan(member=MemberFactory(lkmm=lkmm))
     b = make_active_loan(member=MemberFactory(lkmm=lkmm))
     c = make_active_loan(member=MemberFactory(lkmm=other))
-    numbers = [pay(a, 1_000, D(2026, 1, 2)), pay(b, 1_000, D(2026, 1, 2)), pay(a, 1_000, D(2026, 1, 3)), pay(c, 1_000, D(2026, 1, 2))]
+    numbers = [
+        pay(a, 1_000, D(2026, 1, 2)),
+        pay(b, 1_000, D(2026, 1, 2)),
+        pay(a, 1_000, D(2026, 1, 3)),
+        pay(c, 1_000, D(2026, 1, 2)),
+    ]
     assert [r.receipt_no for r in numbers] == [1, 2, 3, 1]
     assert numbers[0].receipt_code == "K-000001"
 

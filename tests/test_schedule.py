@@ -21,10 +21,18 @@ from loans.schedule import (
 D = datetime.date
 
 
-def schedule(principal, rate, count, frequency, method, unit, first_due=D(2026, 2, 1)):
+FIRST_DUE = D(2026, 2, 1)
+
+
+def schedule(principal, rate, count, frequency, method, unit, first_due=FIRST_DUE):
     return build_schedule(
-        principal=principal, rate_per_month=Decimal(rate), count=count, frequency=frequency, method=method,
-        rounding_unit=unit, first_due=first_due,
+        principal=principal,
+        rate_per_month=Decimal(rate),
+        count=count,
+        frequency=frequency,
+        method=method,
+        rounding_unit=unit,
+        first_due=first_due,
     )
 
 
@@ -75,7 +83,11 @@ def test_declining_weekly_unit_100():
 
 @pytest.mark.parametrize(
     ("rate", "frequency", "expected"),
-    [("1.5", "monthly", Decimal("0.015")), ("1.3", "weekly", Decimal("0.003")), ("3.65", "daily", Decimal("0.0012"))],
+    [
+        ("1.5", "monthly", Decimal("0.015")),
+        ("1.3", "weekly", Decimal("0.003")),
+        ("3.65", "daily", Decimal("0.0012")),
+    ],
 )
 def test_period_rate(rate, frequency, expected):
     assert period_rate(Decimal(rate), frequency) == expected
@@ -88,14 +100,20 @@ def test_round_half_up(value, rounded):
     assert round_half_up(Decimal(value)) == rounded
 
 
-@pytest.mark.parametrize(("value", "unit", "up"), [("83333.33", 5000, 85000), ("85000", 5000, 85000), ("91679.99", 100, 91700), ("1.01", 1, 2)])
+@pytest.mark.parametrize(
+    ("value", "unit", "up"),
+    [("83333.33", 5000, 85000), ("85000", 5000, 85000), ("91679.99", 100, 91700), ("1.01", 1, 2)],
+)
 def test_round_up_unit(value, unit, up):
     assert round_up_unit(Decimal(value), unit) == up
 
 
 def test_monthly_due_dates_clamp_to_month_end_and_keep_the_day():
     assert due_dates(first_due=D(2026, 1, 31), frequency="monthly", count=4) == [
-        D(2026, 1, 31), D(2026, 2, 28), D(2026, 3, 31), D(2026, 4, 30),
+        D(2026, 1, 31),
+        D(2026, 2, 28),
+        D(2026, 3, 31),
+        D(2026, 4, 30),
     ]
 
 
@@ -132,14 +150,18 @@ def test_negative_rate_refused():
 
 def test_effective_rate_of_flat_loan_is_about_double_the_nominal():
     lines = schedule(1_200_000, "1.5", 10, "weekly", "flat", 1)
-    rate = effective_annual_rate(received=1_200_000, installments=[line.total for line in lines], frequency="weekly")
+    rate = effective_annual_rate(
+        received=1_200_000, installments=[line.total for line in lines], frequency="weekly"
+    )
     # 1,5% flat per month is 18% nominal a year; paid down weekly its effective rate is ~32%.
     assert rate == Decimal("32.4")
 
 
 def test_effective_rate_of_annuity_equals_its_nominal_rate():
     lines = schedule(1_000_000, "1.5", 12, "monthly", "annuity", 1)
-    assert effective_annual_rate(received=1_000_000, installments=[line.total for line in lines], frequency="monthly") == Decimal("18.0")
+    assert effective_annual_rate(
+        received=1_000_000, installments=[line.total for line in lines], frequency="monthly"
+    ) == Decimal("18.0")
 
 
 terms = st.fixed_dictionaries(
@@ -176,7 +198,9 @@ def test_property_refused_exactly_when_a_principal_part_would_not_be_positive(t)
 
     P, n, unit = Decimal(t["principal"]), t["count"], t["unit"]
     i = module.period_rate(t["rate"], t["frequency"])
-    raw = {"flat": module._flat, "annuity": module._annuity, "declining": module._declining}[t["method"]](P, i, n, unit)
+    raw = {"flat": module._flat, "annuity": module._annuity, "declining": module._declining}[t["method"]](
+        P, i, n, unit
+    )
     should_refuse = any(p <= 0 for p, _ in raw)
     try:
         schedule(t["principal"], t["rate"], n, t["frequency"], t["method"], unit)

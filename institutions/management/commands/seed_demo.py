@@ -26,7 +26,7 @@ PASSWORD = "lkmm-demo"
 
 LKMMS = [
     # code, name, desa, kecamatan, kecamatan code in NIKs, share of late and of defaulting borrowers
-    ("semenggu", "LKMM Semenggu", "Semenggu", "Sumbersari", "10", 0.15, 0.03),
+    ("semenggu", "LKMM Semenggu", "Semenggu", "Sumbersari", "10", 0.12, 0.02),
     ("wonosari", "LKMM Wonosari", "Wonosari", "Puger", "04", 0.25, 0.10),
     ("mandiri", "LKMM Mandiri", "Kebonsari", "Sumbersari", "10", 0.10, 0.02),
 ]
@@ -271,17 +271,20 @@ class Command(BaseCommand):
         )
         loan = loan_disburse(loan=loan, disbursed_on=disbursed, actor=ketua)
         stop_after = rng.randint(1, 4) if kind == "default" else None
-        last = disbursed
+        last, shortfall = disbursed, 0
         for row in installments_with_paid(loan=loan, at=today):
             if stop_after is not None and row.seq > stop_after:
                 break
-            delay = rng.randint(-1, 1) if kind == "ontime" else rng.randint(4, 16) if kind == "late" else 0
+            delay = rng.randint(-1, 1) if kind == "ontime" else rng.randint(2, 12) if kind == "late" else 0
             paid_on = max(last, row.due_date + datetime.timedelta(days=delay))
             if paid_on > today:
                 break
-            amount = row.total
+            amount = row.total + shortfall
+            shortfall = 0
             if kind == "late" and rng.random() < 0.3:
-                amount = row.total // 2  # part now; the rest with a later installment
+                # Half now, the rest with the next installment: the usual way a late payer catches up.
+                shortfall = amount - amount // 2
+                amount //= 2
             loan = repayment_record(
                 loan=loan, amount=min(amount, self._payoff(loan)), paid_on=paid_on, actor=pengelola
             ).loan
