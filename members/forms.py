@@ -8,6 +8,14 @@ from members.phone import normalise_phone
 
 
 class MemberForm(forms.ModelForm):
+    # People copy a NIK from the KTP in groups of four ("3509 1145 0180 0001"): accept the spaces, store
+    # the 16 digits.
+    nik = forms.CharField(
+        label=_("NIK"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
     class Meta:
         model = Member
         fields = [
@@ -28,7 +36,6 @@ class MemberForm(forms.ModelForm):
         widgets = {
             "birth_date": DateInput(),
             "joined_on": DateInput(),
-            "nik": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 16, "autocomplete": "off"}),
             "phone": forms.TextInput(attrs={"inputmode": "tel", "placeholder": "0812 3456 7890"}),
             "rt": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 3, "placeholder": "001"}),
             "rw": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 3, "placeholder": "001"}),
@@ -40,7 +47,7 @@ class MemberForm(forms.ModelForm):
         self.fields["gender"].widget = forms.RadioSelect(choices=self.fields["gender"].choices[1:])
 
     def clean_nik(self):
-        nik = self.cleaned_data["nik"].strip().replace(" ", "")
+        nik = "".join(self.cleaned_data["nik"].split()).replace("-", "").replace(".", "")
         if Member.objects.filter(lkmm=self.lkmm, nik=nik).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(_("NIK ini sudah terdaftar sebagai anggota LKMM ini."))
         return nik
