@@ -245,3 +245,10 @@ def test_dates_stay_dd_mm_yyyy_after_switching_to_english(pengelola_client, lkmm
     html = response.content.decode()
     assert '<html lang="en">' in html
     assert "<dd>05/01/2026</dd>" in html
+
+
+def test_language_switcher_names_each_language_in_itself(client, db):
+    html = client.get("/akun/masuk/").content.decode()
+    assert ">English</button>" in html
+    assert ">Bahasa Indonesia</button>" in html
+    assert "Inggris" not in html
