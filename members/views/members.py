@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from institutions.access import recorder_required, staff_required
 from institutions.forms import add_service_errors
 from loans.models import Loan
-from members.forms import MemberFilterForm, MemberForm
+from members.forms.members import MemberFilterForm, MemberForm
 from members.models import Member
 from members.services import member_register
 
