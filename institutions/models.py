@@ -200,7 +200,11 @@ class CommunityMeeting(models.Model):
     notes = models.TextField(_("catatan"), blank=True)
     created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("dicatat oleh"),
     )
 
@@ -229,11 +233,20 @@ class BoardMember(models.Model):
     )
     name = models.CharField(_("nama"), max_length=120)
     member = models.ForeignKey(
-        "members.Member", on_delete=models.PROTECT, null=True, blank=True, related_name="board_seats",
-        verbose_name=_("anggota"), help_text=_("Jika pengurus juga anggota LKMM."),
+        "members.Member",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="board_seats",
+        verbose_name=_("anggota"),
+        help_text=_("Jika pengurus juga anggota LKMM."),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="board_seats",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="board_seats",
         verbose_name=_("akun staf"),
     )
     role = models.CharField(_("jabatan"), max_length=20, choices=BoardRole.choices)

@@ -3,6 +3,7 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from institutions.models import AuditLog, Lkmm, Role, Staff
 
@@ -58,11 +59,20 @@ def board_elect(*, lkmm, actor, held_on, place, attendees, method, notes="", sea
 
     if not any(seat["role"] == BoardRole.KETUA for seat in seats):
         raise ValidationError({"seats": _("Pengurus harus punya seorang ketua.")})
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": _("Tanggal musyawarah tidak boleh di masa depan.")})
     if attendees < 1:
         raise ValidationError({"attendees": _("Musyawarah harus dihadiri warga.")})
     Lkmm.objects.select_for_update().get(pk=lkmm.pk)
-    meeting = CommunityMeeting(lkmm=lkmm, held_on=held_on, place=place, attendees=attendees, method=method,
-                               notes=notes, created_by=actor)
+    meeting = CommunityMeeting(
+        lkmm=lkmm,
+        held_on=held_on,
+        place=place,
+        attendees=attendees,
+        method=method,
+        notes=notes,
+        created_by=actor,
+    )
     meeting.full_clean()
     meeting.save()
     previous_end = held_on - datetime.timedelta(days=1)
@@ -73,9 +83,21 @@ def board_elect(*, lkmm, actor, held_on, place, attendees, method, notes="", sea
         member = seat.get("member")
         if member is not None and member.lkmm_id != lkmm.pk:
             raise ValidationError({"seats": _("Pengurus yang anggota harus anggota LKMM ini.")})
-        board_member = BoardMember(lkmm=lkmm, meeting=meeting, term_start=held_on, name=seat["name"],
-                                   role=seat["role"], member=member, user=seat.get("user"),
-                                   term_end=seat.get("term_end"))
+        user = seat.get("user")
+        if user is not None and getattr(getattr(user, "staff", None), "lkmm_id", None) != lkmm.pk:
+            raise ValidationError({"seats": _("Akun staf pengurus harus akun staf LKMM ini.")})
+        if seat.get("term_end") is not None and seat["term_end"] < held_on:
+            raise ValidationError({"seats": _("Akhir masa jabatan tidak boleh sebelum musyawarah.")})
+        board_member = BoardMember(
+            lkmm=lkmm,
+            meeting=meeting,
+            term_start=held_on,
+            name=seat["name"],
+            role=seat["role"],
+            member=member,
+            user=seat.get("user"),
+            term_end=seat.get("term_end"),
+        )
         board_member.full_clean()
         board_member.save()
     audit_record(actor=actor, action="board.elect", obj=meeting, lkmm=lkmm, data={"seats": len(seats)})

@@ -65,7 +65,9 @@ class MemberQuerySet(LkmmScopedQuerySet):
         query = (
             models.Q(full_name__icontains=text)
             | models.Q(desa__icontains=text)
-            | models.Q(group_memberships__left_on__isnull=True, group_memberships__group__name__icontains=text)
+            | models.Q(
+                group_memberships__left_on__isnull=True, group_memberships__group__name__icontains=text
+            )
         )
         digits = "".join(ch for ch in text if ch.isdigit())
         if digits and len(digits) >= len(text.replace(" ", "").replace("-", "").lstrip("+")):
@@ -111,7 +113,10 @@ class Member(models.Model):
     rw = models.CharField(_("RW"), max_length=3, blank=True, validators=[rt_rw_validator])
     address = models.CharField(_("alamat (jalan, nomor)"), max_length=200, blank=True)
     household_size = models.PositiveSmallIntegerField(
-        _("jumlah anggota keluarga"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(30)]
+        _("jumlah anggota keluarga"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
     )
     dtsen_listed = models.BooleanField(_("terdaftar di DTSEN"), default=False)
     dtsen_decile = models.PositiveSmallIntegerField(
@@ -120,7 +125,11 @@ class Member(models.Model):
     dtsen_verified_on = models.DateField(_("DTSEN diperiksa pada"), null=True, blank=True)
     photo = models.ImageField(_("foto"), upload_to="members/%Y/", blank=True)
     business_type = models.ForeignKey(
-        BusinessType, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        BusinessType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("jenis usaha"),
     )
     business = models.CharField(
@@ -128,8 +137,12 @@ class Member(models.Model):
     )
     business_started = models.DateField(_("usaha dimulai"), null=True, blank=True)
     business_location = models.CharField(_("lokasi usaha"), max_length=200, blank=True)
-    turnover_at_admission = models.PositiveBigIntegerField(_("omzet per bulan saat masuk"), null=True, blank=True)
-    net_income_at_admission = models.BigIntegerField(_("pendapatan bersih per bulan saat masuk"), null=True, blank=True)
+    turnover_at_admission = models.PositiveBigIntegerField(
+        _("omzet per bulan saat masuk"), null=True, blank=True
+    )
+    net_income_at_admission = models.BigIntegerField(
+        _("pendapatan bersih per bulan saat masuk"), null=True, blank=True
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=MemberStatus.choices, default=MemberStatus.PENDAFTAR
     )
@@ -181,12 +194,18 @@ class Member(models.Model):
 
 
 class MemberStatusChange(models.Model):
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="status_changes", verbose_name=_("anggota"))
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="status_changes", verbose_name=_("anggota")
+    )
     from_status = models.CharField(_("dari"), max_length=20, choices=MemberStatus.choices, blank=True)
     to_status = models.CharField(_("menjadi"), max_length=20, choices=MemberStatus.choices)
     at = models.DateTimeField(_("waktu"), auto_now_add=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("oleh")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("oleh"),
     )
     reason = models.TextField(_("alasan"), blank=True)
 
@@ -214,25 +233,43 @@ class ApplicationQuerySet(LkmmScopedQuerySet):
 class MembershipApplication(models.Model):
     """An application for membership: someone vouches for the applicant (admission on trust)."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="applications", verbose_name=_("pendaftar"))
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="applications", verbose_name=_("pendaftar")
+    )
     referee_member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="vouched_for",
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="vouched_for",
         verbose_name=_("penjamin (anggota)"),
     )
     referee_board = models.ForeignKey(
-        "institutions.BoardMember", on_delete=models.PROTECT, null=True, blank=True, related_name="vouched_for",
+        "institutions.BoardMember",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="vouched_for",
         verbose_name=_("penjamin (pengurus)"),
     )
     business_plan = models.TextField(_("rencana usaha"))
     requested_amount = models.PositiveBigIntegerField(_("pinjaman pertama yang diminta"))
     submitted_at = models.DateTimeField(_("diajukan pada"), auto_now_add=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("dicatat oleh")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("dicatat oleh"),
     )
     decision = models.CharField(_("keputusan"), max_length=10, choices=Decision.choices, blank=True)
     decided_at = models.DateTimeField(_("diputuskan pada"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("diputuskan oleh"),
     )
     decision_reason = models.TextField(_("alasan keputusan"), blank=True)
@@ -286,7 +323,12 @@ class Group(models.Model):
     lkmm = models.ForeignKey(Lkmm, on_delete=models.PROTECT, related_name="groups", verbose_name=_("LKMM"))
     name = models.CharField(_("nama kelompok"), max_length=80)
     leader = models.ForeignKey(
-        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("ketua kelompok")
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ketua kelompok"),
     )
     meeting_day = models.PositiveSmallIntegerField(_("hari pertemuan"), choices=Weekday.choices)
     meeting_place = models.CharField(_("tempat pertemuan"), max_length=120)
@@ -302,7 +344,8 @@ class Group(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["lkmm", "name"], name="members_group_unique_name",
+                fields=["lkmm", "name"],
+                name="members_group_unique_name",
                 violation_error_message=_("LKMM ini sudah punya kelompok dengan nama ini."),
             )
         ]
@@ -312,8 +355,12 @@ class Group(models.Model):
 
 
 class GroupMembership(models.Model):
-    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("kelompok"))
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="group_memberships", verbose_name=_("anggota"))
+    group = models.ForeignKey(
+        Group, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("kelompok")
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="group_memberships", verbose_name=_("anggota")
+    )
     joined_on = models.DateField(_("masuk kelompok"))
     left_on = models.DateField(_("keluar kelompok"), null=True, blank=True)
 
@@ -324,7 +371,9 @@ class GroupMembership(models.Model):
         constraints = [
             # A member is in at most one active group.
             models.UniqueConstraint(
-                fields=["member"], condition=Q(left_on__isnull=True), name="members_one_active_group_per_member"
+                fields=["member"],
+                condition=Q(left_on__isnull=True),
+                name="members_one_active_group_per_member",
             ),
             models.CheckConstraint(
                 condition=Q(left_on__isnull=True) | Q(left_on__gte=F("joined_on")),
@@ -339,14 +388,20 @@ class GroupMembership(models.Model):
 class IncomeRecord(models.Model):
     """A dated follow-up of a member's business (for example each loan cycle)."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="income_records", verbose_name=_("anggota"))
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="income_records", verbose_name=_("anggota")
+    )
     recorded_on = models.DateField(_("tanggal"))
     turnover = models.PositiveBigIntegerField(_("omzet per bulan"))
     net_income = models.BigIntegerField(_("pendapatan bersih per bulan"))
     note = models.CharField(_("catatan"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("dicatat oleh")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("dicatat oleh"),
     )
 
     class Meta:

@@ -41,7 +41,11 @@ def income_trend(*, member):
             "turnover": latest.turnover - (member.turnover_at_admission or 0),
             "net_income": latest.net_income - member.net_income_at_admission,
             "net_income_percent": (
-                round((latest.net_income - member.net_income_at_admission) * 100 / member.net_income_at_admission)
+                round(
+                    (latest.net_income - member.net_income_at_admission)
+                    * 100
+                    / member.net_income_at_admission
+                )
                 if member.net_income_at_admission > 0
                 else None
             ),
@@ -51,7 +55,11 @@ def income_trend(*, member):
 
 def group_members_with_standing(*, group, at):
     """The group's current members, each with their active loan's standing at `at` (one query)."""
-    active_loan = Loan.objects.filter(member=OuterRef("pk"), status=LoanStatus.AKTIF).with_standing(at).order_by("-disbursed_on")
+    active_loan = (
+        Loan.objects.filter(member=OuterRef("pk"), status=LoanStatus.AKTIF)
+        .with_standing(at)
+        .order_by("-disbursed_on")
+    )
     return (
         Member.objects.in_group(group)
         .annotate(

@@ -44,11 +44,19 @@ def _check_referee(*, lkmm, applicant, referee_member=None, referee_board=None):
             raise ValidationError({"referee": _("Penjamin harus pengurus LKMM ini yang sedang menjabat.")})
 
 
-def _application_create(*, member, actor, referee_member=None, referee_board=None, business_plan, requested_amount):
-    _check_referee(lkmm=member.lkmm, applicant=member, referee_member=referee_member, referee_board=referee_board)
+def _application_create(
+    *, member, actor, referee_member=None, referee_board=None, business_plan, requested_amount
+):
+    _check_referee(
+        lkmm=member.lkmm, applicant=member, referee_member=referee_member, referee_board=referee_board
+    )
     application = MembershipApplication(
-        member=member, referee_member=referee_member, referee_board=referee_board, business_plan=business_plan,
-        requested_amount=requested_amount, submitted_by=actor,
+        member=member,
+        referee_member=referee_member,
+        referee_board=referee_board,
+        business_plan=business_plan,
+        requested_amount=requested_amount,
+        submitted_by=actor,
     )
     application.full_clean()
     application.save()
@@ -68,7 +76,9 @@ def member_apply(*, lkmm, actor, application, **fields):
     member.full_clean()
     member.save()
     _application_create(member=member, actor=actor, **application)
-    MemberStatusChange.objects.create(member=member, from_status="", to_status=MemberStatus.PENDAFTAR, by=actor)
+    MemberStatusChange.objects.create(
+        member=member, from_status="", to_status=MemberStatus.PENDAFTAR, by=actor
+    )
     audit_record(actor=actor, action="member.apply", obj=member, lkmm=lkmm)
     return member
 
@@ -107,10 +117,18 @@ def member_transition(*, member, to, actor, reason="", application=None):
         _application_create(member=member, actor=actor, **application)
     if to in (MemberStatus.KELUAR, MemberStatus.DIBLOKIR):
         # Leaving or being blocked ends the group membership; the group page shows the smaller group.
-        GroupMembership.objects.filter(member=member, left_on__isnull=True).update(left_on=timezone.localdate())
-    MemberStatusChange.objects.create(member=member, from_status=member.status, to_status=to, by=actor, reason=reason)
+        GroupMembership.objects.filter(member=member, left_on__isnull=True).update(
+            left_on=timezone.localdate()
+        )
+    MemberStatusChange.objects.create(
+        member=member, from_status=member.status, to_status=to, by=actor, reason=reason
+    )
     audit_record(
-        actor=actor, action=f"member.{to}", obj=member, lkmm=member.lkmm, reason=reason,
+        actor=actor,
+        action=f"member.{to}",
+        obj=member,
+        lkmm=member.lkmm,
+        reason=reason,
         data={"from": member.status, "to": to},
     )
     member.status = to
@@ -125,7 +143,12 @@ def _decide_application(*, member, actor, approve, reason):
     if _role(actor) != Role.KETUA:
         raise PermissionDenied(_("Hanya ketua yang memutuskan permohonan anggota."))
     if member.lkmm.four_eyes and actor is not None and application.submitted_by_id == actor.pk:
-        raise ValidationError(_("LKMM ini memakai prinsip empat mata: permohonan diputuskan oleh orang lain daripada yang mencatatnya."))
+        raise ValidationError(
+            _(
+                "LKMM ini memakai prinsip empat mata: permohonan diputuskan oleh orang lain "
+                "daripada yang mencatatnya."
+            )
+        )
     application.decision = Decision.APPROVED if approve else Decision.REJECTED
     application.decided_by = actor
     application.decided_at = timezone.now()
@@ -139,9 +162,13 @@ def _active_group_members(group):
 
 def _check_joinable(*, lkmm, member):
     if member.lkmm_id != lkmm.pk or member.status != MemberStatus.AKTIF:
-        raise ValidationError({"members": _("%(name)s bukan anggota aktif LKMM ini.") % {"name": member.full_name}})
+        raise ValidationError(
+            {"members": _("%(name)s bukan anggota aktif LKMM ini.") % {"name": member.full_name}}
+        )
     if GroupMembership.objects.filter(member=member, left_on__isnull=True).exists():
-        raise ValidationError({"members": _("%(name)s sudah masuk kelompok lain.") % {"name": member.full_name}})
+        raise ValidationError(
+            {"members": _("%(name)s sudah masuk kelompok lain.") % {"name": member.full_name}}
+        )
 
 
 @transaction.atomic
@@ -150,18 +177,30 @@ def group_create(*, lkmm, actor, name, meeting_day, meeting_place, joint_liabili
     lkmm = Lkmm.objects.select_for_update().get(pk=lkmm.pk)
     members = list({m.pk: m for m in members}.values())
     if not lkmm.group_min_size <= len(members) <= lkmm.group_max_size:
-        raise ValidationError({"members": _("Kelompok di LKMM ini beranggota %(min)d sampai %(max)d orang; dipilih %(n)d.")
-                               % {"min": lkmm.group_min_size, "max": lkmm.group_max_size, "n": len(members)}})
+        raise ValidationError(
+            {
+                "members": _("Kelompok di LKMM ini beranggota %(min)d sampai %(max)d orang; dipilih %(n)d.")
+                % {"min": lkmm.group_min_size, "max": lkmm.group_max_size, "n": len(members)}
+            }
+        )
     for member in members:
         _check_joinable(lkmm=lkmm, member=member)
     if leader is None or leader.pk not in {m.pk for m in members}:
         raise ValidationError({"leader": _("Ketua kelompok harus salah satu anggota kelompok.")})
-    group = Group(lkmm=lkmm, name=name, meeting_day=meeting_day, meeting_place=meeting_place,
-                  joint_liability=joint_liability, leader=leader)
+    group = Group(
+        lkmm=lkmm,
+        name=name,
+        meeting_day=meeting_day,
+        meeting_place=meeting_place,
+        joint_liability=joint_liability,
+        leader=leader,
+    )
     group.full_clean()
     group.save()
     GroupMembership.objects.bulk_create(GroupMembership(group=group, member=m, joined_on=on) for m in members)
-    audit_record(actor=actor, action="group.create", obj=group, lkmm=lkmm, data={"members": [m.pk for m in members]})
+    audit_record(
+        actor=actor, action="group.create", obj=group, lkmm=lkmm, data={"members": [m.pk for m in members]}
+    )
     return group
 
 
@@ -184,13 +223,22 @@ def group_add_member(*, group, member, actor, on=None):
     if not group.is_active:
         raise ValidationError(_("Kelompok ini sudah tidak aktif."))
     if _active_group_members(group).count() >= group.lkmm.group_max_size:
-        raise ValidationError({"member": _("Kelompok sudah penuh (maksimal %(max)d orang).") % {"max": group.lkmm.group_max_size}})
+        raise ValidationError(
+            {
+                "member": _("Kelompok sudah penuh (maksimal %(max)d orang).")
+                % {"max": group.lkmm.group_max_size}
+            }
+        )
     try:
         _check_joinable(lkmm=group.lkmm, member=member)
     except ValidationError as exc:
         raise ValidationError({"member": exc.message_dict["members"]}) from None
-    membership = GroupMembership.objects.create(group=group, member=member, joined_on=on or timezone.localdate())
-    audit_record(actor=actor, action="group.add_member", obj=group, lkmm=group.lkmm, data={"member": member.pk})
+    membership = GroupMembership.objects.create(
+        group=group, member=member, joined_on=on or timezone.localdate()
+    )
+    audit_record(
+        actor=actor, action="group.add_member", obj=group, lkmm=group.lkmm, data={"member": member.pk}
+    )
     return membership
 
 
@@ -205,12 +253,20 @@ def group_remove_member(*, group, member, actor, reason, on=None):
     if group.leader_id == member.pk:
         raise ValidationError(_("Ganti ketua kelompok dulu sebelum mengeluarkannya."))
     if _active_group_members(group).count() - 1 < group.lkmm.group_min_size:
-        raise ValidationError(_("Kelompok minimal %(min)d orang; tambah anggota dulu.") % {"min": group.lkmm.group_min_size})
+        raise ValidationError(
+            _("Kelompok minimal %(min)d orang; tambah anggota dulu.") % {"min": group.lkmm.group_min_size}
+        )
     membership.left_on = on or timezone.localdate()
     membership.full_clean()
     membership.save(update_fields=["left_on"])
-    audit_record(actor=actor, action="group.remove_member", obj=group, lkmm=group.lkmm, reason=reason,
-                 data={"member": member.pk})
+    audit_record(
+        actor=actor,
+        action="group.remove_member",
+        obj=group,
+        lkmm=group.lkmm,
+        reason=reason,
+        data={"member": member.pk},
+    )
     return membership
 
 
@@ -219,10 +275,20 @@ def income_record(*, member, actor, recorded_on, turnover, net_income, note=""):
     if recorded_on > timezone.localdate():
         raise ValidationError({"recorded_on": _("Tanggal tidak boleh di masa depan.")})
     if recorded_on < member.joined_on:
-        raise ValidationError({"recorded_on": _("Tanggal tidak boleh sebelum anggota masuk (%(d)s).")
-                               % {"d": member.joined_on.strftime("%d/%m/%Y")}})
-    record = IncomeRecord(member=member, recorded_on=recorded_on, turnover=turnover, net_income=net_income,
-                          note=note, created_by=actor)
+        raise ValidationError(
+            {
+                "recorded_on": _("Tanggal tidak boleh sebelum anggota masuk (%(d)s).")
+                % {"d": member.joined_on.strftime("%d/%m/%Y")}
+            }
+        )
+    record = IncomeRecord(
+        member=member,
+        recorded_on=recorded_on,
+        turnover=turnover,
+        net_income=net_income,
+        note=note,
+        created_by=actor,
+    )
     record.full_clean()
     record.save()
     audit_record(actor=actor, action="member.income", obj=record, lkmm=member.lkmm)
