@@ -17,9 +17,10 @@ WORKDIR /app
 
 # Dependencies first, in their own layer. pyproject.toml sets `packages = []`, so `pip install .`
 # installs exactly the pinned [project].dependencies and none of the source (README.md is read
-# for the package metadata).
+# for the package metadata). pip builds in the folder: drop its build leftovers in the same layer.
 COPY pyproject.toml README.md ./
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir . \
+    && rm -rf build lkmm.egg-info
 
 # The source stays owned by root: the app user can read it but not change it.
 COPY . .

@@ -109,6 +109,8 @@ def loan_apply(*, member, product, principal, purpose, applied_on, actor):
             "min": _rp(product.min_amount),
             "max": _rp(product.max_amount),
         }
+    if applied_on > timezone.localdate():
+        errors["applied_on"] = _("Tanggal pengajuan tidak boleh di masa depan.")
     if errors:
         raise ValidationError(errors)
     lkmm = Lkmm.objects.select_for_update().get(pk=member.lkmm_id)
@@ -213,6 +215,10 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note=""):
     if token is not None:
         existing = Repayment.objects.filter(token=token).first()
         if existing is not None:
+            if existing.loan_id != loan.pk:
+                raise ValidationError(
+                    _("Formulir ini sudah dipakai untuk pinjaman lain; muat ulang halaman.")
+                )
             return existing
     if loan.status != LoanStatus.AKTIF:
         raise ValidationError(

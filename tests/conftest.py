@@ -3,6 +3,12 @@ import pytest
 from tests.factories import PASSWORD, LkmmFactory, StaffFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # PBKDF2 costs about a second per login; tests check who may do what, not the hash's strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def lkmm(db):
     return LkmmFactory(code="semenggu", name="LKMM Semenggu")

@@ -78,6 +78,8 @@ def _log_out(page, base):
 
 
 @pytest.mark.browser
+# The live server builds the WhiteNoise middleware, which warns when collectstatic has not run.
+@pytest.mark.filterwarnings("ignore:No directory at:UserWarning")
 def test_first_loop_on_a_phone(live_server, transactional_db):
     if sync_playwright is None:
         _unavailable("playwright is not installed: pip install -e '.[dev]'")

@@ -247,3 +247,19 @@ def test_past_due_and_member_arrears_filter():
     from members.models import Member
 
     assert list(Member.objects.in_arrears(at)) == [late.member]
+
+
+def test_a_form_token_cannot_be_replayed_on_another_loan():
+    first = make_active_loan()
+    second = make_active_loan(member=MemberFactory(lkmm=first.lkmm), product=first.product)
+    token = uuid.uuid4()
+    pay(first, 10_000, D(2026, 1, 2), token=token)
+    with pytest.raises(ValidationError, match="pinjaman lain"):
+        pay(second, 10_000, D(2026, 1, 2), token=token)
+    assert Repayment.objects.filter(loan=second).count() == 0
+
+
+def test_an_application_dated_in_the_future_is_refused():
+    with pytest.raises(ValidationError) as excinfo:
+        make_loan(applied_on=D(2999, 1, 1))
+    assert "masa depan" in excinfo.value.message_dict["applied_on"][0]

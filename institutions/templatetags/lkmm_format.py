@@ -28,3 +28,11 @@ def percent(value, places=2):
         return ""
     text = f"{Decimal(value):.{int(places)}f}".rstrip("0").rstrip(".")
     return f"{text.replace('.', ',')}%"
+
+
+@register.filter
+def person(user):
+    """A user's full name, else their username; "–" when nobody (a system or demo import)."""
+    if user is None:
+        return "–"
+    return user.get_full_name() or user.get_username()

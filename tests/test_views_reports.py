@@ -1,0 +1,235 @@
+"""Home page (an LKMM's dashboard for its staff, the overview of every LKMM for Dinas) and the
+per-LKMM dashboard `/lkmm/<code>/`."""
+
+import datetime
+from decimal import Decimal
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from loans import services as loan_services
+from tests.factories import LkmmFactory, MemberFactory, make_active_loan, make_loan
+
+HOME = reverse("reports:home")
+INSTALLMENT = 124_154  # Rp 1.200.000 on the factory product: 120.000 principal + 4.154 interest
+
+
+def days(n):
+    return datetime.timedelta(days=n)
+
+
+def today():
+    return timezone.localdate()
+
+
+def login_url(next_url):
+    return f"{reverse('login')}?next={quote(next_url)}"
+
+
+def late_loan(lkmm, name="Ani Menunggak"):
+    """Disbursed 30 days ago, nothing paid: 4 installments past due (the oldest 23 days), the 5th due
+    in 5 days."""
+    return make_active_loan(member=MemberFactory(lkmm=lkmm, full_name=name), disbursed_on=today() - days(30))
+
+
+def current_loan(lkmm, name="Budi Lancar"):
+    """Disbursed today: first installment due in 7 days, outside the 7-day list (today..today+6)."""
+    return make_active_loan(member=MemberFactory(lkmm=lkmm, full_name=name), disbursed_on=today())
+
+
+# --- dashboard -----------------------------------------------------------------------------------
+
+
+def test_home_of_lkmm_staff_is_their_dashboard(pengelola_client, lkmm, other_lkmm):
+    late = late_loan(lkmm)
+    current = current_loan(lkmm)
+    make_loan(member=MemberFactory(lkmm=lkmm), applied_on=today())  # an application is not a loan yet
+    MemberFactory(lkmm=lkmm, status="keluar")
+    late_loan(other_lkmm, name="Orang Wonosari")
+
+    response = pengelola_client.get(HOME)
+
+    assert response.status_code == 200
+    assert response.context["lkmm"] == lkmm
+    figures = response.context["figures"]
+    assert figures["members"] == 3  # active members only
+    assert figures["loans"] == 2
+    assert figures["outstanding_total"] == 2_400_000
+    assert figures["overdue_total"] == 4 * INSTALLMENT
+    assert figures["past_due_loans"] == 1
+    assert figures["par1"] == Decimal("50.00")
+    assert figures["par30"] == Decimal("0.00")
+    assert [loan.pk for loan in response.context["overdue"]] == [late.pk]
+    assert response.context["overdue"][0].days_past_due == 23
+    due = list(response.context["due_week"])
+    assert [(row.loan_id, row.seq, row.due_date, row.remaining) for row in due] == [
+        (late.pk, 5, today() + days(5), INSTALLMENT)
+    ]
+    html = response.content.decode()
+    assert "Ani Menunggak" in html
+    assert "Orang Wonosari" not in html
+    assert "Rp 2.400.000" in html
+    assert "Rp 496.616" in html
+    assert '<span class="value">50%</span>' in html  # PAR1
+    assert current.member.full_name not in html  # nothing due this week, nothing overdue
+
+
+def test_a_partly_paid_installment_stays_on_the_weekly_list_with_what_is_left(
+    pengelola_client, pengelola, lkmm
+):
+    loan = make_active_loan(
+        member=MemberFactory(lkmm=lkmm), disbursed_on=today() - days(4)
+    )  # 1st due in 3 days
+    loan_services.repayment_record(loan=loan, amount=100_000, paid_on=today(), actor=pengelola.user)
+
+    response = pengelola_client.get(HOME)
+
+    due = list(response.context["due_week"])
+    assert [(row.seq, row.remaining) for row in due] == [(1, INSTALLMENT - 100_000)]
+    assert "Rp 24.154" in response.content.decode()
+
+
+def test_a_fully_paid_installment_leaves_the_weekly_list(pengelola_client, pengelola, lkmm):
+    loan = make_active_loan(member=MemberFactory(lkmm=lkmm), disbursed_on=today() - days(4))
+    loan_services.repayment_record(loan=loan, amount=INSTALLMENT, paid_on=today(), actor=pengelola.user)
+
+    response = pengelola_client.get(HOME)
+
+    assert list(response.context["due_week"]) == []
+    assert "Tidak ada tagihan dalam 7 hari ke depan." in response.content.decode()
+
+
+def test_empty_dashboard(pengelola_client, lkmm):
+    response = pengelola_client.get(HOME)
+
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert (figures["members"], figures["loans"], figures["outstanding_total"], figures["par1"]) == (
+        0,
+        0,
+        0,
+        None,
+    )
+    assert "Tidak ada pinjaman menunggak." in response.content.decode()
+
+
+def test_own_lkmm_dashboard_by_code(pengelola_client, lkmm):
+    response = pengelola_client.get(reverse("reports:lkmm", args=["semenggu"]))
+
+    assert response.status_code == 200
+    assert response.context["lkmm"] == lkmm
+
+
+@pytest.mark.parametrize("who", ["pengelola_client", "ketua_client"])
+def test_another_lkmms_dashboard_is_not_found(request, lkmm, other_lkmm, who):
+    client = request.getfixturevalue(who)
+
+    assert client.get("/lkmm/wonosari/").status_code == 404
+
+
+def test_unknown_lkmm_is_not_found(dinas_client):
+    assert dinas_client.get("/lkmm/tidak-ada/").status_code == 404
+
+
+@pytest.mark.parametrize("url", [HOME, "/lkmm/semenggu/"])
+def test_anonymous_is_sent_to_the_login_page(client, lkmm, url):
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == login_url(url)
+
+
+# --- Dinas ---------------------------------------------------------------------------------------
+
+
+def test_dinas_home_is_the_overview_of_every_lkmm(dinas_client, lkmm, other_lkmm):
+    LkmmFactory(code="mandiri", name="LKMM Mandiri", desa="Mandiri")
+    LkmmFactory(code="tutup", name="LKMM Tutup", is_active=False)
+    late_loan(lkmm)
+    current_loan(other_lkmm)
+
+    response = dinas_client.get(HOME)
+
+    assert response.status_code == 200
+    assert "reports/overview.html" in [t.name for t in response.templates]
+    rows = {lkmm.code: figures for lkmm, figures in response.context["rows"]}
+    assert sorted(rows) == ["mandiri", "semenggu", "wonosari"]  # active LKMMs only
+    assert (rows["semenggu"]["loans"], rows["semenggu"]["past_due_loans"]) == (1, 1)
+    assert (rows["wonosari"]["loans"], rows["wonosari"]["past_due_loans"]) == (1, 0)
+    assert rows["mandiri"]["loans"] == 0
+    totals = response.context["totals"]
+    assert (totals["members"], totals["loans"], totals["outstanding_total"]) == (2, 2, 2_400_000)
+    assert totals["par1"] == Decimal("50.00")
+    html = response.content.decode()
+    for code, name in [
+        ("semenggu", "LKMM Semenggu"),
+        ("wonosari", "LKMM Wonosari"),
+        ("mandiri", "LKMM Mandiri"),
+    ]:
+        assert name in html
+        assert f'href="{reverse("reports:lkmm", args=[code])}"' in html
+    assert "LKMM Tutup" not in html
+
+
+@pytest.mark.parametrize("code", ["semenggu", "wonosari"])
+def test_dinas_opens_every_lkmm_dashboard(dinas_client, lkmm, other_lkmm, code):
+    late_loan(other_lkmm, name="Orang Wonosari")
+
+    response = dinas_client.get(reverse("reports:lkmm", args=[code]))
+
+    assert response.status_code == 200
+    assert response.context["lkmm"].code == code
+    html = response.content.decode()
+    assert reverse("ledger:trial_balance", args=[code]) in html
+    assert ("Orang Wonosari" in html) is (code == "wonosari")
+
+
+# --- query counts --------------------------------------------------------------------------------
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx)
+
+
+def test_dashboard_query_count_does_not_grow_with_loans(
+    pengelola_client, lkmm, django_assert_max_num_queries
+):
+    def build(n):
+        for i in range(n):
+            (late_loan if i % 2 else current_loan)(lkmm, name=f"Anggota {i}")
+
+    build(3)
+    baseline = _queries(pengelola_client, HOME)
+    build(12)
+
+    with django_assert_max_num_queries(baseline):
+        response = pengelola_client.get(HOME)
+
+    assert baseline <= 8
+    assert response.context["figures"]["loans"] == 15
+    assert len(response.context["overdue"]) == 7
+
+
+def test_overview_query_count_does_not_grow_with_lkmms_or_loans(
+    dinas_client, lkmm, django_assert_max_num_queries
+):
+    late_loan(lkmm)
+    baseline = _queries(dinas_client, HOME)
+    for k in range(5):
+        other = LkmmFactory(code=f"desa{k}")
+        late_loan(other)
+        current_loan(other)
+
+    with django_assert_max_num_queries(baseline):
+        response = dinas_client.get(HOME)
+
+    assert baseline <= 6
+    assert len(response.context["rows"]) == 6
+    assert response.context["totals"]["loans"] == 11
