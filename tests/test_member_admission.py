@@ -403,8 +403,8 @@ def test_four_eyes_the_ketua_who_recorded_it_cannot_approve_it(ketua_client, ket
     own = apply(lkmm, ketua.user, referee, name="Dicatat Ketua")
     other = apply(lkmm, StaffFactory(lkmm=lkmm).user, referee, name="Dicatat Pengelola")
     note = (
-        "LKMM ini memakai prinsip empat mata: Anda mencatat permohonan ini, jadi ketua lain yang "
-        "memutuskannya."
+        "LKMM ini memakai prinsip empat mata: Anda mencatat permohonan ini, jadi orang lain (ketua atau "
+        "pengelola) yang memutuskannya."
     )
 
     # The pages do not offer the decision to the ketua who recorded it, only the other one.
@@ -420,7 +420,7 @@ def test_four_eyes_the_ketua_who_recorded_it_cannot_approve_it(ketua_client, ket
     response = ketua_client.post(url("decide", own), {"decision": "aktif", "next": "queue"}, follow=True)
 
     assert (
-        "LKMM ini memakai prinsip empat mata: permohonan diputuskan oleh orang lain "
+        "LKMM ini memakai prinsip empat mata: permohonan anggota disetujui oleh orang lain "
         "daripada yang mencatatnya." in messages_of(response)
     )
     assert queue_names(response) == ["Dicatat Ketua", "Dicatat Pengelola"]

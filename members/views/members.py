@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from institutions.access import ketua_required, recorder_required, staff_required
+from institutions.access import may_approve, recorder_required, staff_required
 from institutions.forms import add_service_errors
 from loans.models import Loan
 from members import services
@@ -47,9 +47,8 @@ FORM_SECTIONS = [
 ]
 
 
-def _four_eyes_bars(user, lkmm, application):
-    """With four eyes, the person who recorded an application does not decide it."""
-    return lkmm.four_eyes and application.submitted_by_id == user.pk
+def _may_decide(user, application):
+    return may_approve(user, lkmm=application.member.lkmm, recorded_by_id=application.submitted_by_id)
 
 
 def _member_for(request, pk):
@@ -106,12 +105,12 @@ def member_detail(request, pk):
         "income": income_trend(member=member),
     }
     if staff.records:
-        if member.status == MemberStatus.PENDAFTAR and staff.approves:
-            pending = next((a for a in context["applications"] if not a.decision), None)
-            if pending is not None and _four_eyes_bars(request.user, member.lkmm, pending):
-                context["four_eyes_bars"] = True
-            else:
+        pending = next((a for a in context["applications"] if not a.decision), None)
+        if member.status == MemberStatus.PENDAFTAR and pending is not None:
+            if _may_decide(request.user, pending):
                 context["decision_form"] = DecisionForm()
+            elif member.lkmm.four_eyes and pending.submitted_by_id == request.user.pk:
+                context["four_eyes_bars"] = True
         status_form = StatusForm(member=member)
         if status_form.fields["to"].choices:
             context["status_form"] = status_form
@@ -192,16 +191,15 @@ def application_queue(request):
         .order_by("submitted_at")
     )
     applications = list(applications)
-    if request.user.staff.approves:
-        # One form per card, each with its own ids, so a label checks the radio of its own card.
-        for application in applications:
-            if not _four_eyes_bars(request.user, application.member.lkmm, application):
-                application.decision_form = DecisionForm(auto_id=f"id_{application.pk}_%s")
+    # One form per card, each with its own ids, so a label checks the radio of its own card.
+    for application in applications:
+        if _may_decide(request.user, application):
+            application.decision_form = DecisionForm(auto_id=f"id_{application.pk}_%s")
     return render(request, "members/application_queue.html", {"applications": applications})
 
 
 @require_POST
-@ketua_required
+@recorder_required
 def member_decide(request, pk):
     member = _member_for(request, pk)
     form = DecisionForm(request.POST)
