@@ -71,6 +71,7 @@ class MemberFactory(factory.django.DjangoModelFactory):
     desa = "Semenggu"
     business = "Warung kelontong"
     joined_on = datetime.date(2026, 1, 5)
+    status = "aktif"
 
 
 class LoanProductFactory(factory.django.DjangoModelFactory):
