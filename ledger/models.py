@@ -60,6 +60,22 @@ class Account(models.Model):
         return self.kind in DEBIT_NORMAL
 
 
+class EntryKind(models.TextChoices):
+    OPENING = "opening", _("Saldo awal")
+    CASH_IN = "cash_in", _("Kas masuk")
+    CASH_OUT = "cash_out", _("Kas keluar")
+    TRANSFER = "transfer", _("Pemindahbukuan")
+    DISBURSEMENT = "disbursement", _("Pencairan pinjaman")
+    FEE = "fee", _("Biaya administrasi")
+    REPAYMENT = "repayment", _("Angsuran")
+    REVERSAL = "reversal", _("Pembatalan pembayaran")
+    REALLOCATION = "reallocation", _("Penyesuaian alokasi")
+    WAIVER = "waiver", _("Pembebasan")
+    WRITE_OFF = "write_off", _("Hapus buku")
+    RECOVERY = "recovery", _("Pemulihan")
+    PROVISION = "provision", _("Penyisihan")
+
+
 class EntryQuerySet(LkmmScopedQuerySet):
     pass
 
@@ -71,6 +87,17 @@ class JournalEntry(models.Model):
     number = models.PositiveIntegerField(_("nomor jurnal"))
     date = models.DateField(_("tanggal"))
     memo = models.CharField(_("keterangan"), max_length=200)
+    kind = models.CharField(_("jenis"), max_length=20, choices=EntryKind.choices)
+    # The loan an entry belongs to, so each loan's receivable can be read from the books
+    # (check_books compares it with the schedule).
+    loan = models.ForeignKey(
+        "loans.Loan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="journal_entries",
+        verbose_name=_("pinjaman"),
+    )
     source_type = models.CharField(_("sumber"), max_length=50, blank=True)
     source_id = models.BigIntegerField(_("id sumber"), null=True, blank=True)
     created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)

@@ -35,7 +35,7 @@ def chart_ensure(*, lkmm):
 
 
 @transaction.atomic
-def entry_post(*, lkmm, date, memo, lines, actor=None, source=None):
+def entry_post(*, lkmm, date, memo, lines, kind, actor=None, source=None, loan=None):
     """Post a balanced journal entry. `lines` is a list of (account code, debit, credit).
 
     Zero lines are dropped (a repayment with no interest part has no income line). The caller's
@@ -56,6 +56,8 @@ def entry_post(*, lkmm, date, memo, lines, actor=None, source=None):
     entry = JournalEntry.objects.create(
         lkmm=lkmm,
         number=number,
+        kind=kind,
+        loan=loan,
         date=date,
         memo=memo[:200],
         created_by=actor if actor is not None and actor.is_authenticated else None,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from institutions.models import Lkmm
 from institutions.services import audit_record
-from ledger.models import AccountCode
+from ledger.models import AccountCode, EntryKind
 from ledger.services import entry_post
 from loans import schedule
 from loans.models import (
@@ -166,6 +166,8 @@ def loan_disburse(*, loan, disbursed_on, actor, first_due=None):
     loan.disbursed_on = disbursed_on
     loan_transition(loan=loan, to=LoanStatus.AKTIF, actor=actor, on=disbursed_on)
     entry_post(
+        kind=EntryKind.DISBURSEMENT,
+        loan=loan,
         lkmm=loan.lkmm,
         date=disbursed_on,
         actor=actor,
@@ -274,6 +276,8 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note=""):
     principal_total = sum(p for _, _, p in parts)
     interest_total = sum(i for _, i, _ in parts)
     entry_post(
+        kind=EntryKind.REPAYMENT,
+        loan=loan,
         lkmm=lkmm,
         date=paid_on,
         actor=actor,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from institutions.models import Lkmm, Role
 from institutions.services import lkmm_create, staff_create
-from ledger.models import AccountCode
+from ledger.models import AccountCode, EntryKind
 from ledger.services import entry_post
 from loans.models import LoanStatus
 from loans.selectors import installments_with_paid
@@ -170,6 +170,7 @@ class Command(BaseCommand):
         ).user
         start = today - datetime.timedelta(days=200)
         entry_post(
+            kind=EntryKind.CASH_IN,
             lkmm=lkmm,
             date=start,
             actor=ketua,
