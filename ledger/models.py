@@ -109,6 +109,8 @@ class JournalEntry(models.Model):
         related_name="+",
         verbose_name=_("dicatat oleh"),
     )
+    # A voucher form carries a token, so a resubmitted form records one voucher (ledger.services).
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = EntryQuerySet.as_manager()
 

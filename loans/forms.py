@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from institutions.forms import DateInput, RupiahField
 from loans.models import LoanProduct, LoanStatus
+from members.models import Member
 
 
 class ProductForm(forms.ModelForm):
@@ -21,6 +22,11 @@ class ProductForm(forms.ModelForm):
             "rounding_unit",
             "min_amount",
             "max_amount",
+            "admin_fee_percent",
+            "admin_fee_mode",
+            "late_fee",
+            "waive_interest_on_payoff",
+            "requires_group",
         ]
         widgets = {"rate_per_month": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"})}
 
@@ -51,11 +57,52 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Alasan pembatalan"), max_length=200)
 
 
+class EmptyForm(forms.Form):
+    """A POST with nothing to fill in but the CSRF token (an approval)."""
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan"), max_length=200)
+
+
+class WaiveForm(forms.Form):
+    on = forms.DateField(label=_("Berlaku per tanggal"), widget=DateInput())
+    reason = forms.CharField(label=_("Alasan pembebasan denda"), max_length=200)
+
+
+class ReverseForm(forms.Form):
+    on = forms.DateField(
+        label=_("Dibatalkan per tanggal"),
+        widget=DateInput(),
+        help_text=_("Sebelum tanggal ini pembayaran tetap dihitung; sejak tanggal ini dianggap tidak pernah ada."),
+    )
+    reason = forms.CharField(label=_("Alasan pembatalan"), max_length=200)
+
+
 class RepaymentForm(forms.Form):
     amount = RupiahField(label=_("Jumlah dibayar"), min_value=1)
     paid_on = forms.DateField(label=_("Tanggal bayar"), widget=DateInput())
+    paid_by = forms.ModelChoiceField(
+        label=_("Dibayar oleh"),
+        queryset=Member.objects.none(),
+        required=False,
+        empty_label=_("Peminjam sendiri"),
+        help_text=_("Tanggung renteng: anggota kelompok yang membayar untuk peminjam."),
+    )
     note = forms.CharField(label=_("Catatan"), max_length=200, required=False)
     token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, loan, **kwargs):
+        super().__init__(*args, **kwargs)
+        mates = Member.objects.filter(
+            group_memberships__left_on__isnull=True,
+            group_memberships__group__memberships__member=loan.member,
+            group_memberships__group__memberships__left_on__isnull=True,
+        ).exclude(pk=loan.member_id)
+        if mates.exists():
+            self.fields["paid_by"].queryset = mates
+        else:
+            del self.fields["paid_by"]
 
 
 class LoanFilterForm(forms.Form):
