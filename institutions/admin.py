@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from institutions.models import AuditLog, Lkmm, Staff
+from institutions.models import AuditLog, BoardMember, CommunityMeeting, Lkmm, Staff
 from ledger.services import chart_ensure
 
 
@@ -83,3 +83,47 @@ class AuditLogAdmin(ReadOnlyAdmin):
     search_fields = ["action", "reason", "actor__username"]
     date_hierarchy = "created_at"
     list_select_related = ["actor", "lkmm"]
+
+
+# The board (pengurus) and the musyawarah that chose it.
+# (This import belongs at the top of the module; it sits here only while another change edits the top.)
+
+
+class BoardMemberInline(admin.TabularInline):
+    model = BoardMember
+    fields = ["name", "role", "member", "user", "term_start", "term_end"]
+    autocomplete_fields = ["member", "user"]
+    extra = 0
+
+
+@admin.register(CommunityMeeting)
+class CommunityMeetingAdmin(admin.ModelAdmin):
+    list_display = ["held_on", "lkmm", "place", "attendees", "method"]
+    list_filter = ["method", "lkmm"]
+    search_fields = ["place", "notes", "lkmm__name"]
+    date_hierarchy = "held_on"
+    list_select_related = ["lkmm"]
+    readonly_fields = ["created_at", "created_by"]
+    inlines = [BoardMemberInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        # A seat belongs to the LKMM of the meeting that chose it.
+        for seat in formset.save(commit=False):
+            seat.lkmm = form.instance.lkmm
+            seat.save()
+        for seat in formset.deleted_objects:
+            seat.delete()
+
+
+@admin.register(BoardMember)
+class BoardMemberAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "lkmm", "term_start", "term_end", "meeting"]
+    list_filter = ["role", "lkmm"]
+    search_fields = ["name", "member__full_name", "user__username", "lkmm__name"]
+    list_select_related = ["lkmm", "meeting__lkmm"]
+    autocomplete_fields = ["lkmm", "meeting", "member", "user"]

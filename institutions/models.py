@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 ROUNDING_UNITS = [(1, "Rp1"), (100, "Rp100"), (500, "Rp500"), (1000, "Rp1.000"), (5000, "Rp5.000")]
@@ -53,6 +53,13 @@ class Lkmm(models.Model):
     default_rounding_unit = models.PositiveIntegerField(
         _("satuan pembulatan bawaan"), choices=ROUNDING_UNITS, default=100
     )
+    four_eyes = models.BooleanField(
+        _("empat mata"),
+        default=False,
+        help_text=_("Persetujuan harus oleh orang lain daripada yang mencatat."),
+    )
+    group_min_size = models.PositiveSmallIntegerField(_("anggota kelompok minimal"), default=3)
+    group_max_size = models.PositiveSmallIntegerField(_("anggota kelompok maksimal"), default=10)
     is_active = models.BooleanField(_("aktif"), default=True)
 
     objects = LkmmQuerySet.as_manager()
@@ -61,6 +68,13 @@ class Lkmm(models.Model):
         verbose_name = _("LKMM")
         verbose_name_plural = _("LKMM")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(group_min_size__gte=1) & Q(group_min_size__lte=F("group_max_size")),
+                name="institutions_lkmm_group_sizes",
+                violation_error_message=_("Ukuran kelompok minimal harus 1 sampai ukuran maksimal."),
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -160,3 +174,98 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+class BoardRole(models.TextChoices):
+    KETUA = "ketua", _("Ketua")
+    SEKRETARIS = "sekretaris", _("Sekretaris")
+    BENDAHARA = "bendahara", _("Bendahara")
+    PENGAWAS = "pengawas", _("Pengawas")
+
+
+class ElectionMethod(models.TextChoices):
+    MUSYAWARAH = "musyawarah", _("Musyawarah mufakat")
+    VOTING = "voting", _("Pemungutan suara")
+    AKLAMASI = "aklamasi", _("Aklamasi")
+
+
+class CommunityMeeting(models.Model):
+    """The musyawarah in which the community chose a board: managers are chosen, not appointed."""
+
+    lkmm = models.ForeignKey(Lkmm, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("LKMM"))
+    held_on = models.DateField(_("tanggal musyawarah"))
+    place = models.CharField(_("tempat"), max_length=120)
+    attendees = models.PositiveIntegerField(_("jumlah hadir"))
+    method = models.CharField(_("cara memilih"), max_length=20, choices=ElectionMethod.choices)
+    notes = models.TextField(_("catatan"), blank=True)
+    created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dicatat oleh"),
+    )
+
+    objects = LkmmScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("musyawarah pemilihan pengurus")
+        verbose_name_plural = _("musyawarah pemilihan pengurus")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self):
+        return f"{self.lkmm} {self.held_on:%d/%m/%Y}"
+
+
+class BoardMemberQuerySet(LkmmScopedQuerySet):
+    def current(self, at):
+        return self.filter(term_start__lte=at).filter(Q(term_end__isnull=True) | Q(term_end__gte=at))
+
+
+class BoardMember(models.Model):
+    """A seat on an LKMM's board (pengurus) for a term; past terms are the history of past boards."""
+
+    lkmm = models.ForeignKey(Lkmm, on_delete=models.PROTECT, related_name="board", verbose_name=_("LKMM"))
+    meeting = models.ForeignKey(
+        CommunityMeeting, on_delete=models.PROTECT, related_name="board_members", verbose_name=_("dipilih di")
+    )
+    name = models.CharField(_("nama"), max_length=120)
+    member = models.ForeignKey(
+        "members.Member",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="board_seats",
+        verbose_name=_("anggota"),
+        help_text=_("Jika pengurus juga anggota LKMM."),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="board_seats",
+        verbose_name=_("akun staf"),
+    )
+    role = models.CharField(_("jabatan"), max_length=20, choices=BoardRole.choices)
+    term_start = models.DateField(_("mulai menjabat"))
+    term_end = models.DateField(_("akhir masa jabatan"), null=True, blank=True)
+
+    objects = BoardMemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pengurus")
+        verbose_name_plural = _("pengurus")
+        ordering = ["lkmm", "-term_start", "role"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(term_end__isnull=True) | Q(term_end__gte=F("term_start")),
+                name="institutions_board_term_ends_after_start",
+                violation_error_message=_("Akhir masa jabatan tidak boleh sebelum mulainya."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_role_display()})"

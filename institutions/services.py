@@ -1,5 +1,9 @@
+import datetime
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from institutions.models import AuditLog, Lkmm, Role, Staff
 
@@ -39,3 +43,62 @@ def staff_create(*, actor=None, username, password, role, lkmm=None, first_name=
     staff.save()
     audit_record(actor=actor, action="staff.create", obj=staff, lkmm=staff.lkmm, data={"role": role})
     return staff
+
+
+@transaction.atomic
+def board_elect(*, lkmm, actor, held_on, place, attendees, method, notes="", seats):
+    """Record the musyawarah that chose a board and seat the people it chose.
+
+    `seats` is a list of dicts (name, role, member, user, term_end). The seats of the board in office
+    end the day before the new board starts, so the previous board becomes history.
+    """
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from institutions.models import BoardMember, BoardRole, CommunityMeeting
+
+    if not any(seat["role"] == BoardRole.KETUA for seat in seats):
+        raise ValidationError({"seats": _("Pengurus harus punya seorang ketua.")})
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": _("Tanggal musyawarah tidak boleh di masa depan.")})
+    if attendees < 1:
+        raise ValidationError({"attendees": _("Musyawarah harus dihadiri warga.")})
+    Lkmm.objects.select_for_update().get(pk=lkmm.pk)
+    meeting = CommunityMeeting(
+        lkmm=lkmm,
+        held_on=held_on,
+        place=place,
+        attendees=attendees,
+        method=method,
+        notes=notes,
+        created_by=actor,
+    )
+    meeting.full_clean()
+    meeting.save()
+    previous_end = held_on - datetime.timedelta(days=1)
+    BoardMember.objects.filter(lkmm=lkmm, term_start__lte=previous_end).filter(
+        Q(term_end__isnull=True) | Q(term_end__gt=previous_end)
+    ).update(term_end=previous_end)
+    for seat in seats:
+        member = seat.get("member")
+        if member is not None and member.lkmm_id != lkmm.pk:
+            raise ValidationError({"seats": _("Pengurus yang anggota harus anggota LKMM ini.")})
+        user = seat.get("user")
+        if user is not None and getattr(getattr(user, "staff", None), "lkmm_id", None) != lkmm.pk:
+            raise ValidationError({"seats": _("Akun staf pengurus harus akun staf LKMM ini.")})
+        if seat.get("term_end") is not None and seat["term_end"] < held_on:
+            raise ValidationError({"seats": _("Akhir masa jabatan tidak boleh sebelum musyawarah.")})
+        board_member = BoardMember(
+            lkmm=lkmm,
+            meeting=meeting,
+            term_start=held_on,
+            name=seat["name"],
+            role=seat["role"],
+            member=member,
+            user=seat.get("user"),
+            term_end=seat.get("term_end"),
+        )
+        board_member.full_clean()
+        board_member.save()
+    audit_record(actor=actor, action="board.elect", obj=meeting, lkmm=lkmm, data={"seats": len(seats)})
+    return meeting

@@ -1,4 +1,8 @@
-"""Double-entry books per LKMM. Rows are append-only: a mistake is corrected by a new entry."""
+"""Double-entry books per LKMM. Rows are append-only: a mistake is corrected by a new entry.
+
+On PostgreSQL the database enforces this too (migration 0004): UPDATE and DELETE of entries and lines
+raise, and every entry must balance, with at least two lines, when its transaction commits.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -122,7 +126,11 @@ class JournalEntry(models.Model):
         indexes = [models.Index(fields=["source_type", "source_id"])]
 
     def __str__(self):
-        return f"J-{self.number:05d} {self.date:%d/%m/%Y} {self.memo}"
+        return f"{self.code} {self.date:%d/%m/%Y} {self.memo}"
+
+    @property
+    def code(self):
+        return f"J-{self.number:05d}"
 
 
 class LineQuerySet(models.QuerySet):

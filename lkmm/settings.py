@@ -102,6 +102,11 @@ USE_TZ = True
 # dd/mm/yyyy and "1.250.000" in both languages: see institutions/formats/.
 FORMAT_MODULE_PATH = ["institutions.formats"]
 
+# Member photos are personal data: they are stored here and served only through a view that checks
+# the viewer's LKMM (members.views.member_photo), never as public media.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("anggota/", include("members.urls")),
     path("pinjaman/", include("loans.urls")),
     path("buku/", include("ledger.urls")),
+    path("pengurus/", include("institutions.board_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

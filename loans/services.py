@@ -324,7 +324,7 @@ def _rebuild_allocations(loan):
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else None
         counting = [
-            _pay(r) for r in repayments if r.reversed_on is None or (start is not None and r.reversed_on > start)
+            _pay(r) for r in repayments if r.reversed_on is None or start is None or r.reversed_on > start
         ]
         result = engine.allocate(installments, counting, late_fee=loan.late_fee, waivers=waivers)
         if result.excess:

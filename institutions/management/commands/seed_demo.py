@@ -13,14 +13,23 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from institutions.models import Lkmm, Role
-from institutions.services import lkmm_create, staff_create
+from institutions.models import BoardMember, BoardRole, ElectionMethod, Lkmm, Role
+from institutions.services import board_elect, lkmm_create, staff_create
 from ledger.models import AccountCode, EntryKind
 from ledger.services import entry_post
-from loans.models import LoanStatus
+from loans.models import Loan, LoanStatus
 from loans.selectors import installments_with_paid
-from loans.services import loan_apply, loan_disburse, product_create, repayment_record
-from members.services import member_register
+from loans.services import (
+    loan_apply,
+    loan_approve,
+    loan_disburse,
+    loan_position,
+    product_create,
+    repayment_record,
+    repayment_reverse,
+)
+from members.models import BusinessType, GroupMembership, MemberStatus, Weekday
+from members.services import group_create, income_record, member_apply, member_transition
 
 PASSWORD = "lkmm-demo"
 
@@ -109,6 +118,21 @@ BUSINESSES = [
     "Toko bangunan kecil",
     "Laundry kiloan",
 ]
+# First word of a demo business -> its business type (members.migrations.0003 seeds the types).
+BUSINESS_TYPE_OF = {
+    "Warung": "Warung",
+    "Jual": "Dagang keliling",
+    "Gorengan": "Makanan dan minuman",
+    "Jahit": "Jasa",
+    "Ternak": "Peternakan",
+    "Tani": "Pertanian",
+    "Tambal": "Jasa",
+    "Kerajinan": "Kerajinan",
+    "Kue": "Makanan dan minuman",
+    "Bengkel": "Jasa",
+    "Toko": "Toko",
+    "Laundry": "Jasa",
+}
 DUSUN = ["Krajan", "Karanganyar", "Tegalrejo", "Sumberejo", "Kebonagung"]
 AMOUNTS = [500_000, 750_000, 1_000_000, 1_000_000, 1_500_000, 2_000_000]
 
@@ -121,6 +145,9 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present; nothing to do.")
             return
         self.rng = random.Random(20091116)
+        self.shared_niks = {}
+        types = {t.name: t for t in BusinessType.objects.all()}
+        self.business_types = {word: types[name] for word, name in BUSINESS_TYPE_OF.items()}
         self.today = timezone.localdate()
         with transaction.atomic():
             User = get_user_model()
@@ -188,6 +215,9 @@ class Command(BaseCommand):
             rounding_unit=100,
             min_amount=100_000,
             max_amount=2_000_000,
+            admin_fee_percent=Decimal("1"),
+            admin_fee_mode="deducted",
+            late_fee=2_000 if code == "wonosari" else 0,
         )
         monthly = product_create(
             lkmm=lkmm,
@@ -200,9 +230,43 @@ class Command(BaseCommand):
             rounding_unit=1000,
             min_amount=500_000,
             max_amount=2_000_000,
+            waive_interest_on_payoff=True,
         )
-        for n in range(50):
-            member = self.seed_member(lkmm, pengelola, district, start, n)
+        board = self.seed_board(lkmm, ketua, pengelola)
+        members = []
+        for n in range(52):
+            # Referees: the board vouches for the first members, members vouch for later ones.
+            referee = (
+                {"referee_board": board}
+                if n < 5
+                else {"referee_member": rng.choice(members[: n - 1] or members)}
+            )
+            member = self.seed_member(lkmm, pengelola, district, start, n, referee)
+            if n >= 49:
+                continue  # applications waiting for the ketua (and one to be rejected below)
+            members.append(member_transition(member=member, to=MemberStatus.AKTIF, actor=ketua))
+        member_transition(
+            member=member,
+            to=MemberStatus.DITOLAK,
+            actor=ketua,
+            reason="Usaha belum berjalan; diminta mendaftar lagi setelah usaha dimulai.",
+        )
+        self.shared_niks.setdefault(code, members[1])
+        self.seed_groups(lkmm, members, pengelola, start)
+        for n, member in enumerate(members):
+            if n == 19:
+                member_transition(
+                    member=member, to=MemberStatus.KELUAR, actor=pengelola, reason="Pindah ke Surabaya."
+                )
+                continue
+            if n == 29:
+                member_transition(
+                    member=member,
+                    to=MemberStatus.DIBLOKIR,
+                    actor=pengelola,
+                    reason="Memakai pinjaman atas nama orang lain.",
+                )
+                continue
             if n % 10 == 9:
                 continue  # some members have not borrowed yet
             behaviour = rng.random()
@@ -216,8 +280,8 @@ class Command(BaseCommand):
             product = monthly if n % 7 == 0 else weekly
             disbursed = start + datetime.timedelta(days=rng.randint(10, 185))
             if n in (3, 17):
-                # An application waiting for the ketua.
-                loan_apply(
+                # An application waiting for the ketua, and an approved one waiting for its money.
+                pending = loan_apply(
                     member=member,
                     product=weekly,
                     principal=1_000_000,
@@ -225,32 +289,151 @@ class Command(BaseCommand):
                     applied_on=today - datetime.timedelta(days=1),
                     actor=pengelola,
                 )
+                if n == 17:
+                    loan_approve(loan=pending, actor=ketua)
                 continue
             loan = self.seed_loan(member, product, disbursed, kind, ketua, pengelola)
             # Good payers who finished early take a second, larger loan (the next cycle).
             if loan.status == LoanStatus.LUNAS and kind == "ontime":
                 last_paid = loan.repayments.order_by("-paid_on").first().paid_on
+                income_record(
+                    member=member,
+                    actor=pengelola,
+                    recorded_on=last_paid,
+                    turnover=int(member.turnover_at_admission * 1.2),
+                    net_income=int(member.net_income_at_admission * 1.25),
+                    note="Akhir siklus pinjaman 1",
+                )
                 again = last_paid + datetime.timedelta(days=rng.randint(3, 14))
                 if again < today - datetime.timedelta(days=7):
                     self.seed_loan(member, weekly, again, "ontime", ketua, pengelola, amount=2_000_000)
+        self.seed_corrections(lkmm, ketua, pengelola)
 
-    def seed_member(self, lkmm, actor, district, start, n):
+    def seed_corrections(self, lkmm, ketua, pengelola):
+        """A payment typed on the wrong loan and reversed by the ketua, and a group member paying for
+        another (tanggung renteng): both happen in every LKMM."""
+        active = list(Loan.objects.filter(lkmm=lkmm, status=LoanStatus.AKTIF).order_by("number"))
+        if len(active) < 2:
+            return
+        wrong = active[0]
+        position = loan_position(loan=wrong, at=self.today)
+        if position["payoff"] > 10_000:
+            mistake = repayment_record(loan=wrong, amount=10_000, paid_on=self.today - datetime.timedelta(days=2), actor=pengelola)
+            repayment_reverse(repayment=mistake, actor=ketua, on=self.today - datetime.timedelta(days=1),
+                              reason="Salah catat: uang ini angsuran anggota lain.")
+        for loan in active[1:]:
+            mates = GroupMembership.objects.filter(
+                left_on__isnull=True, group__memberships__member=loan.member, group__memberships__left_on__isnull=True
+            ).exclude(member=loan.member)
+            mate = mates.select_related("member").first()
+            payoff = loan_position(loan=loan, at=self.today)["payoff"]
+            if mate is not None and payoff > 50_000:
+                repayment_record(loan=loan, amount=50_000, paid_on=self.today, actor=pengelola, paid_by=mate.member,
+                                 note="Dibayar anggota kelompok karena peminjam sakit.")
+                return
+
+    def seed_board(self, lkmm, ketua, pengelola):
         rng = self.rng
+        past = datetime.date(2021, 3, 14)
+        board_elect(
+            lkmm=lkmm,
+            actor=ketua,
+            held_on=past,
+            place=f"Balai Desa {lkmm.desa}",
+            attendees=64,
+            method=ElectionMethod.MUSYAWARAH,
+            notes="Musyawarah warga dusun.",
+            seats=[
+                {"name": f"{rng.choice(MEN)} {rng.choice(FAMILY)}", "role": BoardRole.KETUA},
+                {"name": f"{rng.choice(WOMEN)} {rng.choice(FAMILY)}", "role": BoardRole.BENDAHARA},
+                {"name": f"{rng.choice(WOMEN)} {rng.choice(FAMILY)}", "role": BoardRole.SEKRETARIS},
+            ],
+        )
+        current = datetime.date(2024, 3, 10)
+        board_elect(
+            lkmm=lkmm,
+            actor=ketua,
+            held_on=current,
+            place=f"Balai Desa {lkmm.desa}",
+            attendees=71,
+            method=ElectionMethod.MUSYAWARAH,
+            notes="Pengurus dipilih warga: amanah dan berjiwa sosial.",
+            seats=[
+                {"name": ketua.get_full_name(), "role": BoardRole.KETUA, "user": ketua},
+                {"name": pengelola.get_full_name(), "role": BoardRole.BENDAHARA, "user": pengelola},
+                {"name": f"{rng.choice(WOMEN)} {rng.choice(FAMILY)}", "role": BoardRole.SEKRETARIS},
+                {"name": f"{rng.choice(MEN)} {rng.choice(FAMILY)}", "role": BoardRole.PENGAWAS},
+            ],
+        )
+        return BoardMember.objects.get(lkmm=lkmm, role=BoardRole.KETUA, term_start=current)
+
+    def seed_groups(self, lkmm, members, actor, start):
+        days = [Weekday.SENIN, Weekday.RABU, Weekday.KAMIS, Weekday.SABTU]
+        names = [
+            "Mawar",
+            "Melati",
+            "Kenanga",
+            "Anggrek",
+            "Dahlia",
+            "Cempaka",
+            "Teratai",
+            "Kamboja",
+            "Flamboyan",
+        ]
+        for index in range(len(members) // 5):
+            chunk = members[index * 5 : index * 5 + 5]
+            group_create(
+                lkmm=lkmm,
+                actor=actor,
+                name=f"Pokmas {names[index]}",
+                meeting_day=days[index % 4],
+                meeting_place=f"Rumah {chunk[0].full_name}",
+                joint_liability=True,
+                members=chunk,
+                leader=chunk[0],
+                on=start,
+            )
+
+    def seed_member(self, lkmm, actor, district, start, n, referee):
+        rng = self.rng
+        shared = self.shared_niks.get("semenggu") if lkmm.code == "wonosari" and n == 0 else None
         female = rng.random() < 0.8  # most LKMM borrowers are women
         birth = datetime.date(rng.randint(1965, 2000), rng.randint(1, 12), rng.randint(1, 28))
         day = birth.day + (40 if female else 0)
         nik = f"3509{district}{day:02d}{birth.month:02d}{birth.year % 100:02d}{rng.randint(1, 9999):04d}"
-        first = rng.choice(WOMEN if female else MEN)
-        return member_register(
+        name = f"{rng.choice(WOMEN if female else MEN)} {rng.choice(FAMILY)}"
+        if shared is not None:
+            # One person who is a member in two LKMMs: the Dinas's list of such people shows her.
+            nik, name, birth, female = shared.nik, shared.full_name, shared.birth_date, shared.gender == "P"
+        business = rng.choice(BUSINESSES)
+        turnover = rng.choice([1_500_000, 2_000_000, 3_000_000, 4_500_000, 6_000_000])
+        listed = rng.random() < 0.6
+        return member_apply(
             lkmm=lkmm,
             actor=actor,
-            full_name=f"{first} {rng.choice(FAMILY)}",
+            application={
+                **referee,
+                "business_plan": f"Menambah modal {business.lower()} agar dagangan lebih lengkap.",
+                "requested_amount": rng.choice(AMOUNTS),
+            },
+            full_name=name,
             nik=nik,
+            kk_number=f"3509{district}{rng.randint(10**9, 10**10 - 1)}",
             gender="P" if female else "L",
             birth_place="Jember",
             birth_date=birth,
             phone=f"+62812{rng.randint(10_000_000, 99_999_999)}",
-            business=rng.choice(BUSINESSES),
+            household_size=rng.randint(2, 7),
+            kecamatan=lkmm.kecamatan,
+            dtsen_listed=listed,
+            dtsen_decile=rng.randint(1, 4) if listed else None,
+            dtsen_verified_on=start if listed else None,
+            business_type=self.business_types[business.split()[0]],
+            business=business,
+            business_started=start - datetime.timedelta(days=rng.randint(200, 3000)),
+            business_location=f"Dusun {rng.choice(DUSUN)}",
+            turnover_at_admission=turnover,
+            net_income_at_admission=turnover * rng.randint(20, 35) // 100,
             address=f"Jl. Mawar No. {n + 1}",
             rt=f"{rng.randint(1, 6):03d}",
             rw=f"{rng.randint(1, 3):03d}",
@@ -270,7 +453,8 @@ class Command(BaseCommand):
             applied_on=disbursed - datetime.timedelta(days=2),
             actor=pengelola,
         )
-        loan = loan_disburse(loan=loan, disbursed_on=disbursed, actor=ketua)
+        loan_approve(loan=loan, actor=ketua, on=disbursed - datetime.timedelta(days=1))
+        loan = loan_disburse(loan=loan, disbursed_on=disbursed, actor=pengelola)
         stop_after = rng.randint(1, 4) if kind == "default" else None
         last, shortfall = disbursed, 0
         for row in installments_with_paid(loan=loan, at=today):
@@ -287,13 +471,11 @@ class Command(BaseCommand):
                 shortfall = amount - amount // 2
                 amount //= 2
             loan = repayment_record(
-                loan=loan, amount=min(amount, self._payoff(loan)), paid_on=paid_on, actor=pengelola
+                loan=loan,
+                amount=min(amount, loan_position(loan=loan, at=paid_on)["payoff"]),
+                paid_on=paid_on,
+                actor=pengelola,
             ).loan
             last = paid_on
         loan.refresh_from_db()
         return loan
-
-    @staticmethod
-    def _payoff(loan):
-        rows = installments_with_paid(loan=loan, at=datetime.date.max)
-        return sum(r.total - r.paid_principal - r.paid_interest for r in rows)

@@ -1,0 +1,281 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from institutions.access import ketua_required, recorder_required, staff_required
+from institutions.forms import add_service_errors
+from loans.models import Loan
+from members import services
+from members.forms.members import (
+    DecisionForm,
+    IncomeForm,
+    MemberApplicationForm,
+    MemberFilterForm,
+    ReapplyForm,
+    StatusForm,
+)
+from members.models import Member, MembershipApplication, MemberStatus
+from members.selectors import income_trend, members_in_several_lkmms, nik_elsewhere
+
+FORM_SECTIONS = [
+    (
+        gettext_lazy("Identitas"),
+        ["full_name", "nik", "kk_number", "gender", "birth_place", "birth_date", "phone", "household_size"],
+    ),
+    (gettext_lazy("Alamat"), ["provinsi", "kabupaten", "kecamatan", "desa", "dusun", "rt", "rw", "address"]),
+    (gettext_lazy("DTSEN (data kesejahteraan)"), ["dtsen_listed", "dtsen_decile", "dtsen_verified_on"]),
+    (
+        gettext_lazy("Usaha"),
+        [
+            "business_type",
+            "business",
+            "business_started",
+            "business_location",
+            "turnover_at_admission",
+            "net_income_at_admission",
+        ],
+    ),
+    (gettext_lazy("Permohonan"), ["referee", "business_plan", "requested_amount", "joined_on", "photo"]),
+]
+
+
+def _member_for(request, pk):
+    return get_object_or_404(Member.objects.for_user(request.user).select_related("lkmm"), pk=pk)
+
+
+@staff_required
+def member_list(request):
+    today = timezone.localdate()
+    form = MemberFilterForm(request.GET or None, user=request.user)
+    members = Member.objects.for_user(request.user).select_related("lkmm")
+    if form.is_valid():
+        members = members.search(form.cleaned_data["q"])
+        if form.cleaned_data["status"]:
+            members = members.filter(status=form.cleaned_data["status"])
+        if form.cleaned_data["group"]:
+            members = members.in_group(form.cleaned_data["group"])
+        if form.cleaned_data["arrears"]:
+            members = members.in_arrears(today)
+    members = members.with_current_group().annotate(
+        in_arrears=Exists(Loan.objects.past_due(today).filter(member=OuterRef("pk")))
+    )
+    page = Paginator(members, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "members/member_list.html", {"page": page, "form": form, "query": query.urlencode()}
+    )
+
+
+@staff_required
+def member_detail(request, pk):
+    member = _member_for(request, pk)
+    today = timezone.localdate()
+    loans = Loan.objects.filter(member=member).select_related("product").with_standing(today)
+    staff = request.user.staff
+    context = {
+        "member": member,
+        "loans": loans,
+        "group": Member.objects.filter(pk=member.pk)
+        .with_current_group()
+        .values("current_group_id", "current_group_name")
+        .get(),
+        "applications": member.applications.select_related(
+            "referee_member", "referee_board", "submitted_by", "decided_by"
+        ).order_by("-submitted_at"),
+        "status_changes": member.status_changes.select_related("by"),
+        "income": income_trend(member=member),
+    }
+    if staff.records:
+        if member.status == MemberStatus.PENDAFTAR and staff.approves:
+            context["decision_form"] = DecisionForm()
+        status_form = StatusForm(member=member)
+        if status_form.fields["to"].choices:
+            context["status_form"] = status_form
+    return render(request, "members/member_detail.html", context)
+
+
+@staff_required
+def member_photo(request, pk):
+    member = _member_for(request, pk)
+    if not member.photo:
+        raise Http404
+    response = FileResponse(member.photo.open("rb"))
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@recorder_required
+def member_create(request):
+    lkmm = request.user.staff.lkmm
+    today = timezone.localdate()
+    elsewhere = (
+        nik_elsewhere(nik=request.POST.get("nik", "").strip(), lkmm=lkmm, at=today)
+        if request.method == "POST"
+        else []
+    )
+    form = MemberApplicationForm(
+        request.POST or None,
+        request.FILES or None,
+        lkmm=lkmm,
+        elsewhere=elsewhere,
+        initial={
+            "joined_on": today,
+            "desa": lkmm.desa,
+            "kecamatan": lkmm.kecamatan,
+            "kabupaten": lkmm.kabupaten,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        if elsewhere and not form.cleaned_data.get("confirm_elsewhere"):
+            form.add_error(
+                "confirm_elsewhere", _("Baca peringatan NIK di atas, lalu centang untuk melanjutkan.")
+            )
+        else:
+            fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+            try:
+                member = services.member_apply(
+                    lkmm=lkmm, actor=request.user, application=form.application_data(), **fields
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s terdaftar sebagai pendaftar %(code)s; menunggu keputusan ketua.")
+                    % {"name": member.full_name, "code": member.code},
+                )
+                return redirect("members:detail", pk=member.pk)
+    sections = [
+        (title, [form[name] for name in names if name in form.fields]) for title, names in FORM_SECTIONS
+    ]
+    return render(
+        request, "members/member_form.html", {"form": form, "sections": sections, "elsewhere": elsewhere}
+    )
+
+
+@staff_required
+def application_queue(request):
+    applications = (
+        MembershipApplication.objects.for_user(request.user)
+        .pending()
+        .select_related(
+            "member__lkmm", "member__business_type", "referee_member", "referee_board", "submitted_by"
+        )
+        .order_by("submitted_at")
+    )
+    return render(
+        request,
+        "members/application_queue.html",
+        {"applications": applications, "decision_form": DecisionForm()},
+    )
+
+
+@require_POST
+@ketua_required
+def member_decide(request, pk):
+    member = _member_for(request, pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_transition(
+                member=member,
+                to=form.cleaned_data["decision"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            approved = form.cleaned_data["decision"] == MemberStatus.AKTIF
+            messages.success(
+                request,
+                (_("%(name)s diterima sebagai anggota.") if approved else _("Permohonan %(name)s ditolak."))
+                % {"name": member.full_name},
+            )
+    else:
+        messages.error(request, _("Pilih setujui atau tolak."))
+    if request.POST.get("next") == "queue":
+        return redirect("members:applications")
+    return redirect("members:detail", pk=member.pk)
+
+
+@require_POST
+@recorder_required
+def member_status(request, pk):
+    member = _member_for(request, pk)
+    form = StatusForm(request.POST, member=member)
+    if form.is_valid():
+        try:
+            services.member_transition(
+                member=member,
+                to=form.cleaned_data["to"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Status %(name)s diubah.") % {"name": member.full_name})
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("members:detail", pk=member.pk)
+
+
+@recorder_required
+def member_reapply(request, pk):
+    member = _member_for(request, pk)
+    if member.status not in (MemberStatus.DITOLAK, MemberStatus.KELUAR):
+        messages.error(
+            request, _("Hanya pendaftar yang ditolak atau anggota yang sudah keluar dapat mendaftar ulang.")
+        )
+        return redirect("members:detail", pk=member.pk)
+    form = ReapplyForm(request.POST or None, member=member)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_transition(
+                member=member,
+                to=MemberStatus.PENDAFTAR,
+                actor=request.user,
+                application=form.application_data(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Permohonan baru %(name)s dicatat.") % {"name": member.full_name})
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/reapply_form.html", {"form": form, "member": member})
+
+
+@recorder_required
+def income_create(request, pk):
+    member = _member_for(request, pk)
+    form = IncomeForm(request.POST or None, initial={"recorded_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.income_record(member=member, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Catatan pendapatan disimpan."))
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/income_form.html", {"form": form, "member": member})
+
+
+@staff_required
+def duplicates(request):
+    """People who are members of several LKMMs: for the Dinas only."""
+    if not request.user.staff.is_dinas:
+        raise PermissionDenied
+    rows = members_in_several_lkmms(at=timezone.localdate())
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "members/duplicates.html", {"page": page})
