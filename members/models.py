@@ -259,6 +259,7 @@ class MembershipApplication(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
+        blank=True,
         related_name="+",
         verbose_name=_("dicatat oleh"),
     )
@@ -400,6 +401,7 @@ class IncomeRecord(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
+        blank=True,
         related_name="+",
         verbose_name=_("dicatat oleh"),
     )

@@ -3,14 +3,17 @@
 from django.db.models import Count, Exists, OuterRef, Subquery
 
 from loans.models import Loan, LoanStatus
-from members.models import IncomeRecord, Member
+from members.models import IncomeRecord, Member, MemberStatus
+
+# Who counts as someone's membership elsewhere: rejected applicants and members who left do not.
+CURRENT_STATUSES = (MemberStatus.PENDAFTAR, MemberStatus.AKTIF, MemberStatus.DIBLOKIR)
 
 
 def nik_elsewhere(*, nik, lkmm, at):
     """Where else this NIK is a member, and whether that membership is in arrears: nothing more, so a
     manager learns what trust needs without seeing another LKMM's member data."""
     return list(
-        Member.objects.filter(nik=nik)
+        Member.objects.filter(nik=nik, status__in=CURRENT_STATUSES)
         .exclude(lkmm=lkmm)
         .annotate(in_arrears=Exists(Loan.objects.past_due(at).filter(member=OuterRef("pk"))))
         .values("lkmm__name", "in_arrears")
@@ -21,10 +24,11 @@ def nik_elsewhere(*, nik, lkmm, at):
 def members_in_several_lkmms(*, at):
     """Members whose NIK is a member in more than one LKMM (for the Dinas), grouped by NIK."""
     shared = (
-        Member.objects.values("nik").annotate(n=Count("lkmm", distinct=True)).filter(n__gt=1).values("nik")
+        Member.objects.filter(status__in=CURRENT_STATUSES)
+        .values("nik").annotate(n=Count("lkmm", distinct=True)).filter(n__gt=1).values("nik")
     )
     return (
-        Member.objects.filter(nik__in=Subquery(shared))
+        Member.objects.filter(nik__in=Subquery(shared), status__in=CURRENT_STATUSES)
         .select_related("lkmm")
         .annotate(in_arrears=Exists(Loan.objects.past_due(at).filter(member=OuterRef("pk"))))
         .order_by("nik", "lkmm__name")

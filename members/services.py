@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from institutions.access import check_approver
 from institutions.models import BoardMember, Lkmm, Role
 from institutions.services import audit_record
 from members.models import (
@@ -140,15 +141,9 @@ def _decide_application(*, member, actor, approve, reason):
     application = MembershipApplication.objects.select_for_update().filter(member=member).pending().first()
     if application is None:
         raise ValidationError(_("Tidak ada permohonan yang menunggu keputusan."))
-    if _role(actor) != Role.KETUA:
-        raise PermissionDenied(_("Hanya ketua yang memutuskan permohonan anggota."))
-    if member.lkmm.four_eyes and actor is not None and application.submitted_by_id == actor.pk:
-        raise ValidationError(
-            _(
-                "LKMM ini memakai prinsip empat mata: permohonan diputuskan oleh orang lain "
-                "daripada yang mencatatnya."
-            )
-        )
+    check_approver(
+        actor, lkmm=member.lkmm, recorded_by_id=application.submitted_by_id, what=_("permohonan anggota")
+    )
     application.decision = Decision.APPROVED if approve else Decision.REJECTED
     application.decided_by = actor
     application.decided_at = timezone.now()
@@ -272,6 +267,8 @@ def group_remove_member(*, group, member, actor, reason, on=None):
 
 @transaction.atomic
 def income_record(*, member, actor, recorded_on, turnover, net_income, note=""):
+    if member.status != MemberStatus.AKTIF:
+        raise ValidationError(_("Pendapatan usaha dicatat untuk anggota aktif."))
     if recorded_on > timezone.localdate():
         raise ValidationError({"recorded_on": _("Tanggal tidak boleh di masa depan.")})
     if recorded_on < member.joined_on:

@@ -138,3 +138,18 @@ def test_application_needs_exactly_one_valid_referee(people):
             )
         assert "referee" in excinfo.value.message_dict
     assert not MembershipApplication.objects.filter(member__nik=fields["nik"]).exists()
+
+
+def test_with_four_eyes_a_second_person_decides_even_if_not_the_ketua(people):
+    lkmm = people["lkmm"]
+    applicant = member_in(MemberStatus.PENDAFTAR, people)  # recorded by the pengelola
+    MembershipApplication.objects.filter(member=applicant).update(submitted_by=people["ketua"])
+    with pytest.raises(PermissionDenied):
+        member_transition(member=applicant, to=MemberStatus.AKTIF, actor=people["pengelola"])
+    lkmm.four_eyes = True
+    lkmm.save()
+    applicant.lkmm.refresh_from_db()
+    member_transition(member=applicant, to=MemberStatus.AKTIF, actor=people["pengelola"])
+    applicant.refresh_from_db()
+    assert applicant.status == MemberStatus.AKTIF
+    assert applicant.applications.get().decided_by == people["pengelola"]

@@ -11,6 +11,11 @@ from members.phone import normalise_phone
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 
+def nik_digits(value):
+    """A NIK as typed ("3509 1145 0180 0001", "3509-1145-...") -> the digits as stored."""
+    return "".join((value or "").split()).replace("-", "").replace(".", "")
+
+
 class RefereeField(forms.ChoiceField):
     """One select for who vouches: an active member ("m:<id>") or a board member in office ("b:<id>")."""
 
@@ -142,7 +147,7 @@ class MemberApplicationForm(ApplicationFieldsMixin, forms.ModelForm):
             del self.fields["confirm_elsewhere"]
 
     def clean_nik(self):
-        nik = "".join(self.cleaned_data["nik"].split()).replace("-", "").replace(".", "")
+        nik = nik_digits(self.cleaned_data["nik"])
         if Member.objects.filter(lkmm=self.lkmm, nik=nik).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(_("NIK ini sudah terdaftar sebagai anggota LKMM ini."))
         return nik
@@ -234,4 +239,9 @@ class MemberFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = Group.objects.for_user(user).filter(is_active=True)
+        groups = Group.objects.for_user(user).filter(is_active=True)
+        if user.staff.is_dinas:
+            # Every LKMM's groups: two LKMMs may both have a "Mawar", so the label names the LKMM.
+            groups = groups.select_related("lkmm").order_by("lkmm__name", "name")
+            self.fields["group"].label_from_instance = lambda group: f"{group.name} · {group.lkmm.name}"
+        self.fields["group"].queryset = groups

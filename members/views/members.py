@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from institutions.access import ketua_required, recorder_required, staff_required
+from institutions.access import may_approve, recorder_required, staff_required
 from institutions.forms import add_service_errors
 from loans.models import Loan
 from members import services
@@ -20,6 +20,7 @@ from members.forms.members import (
     MemberFilterForm,
     ReapplyForm,
     StatusForm,
+    nik_digits,
 )
 from members.models import Member, MembershipApplication, MemberStatus
 from members.selectors import income_trend, members_in_several_lkmms, nik_elsewhere
@@ -46,6 +47,10 @@ FORM_SECTIONS = [
 ]
 
 
+def _may_decide(user, application):
+    return may_approve(user, lkmm=application.member.lkmm, recorded_by_id=application.submitted_by_id)
+
+
 def _member_for(request, pk):
     return get_object_or_404(Member.objects.for_user(request.user).select_related("lkmm"), pk=pk)
 
@@ -55,14 +60,18 @@ def member_list(request):
     today = timezone.localdate()
     form = MemberFilterForm(request.GET or None, user=request.user)
     members = Member.objects.for_user(request.user).select_related("lkmm")
-    if form.is_valid():
-        members = members.search(form.cleaned_data["q"])
-        if form.cleaned_data["status"]:
-            members = members.filter(status=form.cleaned_data["status"])
-        if form.cleaned_data["group"]:
-            members = members.in_group(form.cleaned_data["group"])
-        if form.cleaned_data["arrears"]:
-            members = members.in_arrears(today)
+    filters = {}
+    if form.is_bound:
+        # Apply every filter that is valid: a stale group id in the address must not drop the search.
+        form.is_valid()
+        filters = form.cleaned_data
+    members = members.search(filters.get("q"))
+    if filters.get("status"):
+        members = members.filter(status=filters["status"])
+    if filters.get("group"):
+        members = members.in_group(filters["group"])
+    if filters.get("arrears"):
+        members = members.in_arrears(today)
     members = members.with_current_group().annotate(
         in_arrears=Exists(Loan.objects.past_due(today).filter(member=OuterRef("pk")))
     )
@@ -87,15 +96,21 @@ def member_detail(request, pk):
         .with_current_group()
         .values("current_group_id", "current_group_name")
         .get(),
-        "applications": member.applications.select_related(
-            "referee_member", "referee_board", "submitted_by", "decided_by"
-        ).order_by("-submitted_at"),
+        "applications": list(
+            member.applications.select_related(
+                "referee_member", "referee_board", "submitted_by", "decided_by"
+            ).order_by("-submitted_at", "-id")
+        ),
         "status_changes": member.status_changes.select_related("by"),
         "income": income_trend(member=member),
     }
     if staff.records:
-        if member.status == MemberStatus.PENDAFTAR and staff.approves:
-            context["decision_form"] = DecisionForm()
+        pending = next((a for a in context["applications"] if not a.decision), None)
+        if member.status == MemberStatus.PENDAFTAR and pending is not None:
+            if _may_decide(request.user, pending):
+                context["decision_form"] = DecisionForm()
+            elif member.lkmm.four_eyes and pending.submitted_by_id == request.user.pk:
+                context["four_eyes_bars"] = True
         status_form = StatusForm(member=member)
         if status_form.fields["to"].choices:
             context["status_form"] = status_form
@@ -107,7 +122,11 @@ def member_photo(request, pk):
     member = _member_for(request, pk)
     if not member.photo:
         raise Http404
-    response = FileResponse(member.photo.open("rb"))
+    try:
+        photo = member.photo.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(photo)
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -117,7 +136,7 @@ def member_create(request):
     lkmm = request.user.staff.lkmm
     today = timezone.localdate()
     elsewhere = (
-        nik_elsewhere(nik=request.POST.get("nik", "").strip(), lkmm=lkmm, at=today)
+        nik_elsewhere(nik=nik_digits(request.POST.get("nik")), lkmm=lkmm, at=today)
         if request.method == "POST"
         else []
     )
@@ -171,15 +190,16 @@ def application_queue(request):
         )
         .order_by("submitted_at")
     )
-    return render(
-        request,
-        "members/application_queue.html",
-        {"applications": applications, "decision_form": DecisionForm()},
-    )
+    applications = list(applications)
+    # One form per card, each with its own ids, so a label checks the radio of its own card.
+    for application in applications:
+        if _may_decide(request.user, application):
+            application.decision_form = DecisionForm(auto_id=f"id_{application.pk}_%s")
+    return render(request, "members/application_queue.html", {"applications": applications})
 
 
 @require_POST
-@ketua_required
+@recorder_required
 def member_decide(request, pk):
     member = _member_for(request, pk)
     form = DecisionForm(request.POST)
