@@ -177,4 +177,10 @@ def entry_numbers(lkmms):
     yield from _sequence_problems(rows.iterator(), "journal entry numbers")
 
 
-CHECKS = [entries_balance, receivables_match_schedules, payments_match_allocations, receipt_numbers, entry_numbers]
+CHECKS = [
+    entries_balance,
+    receivables_match_schedules,
+    payments_match_allocations,
+    receipt_numbers,
+    entry_numbers,
+]

@@ -31,6 +31,8 @@ class AccountCode:
     KAS = "1101"
     BANK = "1102"
     PIUTANG = "1201"
+    # Moves a restructured loan's principal from the old loan to the new one (nets to zero).
+    PIUTANG_KLIRING = "1208"
     CADANGAN = "1209"
     SIMPANAN = "2101"
     MODAL_HIBAH = "3101"

@@ -29,8 +29,10 @@ def _cash_lines(*, lkmm, code):
 
 def cash_balance(*, lkmm, code, at):
     """Balance (debit - credit) of a debit-normal account such as kas or bank at the end of `at`."""
-    totals = _cash_lines(lkmm=lkmm, code=code).filter(entry__date__lte=at).aggregate(
-        debit=Coalesce(Sum("debit"), 0), credit=Coalesce(Sum("credit"), 0)
+    totals = (
+        _cash_lines(lkmm=lkmm, code=code)
+        .filter(entry__date__lte=at)
+        .aggregate(debit=Coalesce(Sum("debit"), 0), credit=Coalesce(Sum("credit"), 0))
     )
     return totals["debit"] - totals["credit"]
 

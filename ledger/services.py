@@ -13,6 +13,7 @@ STANDARD_CHART = [
     (AccountCode.KAS, "Kas", AccountKind.ASSET),
     (AccountCode.BANK, "Bank", AccountKind.ASSET),
     (AccountCode.PIUTANG, "Piutang pinjaman anggota", AccountKind.ASSET),
+    (AccountCode.PIUTANG_KLIRING, "Kliring restrukturisasi pinjaman", AccountKind.ASSET),
     (AccountCode.CADANGAN, "Cadangan risiko pinjaman", AccountKind.CONTRA_ASSET),
     (AccountCode.SIMPANAN, "Simpanan anggota", AccountKind.LIABILITY),
     (AccountCode.MODAL_HIBAH, "Modal hibah Pemkot", AccountKind.EQUITY),
@@ -113,7 +114,9 @@ def _voucher_errors(*, lkmm, kind, date, amount, memo, account_code, cash_accoun
     allowed = VOUCHER_ACCOUNTS[kind]
     if account_code not in allowed:
         names = dict(Account.objects.filter(lkmm=lkmm, code__in=allowed).values_list("code", "name"))
-        errors["account_code"] = _("Akun %(code)s tidak dapat dipakai untuk %(kind)s. Pilih salah satu: %(allowed)s.") % {
+        errors["account_code"] = _(
+            "Akun %(code)s tidak dapat dipakai untuk %(kind)s. Pilih salah satu: %(allowed)s."
+        ) % {
             "code": account_code or "-",
             "kind": EntryKind(kind).label.lower(),
             "allowed": ", ".join(f"{code} {names.get(code, '')}".strip() for code in allowed),

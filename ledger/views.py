@@ -99,6 +99,7 @@ def voucher_create(request, code):
             "lkmm": lkmm,
             "form": form,
             "kind": kind,
+            "may_record": True,
             "kinds": [(value, EntryKind(value).label) for value in services.VOUCHER_ACCOUNTS],
             "today": today,
             "balances": [

@@ -75,7 +75,9 @@ def owed(inst, state, *, at, late_fee, waivers):
     waived_interest, waived_fee = _waived(waivers, inst.id, at)
     late = (
         late_fee
-        if late_fee and inst.due_date < at and (state.completed_on is None or state.completed_on > inst.due_date)
+        if late_fee
+        and inst.due_date < at
+        and (state.completed_on is None or state.completed_on > inst.due_date)
         else 0
     )
     return (
@@ -95,7 +97,9 @@ def allocate(installments, payments, *, late_fee=0, waivers=()):
             if remaining <= 0:
                 break
             state = states[inst.id]
-            fee_due, interest_due, principal_due = owed(inst, state, at=pay.paid_on, late_fee=late_fee, waivers=waivers)
+            fee_due, interest_due, principal_due = owed(
+                inst, state, at=pay.paid_on, late_fee=late_fee, waivers=waivers
+            )
             fee = min(remaining, fee_due)
             interest = min(remaining - fee, interest_due)
             principal = min(remaining - fee - interest, principal_due)
@@ -118,7 +122,9 @@ def allocate(installments, payments, *, late_fee=0, waivers=()):
 def payoff(installments, payments, *, at, late_fee=0, waivers=()):
     """Everything a payment on `at` would have to bring to settle the loan, after `payments`."""
     states = allocate(installments, payments, late_fee=late_fee, waivers=waivers).states
-    return sum(sum(owed(inst, states[inst.id], at=at, late_fee=late_fee, waivers=waivers)) for inst in installments)
+    return sum(
+        sum(owed(inst, states[inst.id], at=at, late_fee=late_fee, waivers=waivers)) for inst in installments
+    )
 
 
 def future_interest(installments, payments, *, at, late_fee=0, waivers=()):

@@ -10,6 +10,13 @@ from members.models import Member
 class ProductForm(forms.ModelForm):
     min_amount = RupiahField(label=_("Pinjaman minimal"), min_value=1)
     max_amount = RupiahField(label=_("Pinjaman maksimal"), min_value=1)
+    # Rupiah as people write them: a plain IntegerField would read "5.000" as 5.
+    late_fee = RupiahField(
+        label=_("Denda per angsuran terlambat"),
+        min_value=0,
+        required=False,
+        help_text=_("0 berarti tanpa denda."),
+    )
 
     class Meta:
         model = LoanProduct
@@ -28,7 +35,13 @@ class ProductForm(forms.ModelForm):
             "waive_interest_on_payoff",
             "requires_group",
         ]
-        widgets = {"rate_per_month": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"})}
+        widgets = {
+            "rate_per_month": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+            "admin_fee_percent": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        }
+
+    def clean_late_fee(self):
+        return self.cleaned_data["late_fee"] or 0
 
 
 class LoanApplyForm(forms.Form):
@@ -53,8 +66,12 @@ class DisburseForm(forms.Form):
     )
 
 
+# The reason forms below post from the loan page and come back as a message, not next to a field: their
+# "required" messages say what is missing.
 class CancelForm(forms.Form):
-    reason = forms.CharField(label=_("Alasan pembatalan"), max_length=200)
+    reason = forms.CharField(
+        label=_("Alasan pembatalan"), max_length=200, error_messages={"required": _("Tulis alasan pembatalan.")}
+    )
 
 
 class EmptyForm(forms.Form):
@@ -62,19 +79,27 @@ class EmptyForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Alasan"), max_length=200)
+    reason = forms.CharField(
+        label=_("Alasan"), max_length=200, error_messages={"required": _("Tulis alasannya.")}
+    )
 
 
 class WaiveForm(forms.Form):
     on = forms.DateField(label=_("Berlaku per tanggal"), widget=DateInput())
-    reason = forms.CharField(label=_("Alasan pembebasan denda"), max_length=200)
+    reason = forms.CharField(
+        label=_("Alasan pembebasan denda"),
+        max_length=200,
+        error_messages={"required": _("Tulis alasan pembebasan denda.")},
+    )
 
 
 class ReverseForm(forms.Form):
     on = forms.DateField(
         label=_("Dibatalkan per tanggal"),
         widget=DateInput(),
-        help_text=_("Sebelum tanggal ini pembayaran tetap dihitung; sejak tanggal ini dianggap tidak pernah ada."),
+        help_text=_(
+            "Sebelum tanggal ini pembayaran tetap dihitung; sejak tanggal ini dianggap tidak pernah ada."
+        ),
     )
     reason = forms.CharField(label=_("Alasan pembatalan"), max_length=200)
 
@@ -88,6 +113,9 @@ class RepaymentForm(forms.Form):
         required=False,
         empty_label=_("Peminjam sendiri"),
         help_text=_("Tanggung renteng: anggota kelompok yang membayar untuk peminjam."),
+        error_messages={
+            "invalid_choice": _("Yang membayar harus anggota kelompok yang sama (tanggung renteng).")
+        },
     )
     note = forms.CharField(label=_("Catatan"), max_length=200, required=False)
     token = forms.UUIDField(widget=forms.HiddenInput)
@@ -110,3 +138,19 @@ class LoanFilterForm(forms.Form):
         label=_("Status"), required=False, choices=[("", _("Semua status")), *LoanStatus.choices]
     )
     arrears = forms.BooleanField(label=_("Hanya yang menunggak"), required=False)
+
+
+class RestructureForm(forms.Form):
+    on = forms.DateField(label=_("Tanggal restrukturisasi"), widget=DateInput())
+    product = forms.ModelChoiceField(label=_("Syarat baru (produk)"), queryset=LoanProduct.objects.none())
+    first_due = forms.DateField(
+        label=_("Jatuh tempo pertama"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Kosongkan: satu periode sesudah restrukturisasi."),
+    )
+    reason = forms.CharField(label=_("Alasan restrukturisasi"), max_length=200)
+
+    def __init__(self, *args, lkmm, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = LoanProduct.objects.filter(lkmm=lkmm, is_active=True)

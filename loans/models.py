@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -106,6 +106,7 @@ class LoanStatus(models.TextChoices):
     DITOLAK = "ditolak", _("Ditolak")
     AKTIF = "aktif", _("Aktif")
     LUNAS = "lunas", _("Lunas")
+    DIRESTRUKTURISASI = "direstrukturisasi", _("Direstrukturisasi")
     DIBATALKAN = "dibatalkan", _("Dibatalkan")
 
 
@@ -119,9 +120,10 @@ LOAN_TRANSITIONS = {
     (LoanStatus.DISETUJUI, LoanStatus.DIBATALKAN): True,
     (LoanStatus.AKTIF, LoanStatus.LUNAS): False,
     (LoanStatus.LUNAS, LoanStatus.AKTIF): True,
+    (LoanStatus.AKTIF, LoanStatus.DIRESTRUKTURISASI): True,
 }
 # Statuses in which a loan has money out and its schedule is fixed.
-DISBURSED_STATUSES = (LoanStatus.AKTIF, LoanStatus.LUNAS)
+DISBURSED_STATUSES = (LoanStatus.AKTIF, LoanStatus.LUNAS, LoanStatus.DIRESTRUKTURISASI)
 
 
 class AllocationQuerySet(models.QuerySet):
@@ -202,16 +204,29 @@ class LoanQuerySet(LkmmScopedQuerySet):
             ),
             0,
         )
+        # A loan whose principal moved to a restructured loan owes nothing from that date on.
+        moved = Q(transferred_on__isnull=False, transferred_on__lte=at)
+
+        def unless_moved(expression, output_field=None):
+            return Case(When(moved, then=Value(0)), default=expression, output_field=output_field)
+
         return self.annotate(
             standing_at=models.Value(at, output_field=models.DateField()),
-            oldest_overdue_on=Subquery(oldest_unpaid),
+            oldest_overdue_on=Case(When(moved, then=Value(None)), default=Subquery(oldest_unpaid)),
             principal_repaid=loan_sum(mine, "principal"),
-            overdue_amount=Coalesce(Subquery(owed_before), 0)
-            - loan_sum(mine.filter(installment__due_date__lt=at), F("principal") + F("interest")),
-            outstanding=F("principal") - F("principal_repaid"),
-            late_fees_owed=F("late_fee") * Coalesce(Subquery(late_installments), 0) - fees_waived,
+            overdue_amount=unless_moved(
+                Coalesce(Subquery(owed_before), 0)
+                - loan_sum(mine.filter(installment__due_date__lt=at), F("principal") + F("interest")),
+                models.BigIntegerField(),
+            ),
+            outstanding=F("principal")
+            - F("principal_repaid")
+            - Case(When(moved, then=F("transferred_principal")), default=Value(0)),
+            late_fees_owed=unless_moved(
+                F("late_fee") * Coalesce(Subquery(late_installments), 0) - fees_waived, models.BigIntegerField()
+            ),
             late_fees_paid=loan_sum(mine, "late_fee"),
-            overdue_fees=F("late_fees_owed") - F("late_fees_paid"),
+            overdue_fees=unless_moved(F("late_fees_owed") - F("late_fees_paid"), models.BigIntegerField()),
         )
 
     def past_due(self, at):
@@ -248,6 +263,18 @@ class Loan(models.Model):
         _("pelunasan dipercepat membebaskan bunga yang belum jatuh tempo"), default=False
     )
     purpose = models.CharField(_("tujuan pinjaman"), max_length=200)
+    # Restructuring (DOMAIN.md): the outstanding principal moves to a new loan on new terms. The old loan
+    # records what moved and when; the new loan points back to it and counts as restructured.
+    restructured_from = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="restructured_into",
+        verbose_name=_("restrukturisasi dari"),
+    )
+    transferred_on = models.DateField(_("dipindahkan per tanggal"), null=True, blank=True)
+    transferred_principal = models.PositiveBigIntegerField(_("pokok yang dipindahkan"), default=0)
     applied_on = models.DateField(_("tanggal pengajuan"))
     disbursed_on = models.DateField(_("tanggal pencairan"), null=True, blank=True)
     status = models.CharField(
@@ -285,6 +312,10 @@ class Loan(models.Model):
     @property
     def code(self):
         return f"P-{self.number:05d}"
+
+    @property
+    def is_restructured(self):
+        return self.restructured_from_id is not None
 
     @property
     def days_past_due(self):
@@ -474,7 +505,9 @@ class Allocation(models.Model):
 class Waiver(models.Model):
     """Interest or late fees the LKMM will not collect, with reason and approver (never silently)."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="waivers", verbose_name=_("pinjaman"))
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="waivers", verbose_name=_("pinjaman")
+    )
     installment = models.ForeignKey(
         Installment, on_delete=models.PROTECT, related_name="waivers", verbose_name=_("angsuran")
     )
@@ -483,7 +516,11 @@ class Waiver(models.Model):
     late_fee = models.PositiveBigIntegerField(_("denda dibebaskan"), default=0)
     reason = models.CharField(_("alasan"), max_length=200)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("disetujui oleh")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("disetujui oleh"),
     )
     created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
 

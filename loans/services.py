@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
+from institutions.access import check_approver
 from institutions.models import Lkmm, Role
 from institutions.services import audit_record
 from ledger.models import AccountCode, EntryKind, JournalLine
@@ -61,17 +62,6 @@ def _is_ketua(actor):
     return staff is not None and staff.role == Role.KETUA
 
 
-def _check_second_person(*, lkmm, actor, recorded_by_id, what):
-    """The ketua approves; where the LKMM requires four eyes, not the person who recorded `what`."""
-    if not _is_ketua(actor):
-        raise PermissionDenied(_("Hanya ketua yang dapat menyetujui %(what)s.") % {"what": what})
-    if getattr(lkmm, "four_eyes", False) and actor is not None and recorded_by_id == actor.pk:
-        raise ValidationError(
-            _("LKMM ini memakai prinsip empat mata: %(what)s disetujui oleh orang lain daripada yang mencatatnya.")
-            % {"what": what}
-        )
-
-
 def loan_transition(*, loan, to, actor, on, reason=""):
     """Move a loan to status `to` if LOAN_TRANSITIONS allows it, recording who, when and why."""
     key = (loan.status, to)
@@ -83,7 +73,9 @@ def loan_transition(*, loan, to, actor, on, reason=""):
     reason = (reason or "").strip()
     if LOAN_TRANSITIONS[key] and not reason:
         raise ValidationError({"reason": _("Tulis alasannya.")})
-    LoanStatusChange.objects.create(loan=loan, from_status=loan.status, to_status=to, on=on, by=actor, reason=reason)
+    LoanStatusChange.objects.create(
+        loan=loan, from_status=loan.status, to_status=to, on=on, by=actor, reason=reason
+    )
     audit_record(
         actor=actor,
         action=f"loan.{to}",
@@ -114,7 +106,10 @@ def product_create(*, lkmm, actor, **fields):
             )
         except schedule.ScheduleError as exc:
             raise ValidationError(
-                {"rounding_unit": _("Untuk pinjaman %(amount)s: %(error)s") % {"amount": _rp(amount), "error": exc}}
+                {
+                    "rounding_unit": _("Untuk pinjaman %(amount)s: %(error)s")
+                    % {"amount": _rp(amount), "error": exc}
+                }
             ) from None
     product.save()
     audit_record(actor=actor, action="product.create", obj=product, lkmm=lkmm)
@@ -143,9 +138,9 @@ def _check_eligible(*, member, product, principal):
     if getattr(member.lkmm, "refuse_if_in_arrears", False):
         overdue = Loan.objects.past_due(timezone.localdate()).filter(member=member).first()
         if overdue is not None:
-            errors["member"] = _("Anggota masih menunggak pada pinjaman %(code)s; LKMM ini tidak memberi pinjaman baru.") % {
-                "code": overdue.code
-            }
+            errors["member"] = _(
+                "Anggota masih menunggak pada pinjaman %(code)s; LKMM ini tidak memberi pinjaman baru."
+            ) % {"code": overdue.code}
     return errors
 
 
@@ -190,7 +185,7 @@ def loan_apply(*, member, product, principal, purpose, applied_on, actor):
 @transaction.atomic
 def loan_approve(*, loan, actor, on=None):
     loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
-    _check_second_person(lkmm=loan.lkmm, actor=actor, recorded_by_id=loan.created_by_id, what=_("pinjaman"))
+    check_approver(actor, lkmm=loan.lkmm, recorded_by_id=loan.created_by_id, what=_("pinjaman"))
     loan_transition(loan=loan, to=LoanStatus.DISETUJUI, actor=actor, on=on or timezone.localdate())
     return loan
 
@@ -198,8 +193,7 @@ def loan_approve(*, loan, actor, on=None):
 @transaction.atomic
 def loan_reject(*, loan, actor, reason):
     loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
-    if not _is_ketua(actor):
-        raise PermissionDenied(_("Hanya ketua yang dapat menolak pinjaman."))
+    check_approver(actor, lkmm=loan.lkmm, recorded_by_id=loan.created_by_id, what=_("penolakan pinjaman"))
     loan_transition(loan=loan, to=LoanStatus.DITOLAK, actor=actor, on=timezone.localdate(), reason=reason)
     return loan
 
@@ -220,7 +214,9 @@ def loan_disburse(*, loan, disbursed_on, actor, first_due=None):
         raise ValidationError({"first_due": _("Jatuh tempo pertama harus sesudah tanggal pencairan.")})
     lines = schedule.build_schedule(first_due=first_due, **loan.schedule_terms())
     Installment.objects.bulk_create(
-        Installment(loan=loan, seq=line.seq, due_date=line.due_date, principal=line.principal, interest=line.interest)
+        Installment(
+            loan=loan, seq=line.seq, due_date=line.due_date, principal=line.principal, interest=line.interest
+        )
         for line in lines
     )
     loan.disbursed_on = disbursed_on
@@ -282,7 +278,8 @@ def _counting(repayments, at):
     return [
         _pay(r)
         for r in repayments
-        if (at is None or r.paid_on <= at) and (r.reversed_on is None or (at is not None and r.reversed_on > at))
+        if (at is None or r.paid_on <= at)
+        and (r.reversed_on is None or (at is not None and r.reversed_on > at))
     ]
 
 
@@ -357,15 +354,12 @@ def _rebuild_allocations(loan):
 def _books_follow(*, loan, result, kind, date, memo, cash, actor, source):
     """Post the event's entry: `cash` into (or out of) kas, and whatever moves the loan's receivable,
     interest and late-fee income to what the allocation now says."""
-    totals = {
-        code: row
-        for code, row in (
-            (r["account__code"], r)
-            for r in JournalLine.objects.filter(entry__loan=loan)
-            .values("account__code")
-            .annotate(debit=Sum("debit"), credit=Sum("credit"))
-        )
-    }
+    rows = (
+        JournalLine.objects.filter(entry__loan=loan)
+        .values("account__code")
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+    )
+    totals = {row["account__code"]: row for row in rows}
 
     def balance(code):
         row = totals.get(code, {"debit": 0, "credit": 0})
@@ -387,13 +381,17 @@ def _books_follow(*, loan, result, kind, date, memo, cash, actor, source):
         side(AccountCode.PENDAPATAN_BUNGA, -interest_change),
         side(AccountCode.PENDAPATAN_DENDA, -fee_change),
     ]
-    return entry_post(kind=kind, loan=loan, lkmm=loan.lkmm, date=date, memo=memo, lines=lines, actor=actor, source=source)
+    return entry_post(
+        kind=kind, loan=loan, lkmm=loan.lkmm, date=date, memo=memo, lines=lines, actor=actor, source=source
+    )
 
 
 def _settle_status(*, loan, actor, on):
     """lunas when nothing is owed any more; a reversal that leaves money owed reopens the loan."""
     position = loan_position(loan=loan, at=datetime.date.max)
-    remaining = sum(p + i for _f, i, p in position["owed"].values()) + sum(f for f, _i, _p in position["owed"].values())
+    remaining = sum(p + i for _f, i, p in position["owed"].values()) + sum(
+        f for f, _i, _p in position["owed"].values()
+    )
     if loan.status == LoanStatus.AKTIF and remaining == 0:
         loan_transition(loan=loan, to=LoanStatus.LUNAS, actor=actor, on=on)
     elif loan.status == LoanStatus.LUNAS and remaining > 0:
@@ -410,7 +408,9 @@ def _check_payer(*, loan, paid_by):
 
     group_ids = GroupMembership.objects.filter(member=loan.member, left_on__isnull=True).values("group")
     if not GroupMembership.objects.filter(member=paid_by, left_on__isnull=True, group__in=group_ids).exists():
-        raise ValidationError({"paid_by": _("Yang membayar harus anggota kelompok yang sama (tanggung renteng).")})
+        raise ValidationError(
+            {"paid_by": _("Yang membayar harus anggota kelompok yang sama (tanggung renteng).")}
+        )
     return paid_by
 
 
@@ -429,11 +429,14 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
         existing = Repayment.objects.filter(token=token).first()
         if existing is not None:
             if existing.loan_id != loan.pk:
-                raise ValidationError(_("Formulir ini sudah dipakai untuk pinjaman lain; muat ulang halaman."))
+                raise ValidationError(
+                    _("Formulir ini sudah dipakai untuk pinjaman lain; muat ulang halaman.")
+                )
             return existing
     if loan.status != LoanStatus.AKTIF:
         raise ValidationError(
-            _("Pembayaran hanya untuk pinjaman aktif (status sekarang: %(s)s).") % {"s": loan.get_status_display()}
+            _("Pembayaran hanya untuk pinjaman aktif (status sekarang: %(s)s).")
+            % {"s": loan.get_status_display()}
         )
     if amount <= 0:
         raise ValidationError({"amount": _("Jumlah pembayaran harus lebih dari nol.")})
@@ -441,7 +444,10 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
         raise ValidationError({"paid_on": _("Tanggal bayar tidak boleh di masa depan.")})
     if paid_on < loan.disbursed_on:
         raise ValidationError(
-            {"paid_on": _("Tanggal bayar tidak boleh sebelum pencairan (%(d)s).") % {"d": _d(loan.disbursed_on)}}
+            {
+                "paid_on": _("Tanggal bayar tidak boleh sebelum pencairan (%(d)s).")
+                % {"d": _d(loan.disbursed_on)}
+            }
         )
     paid_by = _check_payer(loan=loan, paid_by=paid_by)
     # What settles the loan on that date, given every payment that counts now (later-valued ones too).
@@ -449,7 +455,12 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
     settle = position["early_payoff"] if loan.waive_interest_on_payoff else position["payoff"]
     later = loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=paid_on).exists()
     if amount > settle and not later:
-        raise ValidationError({"amount": _("Melebihi sisa pinjaman. Untuk melunasi, bayar %(payoff)s.") % {"payoff": _rp(settle)}})
+        raise ValidationError(
+            {
+                "amount": _("Melebihi sisa pinjaman. Untuk melunasi, bayar %(payoff)s.")
+                % {"payoff": _rp(settle)}
+            }
+        )
     lkmm = Lkmm.objects.select_for_update().get(pk=loan.lkmm_id)
     repayment = Repayment.objects.create(
         lkmm=lkmm,
@@ -469,7 +480,9 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
                 installment_id=installment_id,
                 on=paid_on,
                 interest=interest,
-                reason=_memo(gettext_noop("Pelunasan dipercepat %(receipt)s"), receipt=repayment.receipt_code),
+                reason=_memo(
+                    gettext_noop("Pelunasan dipercepat %(receipt)s"), receipt=repayment.receipt_code
+                ),
                 approved_by=actor,
             )
             for installment_id, interest in position["waivable_interest"].items()
@@ -478,7 +491,10 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
         result = _rebuild_allocations(loan)
     except ValidationError:
         raise ValidationError(
-            {"amount": _("Melebihi sisa pinjaman. Untuk melunasi, bayar %(payoff)s.") % {"payoff": _rp(settle)}}
+            {
+                "amount": _("Melebihi sisa pinjaman. Untuk melunasi, bayar %(payoff)s.")
+                % {"payoff": _rp(settle)}
+            }
         ) from None
     _books_follow(
         loan=loan,
@@ -500,7 +516,12 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
         action="repayment.record",
         obj=repayment,
         lkmm=lkmm,
-        data={"loan": loan.pk, "amount": amount, "paid_on": paid_on.isoformat(), "paid_by": getattr(paid_by, "pk", None)},
+        data={
+            "loan": loan.pk,
+            "amount": amount,
+            "paid_on": paid_on.isoformat(),
+            "paid_by": getattr(paid_by, "pk", None),
+        },
     )
     _settle_status(loan=loan, actor=actor, on=paid_on)
     return repayment
@@ -513,19 +534,30 @@ def repayment_reverse(*, repayment, actor, on, reason):
     repayment = Repayment.objects.select_related("loan").get(pk=repayment.pk)
     loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=repayment.loan_id)
     repayment = Repayment.objects.select_for_update().get(pk=repayment.pk)
-    _check_second_person(lkmm=loan.lkmm, actor=actor, recorded_by_id=repayment.recorded_by_id, what=_("pembatalan"))
+    check_approver(
+        actor, lkmm=loan.lkmm, recorded_by_id=repayment.recorded_by_id, what=_("pembatalan pembayaran")
+    )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan pembatalan.")})
     if repayment.reversed_on is not None:
-        raise ValidationError(_("Pembayaran ini sudah dibatalkan per %(d)s.") % {"d": _d(repayment.reversed_on)})
+        raise ValidationError(
+            _("Pembayaran ini sudah dibatalkan per %(d)s.") % {"d": _d(repayment.reversed_on)}
+        )
     if on < repayment.paid_on:
-        raise ValidationError({"on": _("Tanggal pembatalan tidak boleh sebelum tanggal bayar (%(d)s).") % {"d": _d(repayment.paid_on)}})
+        raise ValidationError(
+            {
+                "on": _("Tanggal pembatalan tidak boleh sebelum tanggal bayar (%(d)s).")
+                % {"d": _d(repayment.paid_on)}
+            }
+        )
     if on > timezone.localdate():
         raise ValidationError({"on": _("Tanggal pembatalan tidak boleh di masa depan.")})
     last = loan.repayments.aggregate(d=Max("reversed_on"))["d"]
     if last is not None and on < last:
-        raise ValidationError({"on": _("Tanggal pembatalan tidak boleh sebelum pembatalan terakhir (%(d)s).") % {"d": _d(last)}})
+        raise ValidationError(
+            {"on": _("Tanggal pembatalan tidak boleh sebelum pembatalan terakhir (%(d)s).") % {"d": _d(last)}}
+        )
     repayment.reversed_on = on
     repayment.reversed_by = actor
     repayment.reversed_at = timezone.now()
@@ -548,7 +580,12 @@ def repayment_reverse(*, repayment, actor, on, reason):
         ),
     )
     audit_record(
-        actor=actor, action="repayment.reverse", obj=repayment, lkmm=loan.lkmm, reason=reason, data={"on": on.isoformat()}
+        actor=actor,
+        action="repayment.reverse",
+        obj=repayment,
+        lkmm=loan.lkmm,
+        reason=reason,
+        data={"on": on.isoformat()},
     )
     _settle_status(loan=loan, actor=actor, on=on)
     return repayment
@@ -574,7 +611,122 @@ def late_fees_waive(*, loan, actor, on, reason):
     )
     _rebuild_allocations(loan)
     audit_record(
-        actor=actor, action="loan.waive_late_fees", obj=loan, lkmm=loan.lkmm, reason=reason, data={"total": sum(owed.values())}
+        actor=actor,
+        action="loan.waive_late_fees",
+        obj=loan,
+        lkmm=loan.lkmm,
+        reason=reason,
+        data={"total": sum(owed.values())},
     )
     _settle_status(loan=loan, actor=actor, on=on)
     return sum(owed.values())
+
+
+def restructure_preview(*, loan, on):
+    """What restructuring on `on` would do: the principal that moves, and the unpaid interest of
+    installments due by then and the late fees owed, which are waived at that moment."""
+    position = loan_position(loan=loan, at=on)
+    installments = {i.pk: i for i in loan.installments.all()}
+    interest = {
+        inst_id: owed_interest
+        for inst_id, (_fee, owed_interest, _p) in position["owed"].items()
+        if owed_interest and installments[inst_id].due_date <= on
+    }
+    fees = {inst_id: fee for inst_id, (fee, _i, _p) in position["owed"].items() if fee}
+    principal = loan.principal - sum(state.principal for state in position["states"].values())
+    return {"principal": principal, "interest": interest, "fees": fees}
+
+
+@transaction.atomic
+def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
+    """Reschedule the outstanding principal on new terms (DOMAIN.md "Restructuring").
+
+    Unpaid interest of installments due by `on` and late fees owed are waived (with the reason and the
+    approver); a payment recorded first pays them instead. The old loan closes as direstrukturisasi and
+    a new, flagged loan carries the principal; the books move the receivable from one to the other.
+    """
+    loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
+    check_approver(actor, lkmm=loan.lkmm, recorded_by_id=None, what=_("restrukturisasi"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tulis alasan restrukturisasi.")})
+    if loan.status != LoanStatus.AKTIF:
+        raise ValidationError(_("Hanya pinjaman aktif yang dapat direstrukturisasi."))
+    if on > timezone.localdate() or on < loan.disbursed_on:
+        raise ValidationError({"on": _("Tanggal restrukturisasi antara pencairan dan hari ini.")})
+    if loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=on).exists():
+        raise ValidationError({"on": _("Ada pembayaran sesudah tanggal ini; pilih tanggal sesudah pembayaran terakhir.")})
+    if product.lkmm_id != loan.lkmm_id or not product.is_active:
+        raise ValidationError({"product": _("Pilih produk aktif LKMM ini.")})
+    preview = restructure_preview(loan=loan, on=on)
+    if preview["principal"] <= 0:
+        raise ValidationError(_("Pokok pinjaman ini sudah lunas; tidak ada yang direstrukturisasi."))
+    waived = {}
+    for inst_id in set(preview["interest"]) | set(preview["fees"]):
+        waived[inst_id] = (preview["interest"].get(inst_id, 0), preview["fees"].get(inst_id, 0))
+    Waiver.objects.bulk_create(
+        Waiver(loan=loan, installment_id=inst_id, on=on, interest=interest, late_fee=fee, reason=reason,
+               approved_by=actor)
+        for inst_id, (interest, fee) in waived.items()
+    )
+    _rebuild_allocations(loan)
+    lkmm = Lkmm.objects.select_for_update().get(pk=loan.lkmm_id)
+    new = Loan(
+        lkmm=lkmm,
+        member=loan.member,
+        product=product,
+        principal=preview["principal"],
+        purpose=loan.purpose,
+        applied_on=on,
+        disbursed_on=on,
+        status=LoanStatus.AKTIF,
+        restructured_from=loan,
+        number=_next_number(Loan.objects.filter(lkmm=lkmm), "number"),
+        created_by=actor,
+        interest_method=product.interest_method,
+        frequency=product.frequency,
+        rate_per_month=product.rate_per_month,
+        installment_count=product.installment_count,
+        rounding_unit=product.rounding_unit,
+        late_fee=product.late_fee,
+        waive_interest_on_payoff=product.waive_interest_on_payoff,
+    )
+    first_due = first_due or schedule.first_due_after(on, new.frequency)
+    if first_due <= on:
+        raise ValidationError({"first_due": _("Jatuh tempo pertama harus sesudah tanggal restrukturisasi.")})
+    try:
+        lines = schedule.build_schedule(first_due=first_due, **new.schedule_terms())
+    except schedule.ScheduleError as exc:
+        raise ValidationError({"product": str(exc)}) from None
+    new.full_clean()
+    new.save()
+    Installment.objects.bulk_create(
+        Installment(loan=new, seq=line.seq, due_date=line.due_date, principal=line.principal, interest=line.interest)
+        for line in lines
+    )
+    LoanStatusChange.objects.create(loan=new, from_status="", to_status=LoanStatus.AKTIF, on=on, by=actor, reason=reason)
+    loan.transferred_on, loan.transferred_principal = on, preview["principal"]
+    loan.save(update_fields=["transferred_on", "transferred_principal"])
+    loan_transition(loan=loan, to=LoanStatus.DIRESTRUKTURISASI, actor=actor, on=on, reason=reason)
+    names = {"old": loan.code, "new": new.code, "member": loan.member.full_name}
+    for owner, debit, credit in ((loan, AccountCode.PIUTANG_KLIRING, AccountCode.PIUTANG),
+                                 (new, AccountCode.PIUTANG, AccountCode.PIUTANG_KLIRING)):
+        entry_post(
+            kind=EntryKind.TRANSFER,
+            loan=owner,
+            lkmm=lkmm,
+            date=on,
+            actor=actor,
+            source=new,
+            memo=_memo(gettext_noop("Restrukturisasi %(old)s menjadi %(new)s %(member)s"), **names),
+            lines=[(debit, preview["principal"], 0), (credit, 0, preview["principal"])],
+        )
+    audit_record(
+        actor=actor,
+        action="loan.restructure",
+        obj=new,
+        lkmm=lkmm,
+        reason=reason,
+        data={"from": loan.pk, "principal": preview["principal"], "waived": {str(k): v for k, v in waived.items()}},
+    )
+    return new

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from institutions.access import ketua_required, recorder_required, staff_required
+from institutions.access import ketua_required, may_approve, recorder_required, staff_required
 from institutions.forms import add_service_errors
 from institutions.templatetags.lkmm_format import format_rupiah
 from loans import schedule, services
@@ -21,6 +21,7 @@ from loans.forms import (
     ProductForm,
     ReasonForm,
     RepaymentForm,
+    RestructureForm,
     ReverseForm,
     WaiveForm,
 )
@@ -130,11 +131,15 @@ def loan_detail(request, pk):
     staff = request.user.staff
     mine = staff.records and staff.lkmm_id == loan.lkmm_id
     context = {"loan": loan, "today": today, "mine": mine}
+    context["may_approve"] = mine and may_approve(
+        request.user, lkmm=loan.lkmm, recorded_by_id=loan.created_by_id
+    )
+    context["may_restructure"] = mine and may_approve(request.user, lkmm=loan.lkmm, recorded_by_id=None)
     if loan.status in (LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI, LoanStatus.DITOLAK, LoanStatus.DIBATALKAN):
         context["preview"] = schedule.build_schedule(
             first_due=schedule.first_due_after(today, loan.frequency), **loan.schedule_terms()
         )
-        if mine and loan.status == LoanStatus.DIAJUKAN and staff.approves:
+        if loan.status == LoanStatus.DIAJUKAN and context["may_approve"]:
             context["reject_form"] = ReasonForm(prefix="reject")
         if mine and loan.status == LoanStatus.DISETUJUI:
             context["disburse_form"] = DisburseForm(initial={"disbursed_on": today})
@@ -146,9 +151,16 @@ def loan_detail(request, pk):
         context["payoff"] = position["payoff"]
         context["early_payoff"] = position["early_payoff"] if loan.waive_interest_on_payoff else None
         context["fees_owed"] = sum(row.fee_owed for row in rows)
-        context["repayments"] = loan.repayments.select_related("recorded_by", "reversed_by", "paid_by").order_by(
-            "paid_on", "receipt_no"
+        repayments = list(
+            loan.repayments.select_related("recorded_by", "reversed_by", "paid_by").order_by(
+                "paid_on", "receipt_no"
+            )
         )
+        for repayment in repayments:
+            repayment.may_reverse = mine and may_approve(
+                request.user, lkmm=loan.lkmm, recorded_by_id=repayment.recorded_by_id
+            )
+        context["repayments"] = repayments
         context["waivers"] = loan.waivers.select_related("installment", "approved_by")
         if mine and staff.approves and context["fees_owed"]:
             context["waive_form"] = WaiveForm(initial={"on": today})
@@ -183,15 +195,19 @@ def _loan_action(request, pk, *, form, service, done):
 
 
 @require_POST
-@ketua_required
+@recorder_required
 def loan_approve_view(request, pk):
     return _loan_action(
-        request, pk, form=EmptyForm(request.POST), service=services.loan_approve, done=_("Pinjaman %(code)s disetujui.")
+        request,
+        pk,
+        form=EmptyForm(request.POST),
+        service=services.loan_approve,
+        done=_("Pinjaman %(code)s disetujui."),
     )
 
 
 @require_POST
-@ketua_required
+@recorder_required
 def loan_reject_view(request, pk):
     return _loan_action(
         request,
@@ -206,7 +222,11 @@ def loan_reject_view(request, pk):
 @recorder_required
 def loan_disburse_view(request, pk):
     return _loan_action(
-        request, pk, form=DisburseForm(request.POST), service=services.loan_disburse, done=_("Pinjaman %(code)s dicairkan.")
+        request,
+        pk,
+        form=DisburseForm(request.POST),
+        service=services.loan_disburse,
+        done=_("Pinjaman %(code)s dicairkan."),
     )
 
 
@@ -214,7 +234,11 @@ def loan_disburse_view(request, pk):
 @recorder_required
 def loan_cancel_view(request, pk):
     return _loan_action(
-        request, pk, form=CancelForm(request.POST), service=services.loan_cancel, done=_("Pengajuan %(code)s dibatalkan.")
+        request,
+        pk,
+        form=CancelForm(request.POST),
+        service=services.loan_cancel,
+        done=_("Pengajuan %(code)s dibatalkan."),
     )
 
 
@@ -222,15 +246,21 @@ def loan_cancel_view(request, pk):
 @ketua_required
 def late_fees_waive_view(request, pk):
     return _loan_action(
-        request, pk, form=WaiveForm(request.POST), service=services.late_fees_waive, done=_("Denda %(code)s dibebaskan.")
+        request,
+        pk,
+        form=WaiveForm(request.POST),
+        service=services.late_fees_waive,
+        done=_("Denda %(code)s dibebaskan."),
     )
 
 
-@ketua_required
+@recorder_required
 def repayment_reverse_view(request, pk):
     repayment = get_object_or_404(
         Repayment.objects.for_user(request.user).select_related("loan__member", "recorded_by"), pk=pk
     )
+    if not may_approve(request.user, lkmm=repayment.lkmm, recorded_by_id=repayment.recorded_by_id):
+        raise PermissionDenied
     form = ReverseForm(request.POST or None, initial={"on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -240,7 +270,9 @@ def repayment_reverse_view(request, pk):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("Pembayaran %(receipt)s dibatalkan.") % {"receipt": repayment.receipt_code})
+            messages.success(
+                request, _("Pembayaran %(receipt)s dibatalkan.") % {"receipt": repayment.receipt_code}
+            )
             return redirect("loans:detail", pk=repayment.loan_id)
     return render(request, "loans/reverse_form.html", {"form": form, "repayment": repayment})
 
@@ -303,4 +335,38 @@ def repayment_receipt(request, pk):
         request,
         "loans/receipt.html",
         {"repayment": repayment, "allocations": allocations, "outstanding_after": standing.outstanding},
+    )
+
+
+@recorder_required
+def loan_restructure_view(request, pk):
+    """Restructure: the ketua sees what moves and what is waived before confirming."""
+    loan = _loan_for(request, pk)
+    if not may_approve(request.user, lkmm=loan.lkmm, recorded_by_id=None):
+        raise PermissionDenied
+    today = timezone.localdate()
+    form = RestructureForm(request.POST or None, lkmm=loan.lkmm, initial={"on": today})
+    on = form.cleaned_data["on"] if form.is_bound and form.is_valid() else today
+    preview = services.restructure_preview(loan=loan, on=max(on, loan.disbursed_on)) if loan.disbursed_on else None
+    if request.method == "POST" and form.is_valid() and request.POST.get("confirm"):
+        try:
+            new = services.loan_restructure(loan=loan, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, _("%(old)s direstrukturisasi menjadi %(new)s.") % {"old": loan.code, "new": new.code}
+            )
+            return redirect("loans:detail", pk=new.pk)
+    return render(
+        request,
+        "loans/restructure_form.html",
+        {
+            "form": form,
+            "loan": loan,
+            "preview": preview,
+            "waived_interest": sum(preview["interest"].values()) if preview else 0,
+            "waived_fees": sum(preview["fees"].values()) if preview else 0,
+            "checked": form.is_bound and form.is_valid(),
+        },
     )

@@ -138,7 +138,9 @@ def test_an_entry_without_lines_is_reported(books, lkmm, raw_entry):
 
 def test_a_line_on_another_lkmms_account_is_reported(books, lkmm, other_lkmm, raw_entry):
     entry = raw_entry(lkmm, [("1101", 500, 0)])
-    JournalLine.objects.create(entry=entry, account=Account.objects.get(lkmm=other_lkmm, code="3101"), credit=500)
+    JournalLine.objects.create(
+        entry=entry, account=Account.objects.get(lkmm=other_lkmm, code="3101"), credit=500
+    )
 
     status, output = check()
 
@@ -178,13 +180,17 @@ def test_a_receivable_on_a_loan_that_was_never_disbursed_is_reported(books):
 
     assert status == 1
     assert (
-        "P-00001 (dibatalkan): receivable in the books Rp 960.000, outstanding principal from the schedule Rp 0"
+        "P-00001 (dibatalkan): receivable in the books Rp 960.000, "
+        "outstanding principal from the schedule Rp 0"
     ) in output
 
 
 def test_a_receivable_without_a_loan_is_reported(books, lkmm):
     entry = entry_post(
-        lkmm=lkmm, date=D(2026, 3, 22), memo="Piutang tanpa pinjaman", kind="opening",
+        lkmm=lkmm,
+        date=D(2026, 3, 22),
+        memo="Piutang tanpa pinjaman",
+        kind="opening",
         lines=[("1201", 50_000, 0), ("1101", 0, 50_000)],
     )
 
@@ -260,6 +266,7 @@ def test_an_unknown_lkmm_is_an_error(lkmm):
 
 def test_the_shell_sees_exit_status_1(books, lkmm, monkeypatch, capsys, raw_entry):
     from django.core.management import base
+
     from ledger.management.commands.check_books import Command
 
     # run_from_argv closes the connections when it ends: keep the test's transaction open.
@@ -280,7 +287,10 @@ def test_the_shell_sees_exit_status_1(books, lkmm, monkeypatch, capsys, raw_entr
     [
         ([("a", 1), ("a", 2), ("a", 3)], []),
         ([("a", 2), ("a", 3)], ["[a] numbers missing: 1"]),
-        ([("a", 1), ("a", 2), ("a", 2), ("a", 5), ("b", 1)], ["[a] numbers missing: 3-4", "[a] numbers repeated: 2"]),
+        (
+            [("a", 1), ("a", 2), ("a", 2), ("a", 5), ("b", 1)],
+            ["[a] numbers missing: 3-4", "[a] numbers repeated: 2"],
+        ),
     ],
 )
 def test_sequence_problems(rows, expected):

@@ -57,7 +57,10 @@ def test_unbalanced_entry_is_refused_and_nothing_is_written():
     with pytest.raises(UnbalancedEntry):
         entry_post(
             kind="cash_in",
-            lkmm=lkmm, date=datetime.date(2026, 1, 1), memo="x", lines=[("1101", 100, 0), ("3101", 0, 99)]
+            lkmm=lkmm,
+            date=datetime.date(2026, 1, 1),
+            memo="x",
+            lines=[("1101", 100, 0), ("3101", 0, 99)],
         )
     assert JournalEntry.objects.filter(lkmm=lkmm).count() == 0
 

@@ -99,7 +99,12 @@ def test_cash_in_posts_kas_against_the_source_and_writes_an_audit_row(lkmm, peng
     entry = voucher(lkmm, "cash_in", 10_000_000, "3101", D(2026, 3, 2), memo="Hibah", actor=pengelola.user)
 
     entry.refresh_from_db()
-    assert (entry.number, entry.kind, entry.date, entry.memo) == (1, EntryKind.CASH_IN, D(2026, 3, 2), "Hibah")
+    assert (entry.number, entry.kind, entry.date, entry.memo) == (
+        1,
+        EntryKind.CASH_IN,
+        D(2026, 3, 2),
+        "Hibah",
+    )
     assert entry.created_by == pengelola.user and entry.loan is None
     assert lines_of(entry) == {"1101": (10_000_000, 0), "3101": (0, 10_000_000)}
     audit = AuditLog.objects.get(action="voucher.cash_in")
@@ -109,7 +114,13 @@ def test_cash_in_posts_kas_against_the_source_and_writes_an_audit_row(lkmm, peng
         "ledger.journalentry",
         entry.pk,
     )
-    assert audit.data == {"number": 1, "date": "2026-03-02", "amount": 10_000_000, "debit": "1101", "credit": "3101"}
+    assert audit.data == {
+        "number": 1,
+        "date": "2026-03-02",
+        "amount": 10_000_000,
+        "debit": "1101",
+        "credit": "3101",
+    }
 
 
 @pytest.mark.parametrize(
@@ -267,13 +278,25 @@ def test_the_same_token_records_one_voucher(lkmm):
 def test_a_token_of_another_lkmm_is_refused(lkmm, other_lkmm):
     token = uuid.uuid4()
     voucher_post(
-        lkmm=other_lkmm, actor=None, kind="cash_in", date=D(2026, 3, 2), amount=1, memo="x", account_code="3101",
+        lkmm=other_lkmm,
+        actor=None,
+        kind="cash_in",
+        date=D(2026, 3, 2),
+        amount=1,
+        memo="x",
+        account_code="3101",
         token=token,
     )
 
     with pytest.raises(ValidationError):
         voucher_post(
-            lkmm=lkmm, actor=None, kind="cash_in", date=D(2026, 3, 2), amount=1, memo="x", account_code="3101",
+            lkmm=lkmm,
+            actor=None,
+            kind="cash_in",
+            date=D(2026, 3, 2),
+            amount=1,
+            memo="x",
+            account_code="3101",
             token=token,
         )
     assert JournalEntry.objects.filter(lkmm=lkmm).count() == 0
@@ -323,7 +346,7 @@ def test_voucher_page_shows_the_kinds_the_balances_and_a_fresh_token(pengelola_c
     assert [code for code, _ in form.fields["cash_account_code"].choices] == ["1101", "1102"]
     assert form.fields["account_code"].label == "Untuk"
     html = response.content.decode()
-    assert f'href="?kind=cash_in"' in html and 'href="?kind=transfer"' in html
+    assert 'href="?kind=cash_in"' in html and 'href="?kind=transfer"' in html
     assert f"Saldo Kas per {today():%d/%m/%Y}" in html and "Rp 750.000" in html
     assert "5201 Beban operasional" in html
 
@@ -374,9 +397,19 @@ def test_resubmitting_the_voucher_form_records_one_voucher(pengelola_client, lkm
 @pytest.mark.parametrize(
     "kind, data, field, message",
     [
-        ("cash_out", {"account_code": "5201", "amount": "250.001"}, "amount", "Melebihi saldo. Saldo kas per 02/03/2026: Rp 250.000."),
+        (
+            "cash_out",
+            {"account_code": "5201", "amount": "250.001"},
+            "amount",
+            "Melebihi saldo. Saldo kas per 02/03/2026: Rp 250.000.",
+        ),
         ("cash_in", {"amount": "0"}, "amount", "Jumlah harus lebih dari nol."),
-        ("cash_in", {"amount": "sepuluh"}, "amount", "Tulis jumlah dalam rupiah tanpa sen, misalnya 1.250.000."),
+        (
+            "cash_in",
+            {"amount": "sepuluh"},
+            "amount",
+            "Tulis jumlah dalam rupiah tanpa sen, misalnya 1.250.000.",
+        ),
         ("cash_in", {"date": "2999-01-01"}, "date", "Tanggal tidak boleh di masa depan."),
         (
             "cash_in",
@@ -385,7 +418,12 @@ def test_resubmitting_the_voucher_form_records_one_voucher(pengelola_client, lkm
             "Akun 1201 tidak dapat dipakai untuk kas masuk. Pilih salah satu: 3101 Modal hibah Pemkot, "
             "3102 Dana bergulir, 2101 Simpanan anggota.",
         ),
-        ("transfer", {"account_code": "1101"}, "account_code", "Rekening tujuan harus berbeda dari rekening asal."),
+        (
+            "transfer",
+            {"account_code": "1101"},
+            "account_code",
+            "Rekening tujuan harus berbeda dari rekening asal.",
+        ),
         ("cash_in", {"cash_account_code": "3101"}, "cash_account_code", "Pilih kas atau bank."),
         ("cash_in", {"memo": ""}, "memo", "Bidang ini tidak boleh kosong."),
     ],
@@ -442,7 +480,11 @@ def entry_url(number, code="semenggu"):
         (2, "BUKTI KAS MASUK", ["Hibah modal Pemkot Jember", "Rp 10.000.000", "3101 Modal hibah Pemkot"]),
         (3, "BUKTI PEMINDAHBUKUAN", ["Setor ke bank", "Rp 4.000.000", "1102 Bank"]),
         (6, "BUKTI KAS KELUAR", ["ATK dan fotokopi", "Rp 150.000", "5201 Beban operasional"]),
-        (5, "BUKTI JURNAL", ["Angsuran P-00001 Siti Aminah, K-000001", "Rp 124.154", "4101 Pendapatan bunga"]),
+        (
+            5,
+            "BUKTI JURNAL",
+            ["Angsuran P-00001 Siti Aminah, K-000001", "Rp 124.154", "4101 Pendapatan bunga"],
+        ),
     ],
 )
 def test_entry_page_is_a_printable_bukti(pengelola_client, march, number, title, texts):
@@ -490,7 +532,12 @@ def test_cash_book_of_march_with_its_running_balance(pengelola_client, march):
 
     assert response.status_code == 200
     book = response.context["book"]
-    assert (book.account.code, book.start, book.end, book.opening) == ("1101", D(2026, 3, 1), D(2026, 3, 31), 300_000)
+    assert (book.account.code, book.start, book.end, book.opening) == (
+        "1101",
+        D(2026, 3, 1),
+        D(2026, 3, 31),
+        300_000,
+    )
     assert [(line.entry.number, line.debit, line.credit, line.balance) for line in book.rows] == [
         (2, 10_000_000, 0, 10_300_000),
         (3, 0, 4_000_000, 6_300_000),
@@ -508,7 +555,7 @@ def test_cash_book_of_march_with_its_running_balance(pengelola_client, march):
     ]
     html = response.content.decode()
     assert "Rp 5.224.154" in html and "Rp 10.124.154" in html and "Rp 5.350.000" in html
-    assert "Angsuran P-00001 Siti Aminah, K-000001" in html and "4101 Pendapatan bunga" in html
+    assert "Angsuran P-00001 Siti Aminah, K-000001" in html and "Pendapatan bunga (jasa) pinjaman" in html
     assert "02/03/2026" in html and "Konsumsi rapat" not in html  # 02/04 is outside the range
     assert f'href="{entry_url(4)}"' in html
 
@@ -518,7 +565,9 @@ def test_bank_book(pengelola_client, march):
 
     book = response.context["book"]
     assert book.account.code == "1102"
-    assert [(line.entry.number, line.debit, line.balance) for line in book.rows] == [(3, 4_000_000, 4_000_000)]
+    assert [(line.entry.number, line.debit, line.balance) for line in book.rows] == [
+        (3, 4_000_000, 4_000_000)
+    ]
     assert (book.opening, book.closing) == (0, 4_000_000)
     assert "Buku bank" in response.content.decode()
 
@@ -548,7 +597,10 @@ def test_cash_book_defaults_to_this_month(pengelola_client, lkmm):
     "params, message",
     [
         ({"start": "2026-03-10", "end": "2026-03-01"}, "Tanggal akhir tidak boleh sebelum tanggal awal."),
-        ({"account": "1201"}, "Masukkan pilihan yang valid. 1201 bukan salah satu dari pilihan yang tersedia."),
+        (
+            {"account": "1201"},
+            "Masukkan pilihan yang valid. 1201 bukan salah satu dari pilihan yang tersedia.",
+        ),
         ({"start": "kemarin"}, "Masukkan tanggal yang valid."),
     ],
 )

@@ -114,11 +114,10 @@ def _accounts(lkmm):
 def test_an_unbalanced_entry_fails_at_commit(posted, lines, message):
     accounts = _accounts(posted.lkmm)
 
-    with pytest.raises(IntegrityError, match=f"does not balance: {message}"):
-        with transaction.atomic():
-            _raw_entry(posted.lkmm_id, 2, [(accounts[code], d, c) for code, d, c in lines])
-            # Inside the transaction the rows are there: the check waits for the commit.
-            assert JournalEntry.objects.filter(lkmm=posted.lkmm).count() == 2
+    with pytest.raises(IntegrityError, match=f"does not balance: {message}"), transaction.atomic():
+        _raw_entry(posted.lkmm_id, 2, [(accounts[code], d, c) for code, d, c in lines])
+        # Inside the transaction the rows are there: the check waits for the commit.
+        assert JournalEntry.objects.filter(lkmm=posted.lkmm).count() == 2
 
     assert JournalEntry.objects.filter(lkmm=posted.lkmm).count() == 1
     assert JournalLine.objects.filter(entry__lkmm=posted.lkmm).count() == 2
@@ -140,7 +139,11 @@ def test_a_balanced_raw_entry_commits(posted):
     accounts = _accounts(posted.lkmm)
 
     with transaction.atomic():
-        _raw_entry(posted.lkmm_id, 2, [(accounts["5201"], 300, 0), (accounts["1101"], 0, 200), (accounts["1102"], 0, 100)])
+        _raw_entry(
+            posted.lkmm_id,
+            2,
+            [(accounts["5201"], 300, 0), (accounts["1101"], 0, 200), (accounts["1102"], 0, 100)],
+        )
 
     assert JournalEntry.objects.filter(lkmm=posted.lkmm).count() == 2
 

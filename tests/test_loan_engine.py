@@ -49,7 +49,9 @@ def standing(loan, at):
 
 def books(loan, code):
     """Debit minus credit of an account over the loan's own entries."""
-    t = JournalLine.objects.filter(entry__loan=loan, account__code=code).aggregate(d=Sum("debit"), c=Sum("credit"))
+    t = JournalLine.objects.filter(entry__loan=loan, account__code=code).aggregate(
+        d=Sum("debit"), c=Sum("credit")
+    )
     return (t["d"] or 0) - (t["c"] or 0)
 
 
@@ -124,7 +126,10 @@ def test_cash_admin_fee_is_its_own_entry():
     loan = make_active_loan(product=product, member=MemberFactory(lkmm=product.lkmm))
     assert loan.admin_fee == 18_000
     assert books(loan, AccountCode.KAS) == -1_200_000 + 18_000
-    assert list(JournalEntry.objects.filter(loan=loan).values_list("kind", flat=True)) == ["disbursement", "fee"]
+    assert list(JournalEntry.objects.filter(loan=loan).values_list("kind", flat=True)) == [
+        "disbursement",
+        "fee",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -215,7 +220,11 @@ def test_reversal_reallocates_later_payments_from_its_date_only():
     assert books(loan, AccountCode.PENDAPATAN_BUNGA) == -4_154
     assert_books_match(loan)
     first.refresh_from_db()
-    assert (first.reversed_on, first.reversed_by, first.reversal_reason) == (D(2026, 1, 20), ketua, "uang palsu")
+    assert (first.reversed_on, first.reversed_by, first.reversal_reason) == (
+        D(2026, 1, 20),
+        ketua,
+        "uang palsu",
+    )
 
 
 def test_reversal_rules():
@@ -223,7 +232,9 @@ def test_reversal_rules():
     payment = pay(loan, 50_000, D(2026, 1, 8))
     ketua = ketua_of(loan.lkmm)
     with pytest.raises(PermissionDenied):
-        repayment_reverse(repayment=payment, actor=StaffFactory(lkmm=loan.lkmm).user, on=D(2026, 1, 9), reason="x")
+        repayment_reverse(
+            repayment=payment, actor=StaffFactory(lkmm=loan.lkmm).user, on=D(2026, 1, 9), reason="x"
+        )
     with pytest.raises(ValidationError):
         repayment_reverse(repayment=payment, actor=ketua, on=D(2026, 1, 9), reason="  ")
     with pytest.raises(ValidationError):
@@ -251,8 +262,17 @@ def test_reversing_the_payoff_reopens_the_loan():
 def test_a_group_member_pays_for_another():
     loan = make_active_loan()
     members = [loan.member, *[MemberFactory(lkmm=loan.lkmm) for _ in range(2)]]
-    group_create(lkmm=loan.lkmm, actor=None, name="Mawar", meeting_day=0, meeting_place="Rumah", joint_liability=True,
-                 members=members, leader=members[0], on=D(2026, 1, 1))
+    group_create(
+        lkmm=loan.lkmm,
+        actor=None,
+        name="Mawar",
+        meeting_day=0,
+        meeting_place="Rumah",
+        joint_liability=True,
+        members=members,
+        leader=members[0],
+        on=D(2026, 1, 1),
+    )
     outsider = MemberFactory(lkmm=loan.lkmm)
     with pytest.raises(ValidationError) as excinfo:
         pay(loan, 50_000, D(2026, 1, 8), paid_by=outsider)
@@ -260,3 +280,75 @@ def test_a_group_member_pays_for_another():
     payment = pay(loan, 50_000, D(2026, 1, 8), paid_by=members[1])
     assert payment.paid_by == members[1]
     assert GroupMembership.objects.filter(member=members[1], left_on__isnull=True).exists()
+
+
+# --- restructure -----------------------------------------------------------------------------------
+
+
+def test_restructure_moves_the_outstanding_principal_to_new_terms():
+    from loans.services import loan_restructure
+
+    product = product_with(late_fee=5_000)
+    loan = make_active_loan(product=product, member=MemberFactory(lkmm=product.lkmm))
+    pay(loan, 124_154, D(2026, 1, 8))  # installment 1 on time
+    # Installments 2 (15/01) and 3 (22/01) unpaid: at 25/01 two late fees and two interests are owed.
+    monthly = product_with(lkmm=loan.lkmm, frequency="monthly", installment_count=6, rate_per_month=Decimal("1"))
+    ketua = ketua_of(loan.lkmm)
+    with pytest.raises(PermissionDenied):
+        loan_restructure(loan=loan, actor=StaffFactory(lkmm=loan.lkmm).user, on=D(2026, 1, 25), product=monthly,
+                         reason="sakit")
+    new = loan_restructure(loan=loan, actor=ketua, on=D(2026, 1, 25), product=monthly, reason="usaha terbakar")
+    loan.refresh_from_db()
+    assert (loan.status, loan.transferred_principal, loan.transferred_on) == ("direstrukturisasi", 1_080_000, D(2026, 1, 25))
+    assert new.restructured_from == loan and new.is_restructured
+    assert (new.principal, new.status, new.installments.count()) == (1_080_000, "aktif", 6)
+    assert new.installments.get(seq=1).due_date == D(2026, 2, 25)
+    waived = Waiver.objects.filter(loan=loan).aggregate(i=Sum("interest"), f=Sum("late_fee"))
+    assert (waived["i"], waived["f"]) == (2 * 4_154, 10_000)
+    # Before the restructure the old loan was 9 days late; from it on it owes nothing.
+    assert standing(loan, D(2026, 1, 24)).days_past_due == 9
+    after = standing(loan, D(2026, 1, 25))
+    assert (after.outstanding, after.days_past_due, after.overdue_fees) == (0, 0, 0)
+    assert standing(new, D(2026, 1, 25)).outstanding == 1_080_000
+    # The receivable moved from one loan to the other; the clearing account nets to zero.
+    assert books(loan, AccountCode.PIUTANG) == 0
+    assert books(new, AccountCode.PIUTANG) == 1_080_000
+    assert JournalLine.objects.filter(account__code="1208").aggregate(d=Sum("debit"))["d"] == 1_080_000
+    assert_books_match(new)
+
+
+def test_restructure_page_shows_what_moves_before_confirming(client):
+    from tests.factories import PASSWORD
+
+    loan = make_active_loan()
+    ketua = ketua_of(loan.lkmm)
+    monthly = product_with(lkmm=loan.lkmm, frequency="monthly", installment_count=6)
+    url = f"/pinjaman/{loan.pk}/restrukturisasi/"
+    pengelola = StaffFactory(lkmm=loan.lkmm).user
+    client.login(username=pengelola.username, password=PASSWORD)
+    assert client.get(url).status_code == 403
+    client.login(username=ketua.username, password=PASSWORD)
+    assert client.get(url).status_code == 200
+    data = {"on": "2026-01-20", "product": monthly.pk, "reason": "gagal panen"}
+    checked = client.post(url, data)
+    assert checked.status_code == 200
+    assert "Rp 1.200.000" in checked.content.decode()  # principal that would move
+    assert Loan.objects.filter(restructured_from=loan).count() == 0
+    done = client.post(url, {**data, "confirm": "1"})
+    new = Loan.objects.get(restructured_from=loan)
+    assert done.status_code == 302 and done["Location"] == f"/pinjaman/{new.pk}/"
+    page = client.get(f"/pinjaman/{loan.pk}/").content.decode()
+    assert new.code in page and "Direstrukturisasi" in page
+
+
+def test_an_lkmm_may_refuse_new_loans_to_members_in_arrears():
+    late = make_active_loan(disbursed_on=datetime.date(2026, 1, 1))  # nothing paid: long overdue
+    late.lkmm.refuse_if_in_arrears = True
+    late.lkmm.save()
+    with pytest.raises(ValidationError) as excinfo:
+        make_loan(member=late.member, product=late.product)
+    assert late.code in excinfo.value.message_dict["member"][0]
+    late.lkmm.refuse_if_in_arrears = False
+    late.lkmm.save()
+    late.member.refresh_from_db()
+    assert make_loan(member=late.member, product=late.product).status == "diajukan"

@@ -42,7 +42,9 @@ def test_books_and_allocations_agree_after_any_history(history, late_fee):
             if action == "pay":
                 repayment_record(loan=loan, amount=amount, paid_on=on, actor=None)
             else:
-                target = Repayment.objects.filter(loan=loan, reversed_on__isnull=True, paid_on__lte=on).first()
+                target = Repayment.objects.filter(
+                    loan=loan, reversed_on__isnull=True, paid_on__lte=on
+                ).first()
                 if target is not None and on >= last_reversal:
                     repayment_reverse(repayment=target, actor=ketua, on=on, reason="uji")
                     last_reversal = on
@@ -70,7 +72,9 @@ def test_books_and_allocations_agree_after_any_history(history, late_fee):
     outstanding = Loan.objects.with_standing(D(2999, 1, 1)).get(pk=loan.pk).outstanding
     assert receivable["d"] - receivable["c"] == outstanding
     # Cash in the books is exactly the payments that still count.
-    counted = Repayment.objects.filter(loan=loan, reversed_on__isnull=True).aggregate(s=Sum("amount"))["s"] or 0
+    counted = (
+        Repayment.objects.filter(loan=loan, reversed_on__isnull=True).aggregate(s=Sum("amount"))["s"] or 0
+    )
     cash = JournalLine.objects.filter(entry__loan=loan, account__code=AccountCode.KAS).aggregate(
         d=Sum("debit"), c=Sum("credit")
     )
@@ -104,7 +108,9 @@ def test_twenty_concurrent_repayments_never_overpay():
     assert results.count("refused") == 10
     accepted = Repayment.objects.filter(loan=loan).aggregate(s=Sum("amount"))["s"]
     assert accepted == 1_241_540
-    assert sorted(Repayment.objects.filter(lkmm=loan.lkmm).values_list("receipt_no", flat=True)) == list(range(1, 11))
+    assert sorted(Repayment.objects.filter(lkmm=loan.lkmm).values_list("receipt_no", flat=True)) == list(
+        range(1, 11)
+    )
     totals = JournalLine.objects.filter(entry__lkmm=loan.lkmm).aggregate(d=Sum("debit"), c=Sum("credit"))
     assert totals["d"] == totals["c"]
     assert Loan.objects.with_standing(D(2026, 1, 8)).get(pk=loan.pk).outstanding == 0

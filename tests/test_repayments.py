@@ -13,7 +13,7 @@ from django.db.models import Sum
 
 from institutions.models import AuditLog
 from ledger.models import AccountCode, JournalEntry, JournalLine
-from loans.models import Allocation, Loan, LoanStatus, LoanStatusChange, Repayment
+from loans.models import Allocation, Loan, LoanStatus, Repayment
 from loans.services import (
     loan_approve,
     loan_cancel,
@@ -22,7 +22,14 @@ from loans.services import (
     repayment_record,
     repayment_reverse,
 )
-from tests.factories import LkmmFactory, MemberFactory, ketua_of, make_active_loan, make_approved_loan, make_loan
+from tests.factories import (
+    LkmmFactory,
+    MemberFactory,
+    ketua_of,
+    make_active_loan,
+    make_approved_loan,
+    make_loan,
+)
 
 D = datetime.date
 pytestmark = pytest.mark.django_db

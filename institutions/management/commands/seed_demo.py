@@ -318,18 +318,32 @@ class Command(BaseCommand):
         wrong = active[0]
         position = loan_position(loan=wrong, at=self.today)
         if position["payoff"] > 10_000:
-            mistake = repayment_record(loan=wrong, amount=10_000, paid_on=self.today - datetime.timedelta(days=2), actor=pengelola)
-            repayment_reverse(repayment=mistake, actor=ketua, on=self.today - datetime.timedelta(days=1),
-                              reason="Salah catat: uang ini angsuran anggota lain.")
+            mistake = repayment_record(
+                loan=wrong, amount=10_000, paid_on=self.today - datetime.timedelta(days=2), actor=pengelola
+            )
+            repayment_reverse(
+                repayment=mistake,
+                actor=ketua,
+                on=self.today - datetime.timedelta(days=1),
+                reason="Salah catat: uang ini angsuran anggota lain.",
+            )
         for loan in active[1:]:
             mates = GroupMembership.objects.filter(
-                left_on__isnull=True, group__memberships__member=loan.member, group__memberships__left_on__isnull=True
+                left_on__isnull=True,
+                group__memberships__member=loan.member,
+                group__memberships__left_on__isnull=True,
             ).exclude(member=loan.member)
             mate = mates.select_related("member").first()
             payoff = loan_position(loan=loan, at=self.today)["payoff"]
             if mate is not None and payoff > 50_000:
-                repayment_record(loan=loan, amount=50_000, paid_on=self.today, actor=pengelola, paid_by=mate.member,
-                                 note="Dibayar anggota kelompok karena peminjam sakit.")
+                repayment_record(
+                    loan=loan,
+                    amount=50_000,
+                    paid_on=self.today,
+                    actor=pengelola,
+                    paid_by=mate.member,
+                    note="Dibayar anggota kelompok karena peminjam sakit.",
+                )
                 return
 
     def seed_board(self, lkmm, ketua, pengelola):
