@@ -58,6 +58,11 @@ class Lkmm(models.Model):
         default=False,
         help_text=_("Persetujuan harus oleh orang lain daripada yang mencatat."),
     )
+    refuse_if_in_arrears = models.BooleanField(
+        _("tolak pinjaman baru bagi yang menunggak"),
+        default=False,
+        help_text=_("Anggota yang masih menunggak pada pinjaman lain tidak dapat mengajukan pinjaman baru."),
+    )
     group_min_size = models.PositiveSmallIntegerField(_("anggota kelompok minimal"), default=3)
     group_max_size = models.PositiveSmallIntegerField(_("anggota kelompok maksimal"), default=10)
     is_active = models.BooleanField(_("aktif"), default=True)

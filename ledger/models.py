@@ -1,4 +1,8 @@
-"""Double-entry books per LKMM. Rows are append-only: a mistake is corrected by a new entry."""
+"""Double-entry books per LKMM. Rows are append-only: a mistake is corrected by a new entry.
+
+On PostgreSQL the database enforces this too (migration 0004): UPDATE and DELETE of entries and lines
+raise, and every entry must balance, with at least two lines, when its transaction commits.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -27,6 +31,8 @@ class AccountCode:
     KAS = "1101"
     BANK = "1102"
     PIUTANG = "1201"
+    # Moves a restructured loan's principal from the old loan to the new one (nets to zero).
+    PIUTANG_KLIRING = "1208"
     CADANGAN = "1209"
     SIMPANAN = "2101"
     MODAL_HIBAH = "3101"
@@ -60,6 +66,22 @@ class Account(models.Model):
         return self.kind in DEBIT_NORMAL
 
 
+class EntryKind(models.TextChoices):
+    OPENING = "opening", _("Saldo awal")
+    CASH_IN = "cash_in", _("Kas masuk")
+    CASH_OUT = "cash_out", _("Kas keluar")
+    TRANSFER = "transfer", _("Pemindahbukuan")
+    DISBURSEMENT = "disbursement", _("Pencairan pinjaman")
+    FEE = "fee", _("Biaya administrasi")
+    REPAYMENT = "repayment", _("Angsuran")
+    REVERSAL = "reversal", _("Pembatalan pembayaran")
+    REALLOCATION = "reallocation", _("Penyesuaian alokasi")
+    WAIVER = "waiver", _("Pembebasan")
+    WRITE_OFF = "write_off", _("Hapus buku")
+    RECOVERY = "recovery", _("Pemulihan")
+    PROVISION = "provision", _("Penyisihan")
+
+
 class EntryQuerySet(LkmmScopedQuerySet):
     pass
 
@@ -71,6 +93,17 @@ class JournalEntry(models.Model):
     number = models.PositiveIntegerField(_("nomor jurnal"))
     date = models.DateField(_("tanggal"))
     memo = models.CharField(_("keterangan"), max_length=200)
+    kind = models.CharField(_("jenis"), max_length=20, choices=EntryKind.choices)
+    # The loan an entry belongs to, so each loan's receivable can be read from the books
+    # (check_books compares it with the schedule).
+    loan = models.ForeignKey(
+        "loans.Loan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="journal_entries",
+        verbose_name=_("pinjaman"),
+    )
     source_type = models.CharField(_("sumber"), max_length=50, blank=True)
     source_id = models.BigIntegerField(_("id sumber"), null=True, blank=True)
     created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
@@ -82,6 +115,8 @@ class JournalEntry(models.Model):
         related_name="+",
         verbose_name=_("dicatat oleh"),
     )
+    # A voucher form carries a token, so a resubmitted form records one voucher (ledger.services).
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = EntryQuerySet.as_manager()
 
@@ -93,7 +128,11 @@ class JournalEntry(models.Model):
         indexes = [models.Index(fields=["source_type", "source_id"])]
 
     def __str__(self):
-        return f"J-{self.number:05d} {self.date:%d/%m/%Y} {self.memo}"
+        return f"{self.code} {self.date:%d/%m/%Y} {self.memo}"
+
+    @property
+    def code(self):
+        return f"J-{self.number:05d}"
 
 
 class LineQuerySet(models.QuerySet):

@@ -1,13 +1,19 @@
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from institutions.models import Lkmm
-from ledger.models import Account, AccountCode, AccountKind, JournalEntry, JournalLine
+from institutions.services import audit_record
+from ledger.models import Account, AccountCode, AccountKind, EntryKind, JournalEntry, JournalLine
+from ledger.selectors import cash_lowest_from
 
 STANDARD_CHART = [
     (AccountCode.KAS, "Kas", AccountKind.ASSET),
     (AccountCode.BANK, "Bank", AccountKind.ASSET),
     (AccountCode.PIUTANG, "Piutang pinjaman anggota", AccountKind.ASSET),
+    (AccountCode.PIUTANG_KLIRING, "Kliring restrukturisasi pinjaman", AccountKind.ASSET),
     (AccountCode.CADANGAN, "Cadangan risiko pinjaman", AccountKind.CONTRA_ASSET),
     (AccountCode.SIMPANAN, "Simpanan anggota", AccountKind.LIABILITY),
     (AccountCode.MODAL_HIBAH, "Modal hibah Pemkot", AccountKind.EQUITY),
@@ -35,11 +41,12 @@ def chart_ensure(*, lkmm):
 
 
 @transaction.atomic
-def entry_post(*, lkmm, date, memo, lines, actor=None, source=None):
+def entry_post(*, lkmm, date, memo, lines, kind, actor=None, source=None, loan=None, token=None):
     """Post a balanced journal entry. `lines` is a list of (account code, debit, credit).
 
     Zero lines are dropped (a repayment with no interest part has no income line). The caller's
-    transaction makes the entry and the event it records one unit.
+    transaction makes the entry and the event it records one unit. On PostgreSQL the database checks
+    again at commit that the entry balances (ledger migration 0004).
     """
     lines = [(code, int(debit), int(credit)) for code, debit, credit in lines if debit or credit]
     debits = sum(d for _, d, _ in lines)
@@ -56,14 +63,135 @@ def entry_post(*, lkmm, date, memo, lines, actor=None, source=None):
     entry = JournalEntry.objects.create(
         lkmm=lkmm,
         number=number,
+        kind=kind,
+        loan=loan,
         date=date,
         memo=memo[:200],
         created_by=actor if actor is not None and actor.is_authenticated else None,
         source_type=source._meta.label_lower if source is not None else "",
         source_id=source.pk if source is not None else None,
+        token=token,
     )
     JournalLine.objects.bulk_create(
         JournalLine(entry=entry, account=accounts[code], debit=debit, credit=credit)
         for code, debit, credit in lines
+    )
+    return entry
+
+
+CASH_ACCOUNTS = (AccountCode.KAS, AccountCode.BANK)
+
+# Which account a manual voucher may put opposite kas or bank, per kind of voucher. This is data: to
+# allow another account, add its code here (it must be in the LKMM's chart). Loan money never goes
+# through vouchers: loan events post their own entries (loans.services).
+VOUCHER_ACCOUNTS = {
+    # Dr kas/bank, Cr the source of the money.
+    EntryKind.CASH_IN: (AccountCode.MODAL_HIBAH, AccountCode.DANA_BERGULIR, AccountCode.SIMPANAN),
+    # Dr what the money was spent on, Cr kas/bank.
+    EntryKind.CASH_OUT: (AccountCode.BEBAN_OPERASIONAL, AccountCode.SIMPANAN),
+    # Dr the receiving account, Cr the paying one.
+    EntryKind.TRANSFER: CASH_ACCOUNTS,
+}
+
+
+def _rp(amount):
+    return f"Rp {amount:,}".replace(",", ".")
+
+
+def _voucher_errors(*, lkmm, kind, date, amount, memo, account_code, cash_account_code):
+    errors = {}
+    if kind not in VOUCHER_ACCOUNTS:
+        errors["kind"] = _("Jenis bukti tidak dikenal.")
+        return errors
+    if amount is None or amount <= 0:
+        errors["amount"] = _("Jumlah harus lebih dari nol.")
+    if date > timezone.localdate():
+        errors["date"] = _("Tanggal tidak boleh di masa depan.")
+    if not (memo or "").strip():
+        errors["memo"] = _("Tulis keterangan: untuk apa atau dari siapa uang ini.")
+    if cash_account_code not in CASH_ACCOUNTS:
+        errors["cash_account_code"] = _("Pilih kas atau bank.")
+    allowed = VOUCHER_ACCOUNTS[kind]
+    if account_code not in allowed:
+        names = dict(Account.objects.filter(lkmm=lkmm, code__in=allowed).values_list("code", "name"))
+        errors["account_code"] = _(
+            "Akun %(code)s tidak dapat dipakai untuk %(kind)s. Pilih salah satu: %(allowed)s."
+        ) % {
+            "code": account_code or "-",
+            "kind": EntryKind(kind).label.lower(),
+            "allowed": ", ".join(f"{code} {names.get(code, '')}".strip() for code in allowed),
+        }
+    elif kind == EntryKind.TRANSFER and account_code == cash_account_code:
+        errors["account_code"] = _("Rekening tujuan harus berbeda dari rekening asal.")
+    return errors
+
+
+@transaction.atomic
+def voucher_post(
+    *, lkmm, actor, kind, date, amount, memo, account_code, cash_account_code=AccountCode.KAS, token=None
+):
+    """Record a manual voucher (bukti kas): kas masuk, kas keluar or pemindahbukuan kas <-> bank.
+
+    - kas masuk: Dr `cash_account_code`, Cr `account_code` (a grant, revolving fund or savings);
+    - kas keluar: Dr `account_code` (an expense, a savings withdrawal), Cr `cash_account_code`;
+    - pemindahbukuan: Dr `account_code` (the receiving one), Cr `cash_account_code` (the paying one).
+
+    Money going out may not exceed what kas or bank holds, on the voucher's date or on any later date
+    (a back-dated payment must not turn a later balance negative). A resubmitted form (same token)
+    returns the voucher already recorded.
+    """
+    errors = _voucher_errors(
+        lkmm=lkmm,
+        kind=kind,
+        date=date,
+        amount=amount,
+        memo=memo,
+        account_code=account_code,
+        cash_account_code=cash_account_code,
+    )
+    if errors:
+        raise ValidationError(errors)
+    # The LKMM row lock serialises vouchers, so two cash payments cannot both pass the balance check.
+    lkmm = Lkmm.objects.select_for_update().get(pk=lkmm.pk)
+    if token is not None:
+        existing = JournalEntry.objects.filter(token=token).first()
+        if existing is not None:
+            if existing.lkmm_id != lkmm.pk:
+                raise ValidationError(_("Formulir ini sudah dipakai untuk LKMM lain; muat ulang halaman."))
+            return existing
+    if kind == EntryKind.CASH_IN:
+        lines = [(cash_account_code, amount, 0), (account_code, 0, amount)]
+    else:
+        on, available = cash_lowest_from(lkmm=lkmm, code=cash_account_code, on=date)
+        if amount > available:
+            label = _("kas") if cash_account_code == AccountCode.KAS else _("bank")
+            raise ValidationError(
+                {
+                    "amount": _("Melebihi saldo. Saldo %(account)s per %(date)s: %(balance)s.")
+                    % {"account": label, "date": on.strftime("%d/%m/%Y"), "balance": _rp(available)}
+                }
+            )
+        lines = [(account_code, amount, 0), (cash_account_code, 0, amount)]
+    entry = entry_post(
+        lkmm=lkmm,
+        date=date,
+        memo=memo.strip(),
+        lines=lines,
+        kind=kind,
+        actor=actor,
+        token=token,
+    )
+    audit_record(
+        actor=actor,
+        action=f"voucher.{kind}",
+        obj=entry,
+        lkmm=lkmm,
+        data={
+            "number": entry.number,
+            "date": date.isoformat(),
+            "amount": amount,
+            "debit": lines[0][0],
+            "credit": lines[1][0],
+        },
     )
     return entry

@@ -1,34 +1,132 @@
-from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+import uuid
 
-from institutions.access import staff_required
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from institutions.access import recorder_required, staff_required
+from institutions.forms import add_service_errors
 from institutions.models import Lkmm
-from ledger.models import Account, JournalEntry, JournalLine
+from ledger import selectors, services
+from ledger.forms import CashBookForm, TrialBalanceForm, VoucherForm
+from ledger.models import Account, AccountCode, EntryKind, JournalEntry
+
+
+def _lkmm_for(request, code):
+    return get_object_or_404(Lkmm.objects.for_user(request.user), code=code)
 
 
 @staff_required
 def trial_balance(request, code):
-    """Neraca saldo: each account's debit and credit totals and balance, and the latest entries."""
-    lkmm = get_object_or_404(Lkmm.objects.for_user(request.user), code=code)
-    totals = {row["account_id"]: row for row in JournalLine.objects.balance_by_account(lkmm=lkmm)}
-    accounts = list(Account.objects.filter(lkmm=lkmm))
-    for account in accounts:
-        row = totals.get(account.pk, {"debit_total": 0, "credit_total": 0})
-        account.debit_total, account.credit_total = row["debit_total"], row["credit_total"]
-        signed = account.debit_total - account.credit_total
-        account.balance = signed if account.debit_normal else -signed
+    """Neraca saldo at a date: each account's debit and credit totals and balance, and the latest entries."""
+    lkmm = _lkmm_for(request, code)
+    form = TrialBalanceForm(request.GET or None)
+    at = (form.is_valid() and form.cleaned_data["at"]) or timezone.localdate()
+    accounts = selectors.trial_balance(lkmm=lkmm, at=at)
     entries = (
-        JournalEntry.objects.filter(lkmm=lkmm).prefetch_related("lines__account").order_by("-number")[:30]
+        JournalEntry.objects.filter(lkmm=lkmm, date__lte=at)
+        .prefetch_related("lines__account")
+        .order_by("-number")[:30]
     )
     return render(
         request,
         "ledger/trial_balance.html",
         {
             "lkmm": lkmm,
+            "form": form,
+            "at": at,
             "accounts": accounts,
             "debit_sum": sum(a.debit_total for a in accounts),
             "credit_sum": sum(a.credit_total for a in accounts),
             "entries": entries,
-            "today": timezone.localdate(),
+            "may_record": _may_record(request, lkmm),
+        },
+    )
+
+
+def _may_record(request, lkmm):
+    staff = request.user.staff
+    return staff.records and staff.lkmm_id == lkmm.pk
+
+
+@staff_required
+def cash_book(request, code):
+    """Buku kas (or, with ?account=1102, buku bank) over a date range, this month by default."""
+    lkmm = _lkmm_for(request, code)
+    today = timezone.localdate()
+    form = CashBookForm(request.GET or None)
+    account, start, end = AccountCode.KAS, today.replace(day=1), today
+    if form.is_valid():
+        account = form.cleaned_data["account"] or account
+        start = form.cleaned_data["start"] or start
+        end = form.cleaned_data["end"] or max(end, start)
+    book = selectors.cash_book(lkmm=lkmm, code=account, start=start, end=end)
+    return render(
+        request,
+        "ledger/cash_book.html",
+        {"lkmm": lkmm, "form": form, "book": book, "may_record": _may_record(request, lkmm)},
+    )
+
+
+@recorder_required
+def voucher_create(request, code):
+    """Bukti kas masuk, kas keluar or pemindahbukuan (?kind=cash_in|cash_out|transfer)."""
+    lkmm = _lkmm_for(request, code)
+    kind = request.GET.get("kind", EntryKind.CASH_IN)
+    if kind not in services.VOUCHER_ACCOUNTS:
+        raise Http404
+    accounts = {account.code: account for account in Account.objects.filter(lkmm=lkmm)}
+    form = VoucherForm(request.POST or None, kind=kind, accounts=accounts, initial={"token": uuid.uuid4()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.voucher_post(lkmm=lkmm, actor=request.user, kind=kind, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(kind)s %(code)s dicatat.") % {"kind": entry.get_kind_display(), "code": entry.code},
+            )
+            return redirect("ledger:entry_detail", code=lkmm.code, number=entry.number)
+    today = timezone.localdate()
+    return render(
+        request,
+        "ledger/voucher_form.html",
+        {
+            "lkmm": lkmm,
+            "form": form,
+            "kind": kind,
+            "may_record": True,
+            "kinds": [(value, EntryKind(value).label) for value in services.VOUCHER_ACCOUNTS],
+            "today": today,
+            "balances": [
+                (accounts[code], selectors.cash_balance(lkmm=lkmm, code=code, at=today))
+                for code in services.CASH_ACCOUNTS
+                if code in accounts
+            ],
+        },
+    )
+
+
+@staff_required
+def entry_detail(request, code, number):
+    """One journal entry, printable: for a voucher, its bukti kas."""
+    lkmm = _lkmm_for(request, code)
+    entry = get_object_or_404(
+        JournalEntry.objects.filter(lkmm=lkmm).select_related("created_by", "loan"), number=number
+    )
+    lines = list(entry.lines.select_related("account").order_by("-debit", "pk"))
+    return render(
+        request,
+        "ledger/entry_detail.html",
+        {
+            "lkmm": lkmm,
+            "entry": entry,
+            "lines": lines,
+            "amount": sum(line.debit for line in lines),
+            "is_voucher": entry.kind in services.VOUCHER_ACCOUNTS,
         },
     )

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from institutions.admin import ReadOnlyAdmin
-from loans.models import Allocation, Installment, Loan, LoanProduct, LoanStatusChange, Repayment
+from loans.models import Allocation, Installment, Loan, LoanProduct, LoanStatusChange, Repayment, Waiver
 
 
 @admin.register(LoanProduct)
@@ -43,6 +43,16 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
+class WaiverInline(admin.TabularInline):
+    model = Waiver
+    extra = 0
+    can_delete = False
+    readonly_fields = ["installment", "on", "interest", "late_fee", "reason", "approved_by"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Loan)
 class LoanAdmin(ReadOnlyAdmin):
     """Loans change only through the services (the pages), which keep the books; admin reads."""
@@ -52,14 +62,14 @@ class LoanAdmin(ReadOnlyAdmin):
     search_fields = ["member__full_name", "member__nik", "number"]
     date_hierarchy = "applied_on"
     list_select_related = ["member", "lkmm"]
-    inlines = [InstallmentInline, StatusChangeInline]
+    inlines = [InstallmentInline, StatusChangeInline, WaiverInline]
 
 
 class AllocationInline(admin.TabularInline):
     model = Allocation
     extra = 0
     can_delete = False
-    readonly_fields = ["installment", "late_fee", "interest", "principal"]
+    readonly_fields = ["installment", "late_fee", "interest", "principal", "valid_from", "valid_to"]
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -4,11 +4,19 @@ from django.utils.translation import gettext_lazy as _
 
 from institutions.forms import DateInput, RupiahField
 from loans.models import LoanProduct, LoanStatus
+from members.models import Member
 
 
 class ProductForm(forms.ModelForm):
     min_amount = RupiahField(label=_("Pinjaman minimal"), min_value=1)
     max_amount = RupiahField(label=_("Pinjaman maksimal"), min_value=1)
+    # Rupiah as people write them: a plain IntegerField would read "5.000" as 5.
+    late_fee = RupiahField(
+        label=_("Denda per angsuran terlambat"),
+        min_value=0,
+        required=False,
+        help_text=_("0 berarti tanpa denda."),
+    )
 
     class Meta:
         model = LoanProduct
@@ -21,8 +29,19 @@ class ProductForm(forms.ModelForm):
             "rounding_unit",
             "min_amount",
             "max_amount",
+            "admin_fee_percent",
+            "admin_fee_mode",
+            "late_fee",
+            "waive_interest_on_payoff",
+            "requires_group",
         ]
-        widgets = {"rate_per_month": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"})}
+        widgets = {
+            "rate_per_month": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+            "admin_fee_percent": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        }
+
+    def clean_late_fee(self):
+        return self.cleaned_data["late_fee"] or 0
 
 
 class LoanApplyForm(forms.Form):
@@ -47,15 +66,73 @@ class DisburseForm(forms.Form):
     )
 
 
+# The reason forms below post from the loan page and come back as a message, not next to a field: their
+# "required" messages say what is missing.
 class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Alasan pembatalan"),
+        max_length=200,
+        error_messages={"required": _("Tulis alasan pembatalan.")},
+    )
+
+
+class EmptyForm(forms.Form):
+    """A POST with nothing to fill in but the CSRF token (an approval)."""
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Alasan"), max_length=200, error_messages={"required": _("Tulis alasannya.")}
+    )
+
+
+class WaiveForm(forms.Form):
+    on = forms.DateField(label=_("Berlaku per tanggal"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Alasan pembebasan denda"),
+        max_length=200,
+        error_messages={"required": _("Tulis alasan pembebasan denda.")},
+    )
+
+
+class ReverseForm(forms.Form):
+    on = forms.DateField(
+        label=_("Dibatalkan per tanggal"),
+        widget=DateInput(),
+        help_text=_(
+            "Sebelum tanggal ini pembayaran tetap dihitung; sejak tanggal ini dianggap tidak pernah ada."
+        ),
+    )
     reason = forms.CharField(label=_("Alasan pembatalan"), max_length=200)
 
 
 class RepaymentForm(forms.Form):
     amount = RupiahField(label=_("Jumlah dibayar"), min_value=1)
     paid_on = forms.DateField(label=_("Tanggal bayar"), widget=DateInput())
+    paid_by = forms.ModelChoiceField(
+        label=_("Dibayar oleh"),
+        queryset=Member.objects.none(),
+        required=False,
+        empty_label=_("Peminjam sendiri"),
+        help_text=_("Tanggung renteng: anggota kelompok yang membayar untuk peminjam."),
+        error_messages={
+            "invalid_choice": _("Yang membayar harus anggota kelompok yang sama (tanggung renteng).")
+        },
+    )
     note = forms.CharField(label=_("Catatan"), max_length=200, required=False)
     token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, loan, **kwargs):
+        super().__init__(*args, **kwargs)
+        mates = Member.objects.filter(
+            group_memberships__left_on__isnull=True,
+            group_memberships__group__memberships__member=loan.member,
+            group_memberships__group__memberships__left_on__isnull=True,
+        ).exclude(pk=loan.member_id)
+        if mates.exists():
+            self.fields["paid_by"].queryset = mates
+        else:
+            del self.fields["paid_by"]
 
 
 class LoanFilterForm(forms.Form):
@@ -63,3 +140,19 @@ class LoanFilterForm(forms.Form):
         label=_("Status"), required=False, choices=[("", _("Semua status")), *LoanStatus.choices]
     )
     arrears = forms.BooleanField(label=_("Hanya yang menunggak"), required=False)
+
+
+class RestructureForm(forms.Form):
+    on = forms.DateField(label=_("Tanggal restrukturisasi"), widget=DateInput())
+    product = forms.ModelChoiceField(label=_("Syarat baru (produk)"), queryset=LoanProduct.objects.none())
+    first_due = forms.DateField(
+        label=_("Jatuh tempo pertama"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Kosongkan: satu periode sesudah restrukturisasi."),
+    )
+    reason = forms.CharField(label=_("Alasan restrukturisasi"), max_length=200)
+
+    def __init__(self, *args, lkmm, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = LoanProduct.objects.filter(lkmm=lkmm, is_active=True)

@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +22,11 @@ class Frequency(models.TextChoices):
     DAILY = schedule.Frequency.DAILY, _("Harian")
     WEEKLY = schedule.Frequency.WEEKLY, _("Mingguan")
     MONTHLY = schedule.Frequency.MONTHLY, _("Bulanan")
+
+
+class FeeMode(models.TextChoices):
+    DEDUCTED = "deducted", _("Dipotong dari pencairan")
+    CASH = "cash", _("Dibayar tunai saat pencairan")
 
 
 class LoanProduct(models.Model):
@@ -50,6 +55,23 @@ class LoanProduct(models.Model):
     rounding_unit = models.PositiveIntegerField(_("satuan pembulatan"), choices=ROUNDING_UNITS)
     min_amount = models.PositiveBigIntegerField(_("pinjaman minimal"), default=100_000)
     max_amount = models.PositiveBigIntegerField(_("pinjaman maksimal"), default=2_000_000)
+    admin_fee_percent = models.DecimalField(
+        _("biaya administrasi (%)"),
+        max_digits=4,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+    )
+    admin_fee_mode = models.CharField(
+        _("cara bayar biaya administrasi"), max_length=10, choices=FeeMode.choices, default=FeeMode.DEDUCTED
+    )
+    late_fee = models.PositiveBigIntegerField(
+        _("denda per angsuran terlambat"), default=0, help_text=_("0 berarti tanpa denda.")
+    )
+    waive_interest_on_payoff = models.BooleanField(
+        _("pelunasan dipercepat membebaskan bunga angsuran yang belum jatuh tempo"), default=False
+    )
+    requires_group = models.BooleanField(_("hanya untuk anggota kelompok"), default=False)
     is_active = models.BooleanField(_("aktif"), default=True)
 
     objects = LkmmScopedQuerySet.as_manager()
@@ -80,26 +102,38 @@ class LoanProduct(models.Model):
 
 class LoanStatus(models.TextChoices):
     DIAJUKAN = "diajukan", _("Diajukan")
+    DISETUJUI = "disetujui", _("Disetujui")
+    DITOLAK = "ditolak", _("Ditolak")
     AKTIF = "aktif", _("Aktif")
     LUNAS = "lunas", _("Lunas")
+    DIRESTRUKTURISASI = "direstrukturisasi", _("Direstrukturisasi")
     DIBATALKAN = "dibatalkan", _("Dibatalkan")
 
 
-# The only legal moves; loans.services.loan_transition checks every status change against this.
+# The only legal moves, and whether each needs a reason; loans.services.loan_transition checks every
+# status change against this. A reversal can reopen a paid-off loan (lunas -> aktif).
 LOAN_TRANSITIONS = {
-    LoanStatus.DIAJUKAN: {LoanStatus.AKTIF, LoanStatus.DIBATALKAN},
-    LoanStatus.AKTIF: {LoanStatus.LUNAS},
-    LoanStatus.LUNAS: set(),
-    LoanStatus.DIBATALKAN: set(),
+    (LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI): False,
+    (LoanStatus.DIAJUKAN, LoanStatus.DITOLAK): True,
+    (LoanStatus.DIAJUKAN, LoanStatus.DIBATALKAN): True,
+    (LoanStatus.DISETUJUI, LoanStatus.AKTIF): False,
+    (LoanStatus.DISETUJUI, LoanStatus.DIBATALKAN): True,
+    (LoanStatus.AKTIF, LoanStatus.LUNAS): False,
+    (LoanStatus.LUNAS, LoanStatus.AKTIF): True,
+    (LoanStatus.AKTIF, LoanStatus.DIRESTRUKTURISASI): True,
 }
+# Statuses in which a loan has money out and its schedule is fixed.
+DISBURSED_STATUSES = (LoanStatus.AKTIF, LoanStatus.LUNAS, LoanStatus.DIRESTRUKTURISASI)
 
 
 class AllocationQuerySet(models.QuerySet):
     def counting_at(self, at):
         """Allocations of payments that count at date `at` (DOMAIN.md: valued on or before `at` and not
         reversed on or before `at`)."""
-        return self.filter(repayment__paid_on__lte=at).filter(
-            Q(repayment__reversed_on__isnull=True) | Q(repayment__reversed_on__gt=at)
+        return (
+            self.filter(repayment__paid_on__lte=at)
+            .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=at))
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=at))
         )
 
 
@@ -108,51 +142,92 @@ class LoanQuerySet(LkmmScopedQuerySet):
         """Annotate each loan's standing at date `at`, in the database (no per-loan queries):
 
         - oldest_overdue_on: due date of the oldest installment due before `at` whose principal and
-          interest are not fully paid by the end of `at` (None when nothing is past due);
-        - principal_repaid, overdue_amount (unpaid principal + interest of installments due before `at`);
-        - outstanding: principal minus principal repaid.
+          interest (less any waived) are not fully paid by the end of `at` (None when nothing is past
+          due); Loan.days_past_due follows from it;
+        - principal_repaid, outstanding (principal minus principal repaid);
+        - overdue_amount: unpaid principal + interest of installments due before `at`;
+        - late_fees_owed, late_fees_paid, overdue_fees: a fixed fee per installment not fully paid by the
+          end of its due date, as far as those dates lie before `at`, less fees waived.
 
-        Days past due follow from oldest_overdue_on (Loan.days_past_due). This is the one place the
-        arrears engine extends.
+        Payments count at `at` as DOMAIN.md says (AllocationQuerySet.counting_at). This is the one
+        place the arrears engine extends.
         """
         counted = Allocation.objects.counting_at(at)
+        waived_interest = (
+            Waiver.objects.filter(installment=OuterRef("pk"), on__lte=at)
+            .values("installment")
+            .annotate(s=Sum("interest"))
+            .values("s")
+        )
         paid_on_installment = (
             counted.filter(installment=OuterRef("pk"))
             .values("installment")
             .annotate(s=Sum(F("principal") + F("interest")))
             .values("s")
         )
+        paid_by_due_date = (
+            counted.filter(installment=OuterRef("pk"), repayment__paid_on__lte=OuterRef("due_date"))
+            .values("installment")
+            .annotate(s=Sum(F("principal") + F("interest")))
+            .values("s")
+        )
+        due_before = Installment.objects.filter(loan=OuterRef("pk"), due_date__lt=at).annotate(
+            owed=F("principal") + F("interest") - Coalesce(Subquery(waived_interest), 0)
+        )
         oldest_unpaid = (
-            Installment.objects.filter(loan=OuterRef("pk"), due_date__lt=at)
-            .annotate(paid=Coalesce(Subquery(paid_on_installment), 0))
-            .filter(paid__lt=F("principal") + F("interest"))
+            due_before.annotate(paid=Coalesce(Subquery(paid_on_installment), 0))
+            .filter(paid__lt=F("owed"))
             .order_by("due_date")
             .values("due_date")[:1]
         )
-        principal_repaid = (
-            counted.filter(installment__loan=OuterRef("pk"))
-            .values("installment__loan")
-            .annotate(s=Sum("principal"))
-            .values("s")
-        )
-        paid_on_due = (
-            counted.filter(installment__loan=OuterRef("pk"), installment__due_date__lt=at)
-            .values("installment__loan")
-            .annotate(s=Sum(F("principal") + F("interest")))
-            .values("s")
-        )
-        due_before = (
-            Installment.objects.filter(loan=OuterRef("pk"), due_date__lt=at)
+        owed_before = due_before.values("loan").annotate(s=Sum("owed")).values("s")
+        late_installments = (
+            due_before.annotate(paid=Coalesce(Subquery(paid_by_due_date), 0))
+            .filter(paid__lt=F("owed"))
             .values("loan")
-            .annotate(s=Sum(F("principal") + F("interest")))
-            .values("s")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
+
+        def loan_sum(queryset, expression):
+            return Coalesce(
+                Subquery(queryset.values("installment__loan").annotate(s=Sum(expression)).values("s")), 0
+            )
+
+        mine = counted.filter(installment__loan=OuterRef("pk"))
+        fees_waived = Coalesce(
+            Subquery(
+                Waiver.objects.filter(loan=OuterRef("pk"), on__lte=at)
+                .values("loan")
+                .annotate(s=Sum("late_fee"))
+                .values("s")
+            ),
+            0,
+        )
+        # A loan whose principal moved to a restructured loan owes nothing from that date on.
+        moved = Q(transferred_on__isnull=False, transferred_on__lte=at)
+
+        def unless_moved(expression, output_field=None):
+            return Case(When(moved, then=Value(0)), default=expression, output_field=output_field)
+
         return self.annotate(
             standing_at=models.Value(at, output_field=models.DateField()),
-            oldest_overdue_on=Subquery(oldest_unpaid),
-            principal_repaid=Coalesce(Subquery(principal_repaid), 0),
-            overdue_amount=Coalesce(Subquery(due_before), 0) - Coalesce(Subquery(paid_on_due), 0),
-            outstanding=F("principal") - F("principal_repaid"),
+            oldest_overdue_on=Case(When(moved, then=Value(None)), default=Subquery(oldest_unpaid)),
+            principal_repaid=loan_sum(mine, "principal"),
+            overdue_amount=unless_moved(
+                Coalesce(Subquery(owed_before), 0)
+                - loan_sum(mine.filter(installment__due_date__lt=at), F("principal") + F("interest")),
+                models.BigIntegerField(),
+            ),
+            outstanding=F("principal")
+            - F("principal_repaid")
+            - Case(When(moved, then=F("transferred_principal")), default=Value(0)),
+            late_fees_owed=unless_moved(
+                F("late_fee") * Coalesce(Subquery(late_installments), 0) - fees_waived,
+                models.BigIntegerField(),
+            ),
+            late_fees_paid=loan_sum(mine, "late_fee"),
+            overdue_fees=unless_moved(F("late_fees_owed") - F("late_fees_paid"), models.BigIntegerField()),
         )
 
     def past_due(self, at):
@@ -180,7 +255,27 @@ class Loan(models.Model):
     rate_per_month = models.DecimalField(_("bunga per bulan (%)"), max_digits=5, decimal_places=2)
     installment_count = models.PositiveSmallIntegerField(_("jumlah angsuran"))
     rounding_unit = models.PositiveIntegerField(_("satuan pembulatan"))
+    admin_fee = models.PositiveBigIntegerField(_("biaya administrasi"), default=0)
+    admin_fee_mode = models.CharField(
+        _("cara bayar biaya administrasi"), max_length=10, choices=FeeMode.choices, default=FeeMode.DEDUCTED
+    )
+    late_fee = models.PositiveBigIntegerField(_("denda per angsuran terlambat"), default=0)
+    waive_interest_on_payoff = models.BooleanField(
+        _("pelunasan dipercepat membebaskan bunga yang belum jatuh tempo"), default=False
+    )
     purpose = models.CharField(_("tujuan pinjaman"), max_length=200)
+    # Restructuring (DOMAIN.md): the outstanding principal moves to a new loan on new terms. The old loan
+    # records what moved and when; the new loan points back to it and counts as restructured.
+    restructured_from = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="restructured_into",
+        verbose_name=_("restrukturisasi dari"),
+    )
+    transferred_on = models.DateField(_("dipindahkan per tanggal"), null=True, blank=True)
+    transferred_principal = models.PositiveBigIntegerField(_("pokok yang dipindahkan"), default=0)
     applied_on = models.DateField(_("tanggal pengajuan"))
     disbursed_on = models.DateField(_("tanggal pencairan"), null=True, blank=True)
     status = models.CharField(
@@ -206,7 +301,8 @@ class Loan(models.Model):
             models.UniqueConstraint(fields=["lkmm", "number"], name="loans_loan_unique_number"),
             models.CheckConstraint(condition=Q(principal__gt=0), name="loans_loan_principal_positive"),
             models.CheckConstraint(
-                condition=Q(status="diajukan") | Q(status="dibatalkan") | Q(disbursed_on__isnull=False),
+                condition=Q(status__in=["diajukan", "disetujui", "ditolak", "dibatalkan"])
+                | Q(disbursed_on__isnull=False),
                 name="loans_loan_disbursed_has_date",
             ),
         ]
@@ -217,6 +313,10 @@ class Loan(models.Model):
     @property
     def code(self):
         return f"P-{self.number:05d}"
+
+    @property
+    def is_restructured(self):
+        return self.restructured_from_id is not None
 
     @property
     def days_past_due(self):
@@ -315,9 +415,27 @@ class Repayment(models.Model):
         related_name="+",
         verbose_name=_("dicatat oleh"),
     )
-    # Reversal (the loan engine issue adds the service and page): a payment is never edited or deleted.
+    # Tanggung renteng: a member of the borrower's group may pay for them; recorded as such.
+    paid_by = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments_for_others",
+        verbose_name=_("dibayar oleh (tanggung renteng)"),
+    )
+    # A payment is never edited or deleted: a wrong one is reversed from a date on (DOMAIN.md).
     reversed_on = models.DateField(_("dibatalkan per tanggal"), null=True, blank=True)
     reversal_reason = models.CharField(_("alasan pembatalan"), max_length=200, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dibatalkan oleh"),
+    )
+    reversed_at = models.DateTimeField(_("pembatalan dicatat pada"), null=True, blank=True)
 
     objects = RepaymentQuerySet.as_manager()
 
@@ -356,6 +474,11 @@ class Allocation(models.Model):
     late_fee = models.PositiveBigIntegerField(_("denda"), default=0)
     interest = models.PositiveBigIntegerField(_("bunga"), default=0)
     principal = models.PositiveBigIntegerField(_("pokok"), default=0)
+    # Allocations are versioned by the dates of reversals: a row counts at dates in
+    # [valid_from, valid_to) (open ends are None). Rebuilt by loans.services in the same transaction
+    # as every payment, reversal and waiver, so any date can be read back exactly.
+    valid_from = models.DateField(_("berlaku sejak"), null=True, blank=True)
+    valid_to = models.DateField(_("berlaku sampai"), null=True, blank=True)
 
     objects = AllocationQuerySet.as_manager()
 
@@ -367,7 +490,9 @@ class Allocation(models.Model):
                 condition=Q(late_fee__gt=0) | Q(interest__gt=0) | Q(principal__gt=0),
                 name="loans_allocation_not_empty",
             ),
-            models.UniqueConstraint(fields=["repayment", "installment"], name="loans_allocation_unique"),
+            models.UniqueConstraint(
+                fields=["repayment", "installment", "valid_from"], name="loans_allocation_unique"
+            ),
         ]
 
     def __str__(self):
@@ -376,3 +501,39 @@ class Allocation(models.Model):
     @property
     def total(self):
         return self.late_fee + self.interest + self.principal
+
+
+class Waiver(models.Model):
+    """Interest or late fees the LKMM will not collect, with reason and approver (never silently)."""
+
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="waivers", verbose_name=_("pinjaman")
+    )
+    installment = models.ForeignKey(
+        Installment, on_delete=models.PROTECT, related_name="waivers", verbose_name=_("angsuran")
+    )
+    on = models.DateField(_("berlaku sejak"))
+    interest = models.PositiveBigIntegerField(_("bunga dibebaskan"), default=0)
+    late_fee = models.PositiveBigIntegerField(_("denda dibebaskan"), default=0)
+    reason = models.CharField(_("alasan"), max_length=200)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("disetujui oleh"),
+    )
+    created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pembebasan")
+        verbose_name_plural = _("pembebasan")
+        ordering = ["on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(interest__gt=0) | Q(late_fee__gt=0), name="loans_waiver_not_empty"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.loan.code} #{self.installment.seq} {self.on:%d/%m/%Y}"

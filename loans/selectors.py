@@ -17,9 +17,3 @@ def installments_with_paid(*, loan, at):
         )
         .order_by("seq")
     )
-
-
-def payoff_amount(*, loan, at):
-    """Everything unpaid on the schedule at `at`: the amount that settles the loan."""
-    rows = installments_with_paid(loan=loan, at=at)
-    return sum(row.total - row.paid_principal - row.paid_interest for row in rows)

@@ -1,37 +1,50 @@
 """The one place where loans and money change. Each function is one transaction that writes the
-event, its ledger entry and its audit row together; the loan engine extends these, never bypasses them."""
+event, its ledger entry and its audit row together; later features extend these, never bypass them.
+
+Payments are allocated by loans.allocation (pure). After every payment, reversal or waiver the loan's
+allocation table is rebuilt for every period between reversal dates, and the books are brought to
+match it in the event's own journal entry, so the ledger and the schedule cannot drift apart.
+"""
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
-from institutions.models import Lkmm
+from institutions.access import check_approver
+from institutions.models import Lkmm, Role
 from institutions.services import audit_record
-from ledger.models import AccountCode
+from ledger.models import AccountCode, EntryKind, JournalLine
 from ledger.services import entry_post
+from loans import allocation as engine
 from loans import schedule
 from loans.models import (
     LOAN_TRANSITIONS,
     Allocation,
+    FeeMode,
     Installment,
     Loan,
     LoanProduct,
     LoanStatus,
     LoanStatusChange,
     Repayment,
+    Waiver,
 )
-from loans.selectors import installments_with_paid
 from members.models import MemberStatus
 
 
 def _rp(amount):
     return f"Rp{amount:,}".replace(",", ".")
+
+
+def _d(date):
+    return date.strftime("%d/%m/%Y")
 
 
 def _memo(text, **values):
@@ -44,13 +57,22 @@ def _next_number(queryset, field):
     return (queryset.aggregate(n=Max(field))["n"] or 0) + 1
 
 
+def _is_ketua(actor):
+    staff = getattr(actor, "staff", None)
+    return staff is not None and staff.role == Role.KETUA
+
+
 def loan_transition(*, loan, to, actor, on, reason=""):
-    """Move a loan to status `to` if that move is legal, recording who, when and why."""
-    if to not in LOAN_TRANSITIONS[loan.status]:
+    """Move a loan to status `to` if LOAN_TRANSITIONS allows it, recording who, when and why."""
+    key = (loan.status, to)
+    if key not in LOAN_TRANSITIONS:
         raise ValidationError(
             _("Status pinjaman tidak dapat diubah dari %(from)s menjadi %(to)s.")
             % {"from": loan.get_status_display(), "to": LoanStatus(to).label}
         )
+    reason = (reason or "").strip()
+    if LOAN_TRANSITIONS[key] and not reason:
+        raise ValidationError({"reason": _("Tulis alasannya.")})
     LoanStatusChange.objects.create(
         loan=loan, from_status=loan.status, to_status=to, on=on, by=actor, reason=reason
     )
@@ -94,9 +116,11 @@ def product_create(*, lkmm, actor, **fields):
     return product
 
 
-@transaction.atomic
-def loan_apply(*, member, product, principal, purpose, applied_on, actor):
-    """Record a loan application for `member` on `product`'s terms (not yet disbursed)."""
+def admin_fee_for(product, principal):
+    return schedule.round_half_up(Decimal(principal) * product.admin_fee_percent / 100)
+
+
+def _check_eligible(*, member, product, principal):
     errors = {}
     if member.status != MemberStatus.AKTIF:
         errors["member"] = _("Hanya anggota aktif yang dapat meminjam.")
@@ -104,11 +128,26 @@ def loan_apply(*, member, product, principal, purpose, applied_on, actor):
         errors["product"] = _("Produk ini bukan milik LKMM anggota.")
     elif not product.is_active:
         errors["product"] = _("Produk ini sudah tidak aktif.")
+    elif product.requires_group and not member.group_memberships.filter(left_on__isnull=True).exists():
+        errors["product"] = _("Produk ini hanya untuk anggota kelompok; masukkan anggota ke kelompok dulu.")
     if not product.min_amount <= principal <= product.max_amount:
         errors["principal"] = _("Jumlah pinjaman untuk produk ini antara %(min)s dan %(max)s.") % {
             "min": _rp(product.min_amount),
             "max": _rp(product.max_amount),
         }
+    if getattr(member.lkmm, "refuse_if_in_arrears", False):
+        overdue = Loan.objects.past_due(timezone.localdate()).filter(member=member).first()
+        if overdue is not None:
+            errors["member"] = _(
+                "Anggota masih menunggak pada pinjaman %(code)s; LKMM ini tidak memberi pinjaman baru."
+            ) % {"code": overdue.code}
+    return errors
+
+
+@transaction.atomic
+def loan_apply(*, member, product, principal, purpose, applied_on, actor):
+    """Record a loan application for `member` on `product`'s terms (not yet approved)."""
+    errors = _check_eligible(member=member, product=product, principal=principal)
     if applied_on > timezone.localdate():
         errors["applied_on"] = _("Tanggal pengajuan tidak boleh di masa depan.")
     if errors:
@@ -128,6 +167,10 @@ def loan_apply(*, member, product, principal, purpose, applied_on, actor):
         rate_per_month=product.rate_per_month,
         installment_count=product.installment_count,
         rounding_unit=product.rounding_unit,
+        admin_fee=admin_fee_for(product, principal),
+        admin_fee_mode=product.admin_fee_mode,
+        late_fee=product.late_fee,
+        waive_interest_on_payoff=product.waive_interest_on_payoff,
     )
     try:
         schedule.build_schedule(first_due=applied_on, **loan.schedule_terms())
@@ -140,11 +183,28 @@ def loan_apply(*, member, product, principal, purpose, applied_on, actor):
 
 
 @transaction.atomic
+def loan_approve(*, loan, actor, on=None):
+    loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
+    check_approver(actor, lkmm=loan.lkmm, recorded_by_id=loan.created_by_id, what=_("pinjaman"))
+    loan_transition(loan=loan, to=LoanStatus.DISETUJUI, actor=actor, on=on or timezone.localdate())
+    return loan
+
+
+@transaction.atomic
+def loan_reject(*, loan, actor, reason):
+    loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
+    check_approver(actor, lkmm=loan.lkmm, recorded_by_id=loan.created_by_id, what=_("penolakan pinjaman"))
+    loan_transition(loan=loan, to=LoanStatus.DITOLAK, actor=actor, on=timezone.localdate(), reason=reason)
+    return loan
+
+
+@transaction.atomic
 def loan_disburse(*, loan, disbursed_on, actor, first_due=None):
-    """Pay the loan out: fix the schedule from the disbursement date and post Dr piutang / Cr kas."""
-    loan = Loan.objects.select_for_update().get(pk=loan.pk)
-    if loan.status != LoanStatus.DIAJUKAN:
-        raise ValidationError(_("Pinjaman ini sudah tidak berstatus diajukan."))
+    """Pay an approved loan out: fix the schedule from the disbursement date, take the administration
+    fee and post Dr piutang / Cr kas (+ Cr pendapatan administrasi)."""
+    loan = Loan.objects.select_for_update().select_related("member").get(pk=loan.pk)
+    if loan.status != LoanStatus.DISETUJUI:
+        raise ValidationError(_("Hanya pinjaman yang sudah disetujui yang dapat dicairkan."))
     if disbursed_on < loan.applied_on:
         raise ValidationError({"disbursed_on": _("Tanggal pencairan tidak boleh sebelum tanggal pengajuan.")})
     if disbursed_on > timezone.localdate():
@@ -155,62 +215,215 @@ def loan_disburse(*, loan, disbursed_on, actor, first_due=None):
     lines = schedule.build_schedule(first_due=first_due, **loan.schedule_terms())
     Installment.objects.bulk_create(
         Installment(
-            loan=loan,
-            seq=line.seq,
-            due_date=line.due_date,
-            principal=line.principal,
-            interest=line.interest,
+            loan=loan, seq=line.seq, due_date=line.due_date, principal=line.principal, interest=line.interest
         )
         for line in lines
     )
     loan.disbursed_on = disbursed_on
     loan_transition(loan=loan, to=LoanStatus.AKTIF, actor=actor, on=disbursed_on)
+    names = {"loan": loan.code, "member": loan.member.full_name}
+    fee, deducted = loan.admin_fee, loan.admin_fee_mode == FeeMode.DEDUCTED
     entry_post(
+        kind=EntryKind.DISBURSEMENT,
+        loan=loan,
         lkmm=loan.lkmm,
         date=disbursed_on,
         actor=actor,
         source=loan,
-        memo=_memo(
-            gettext_noop("Pencairan %(loan)s %(member)s"), loan=loan.code, member=loan.member.full_name
-        ),
-        lines=[(AccountCode.PIUTANG, loan.principal, 0), (AccountCode.KAS, 0, loan.principal)],
+        memo=_memo(gettext_noop("Pencairan %(loan)s %(member)s"), **names),
+        lines=[
+            (AccountCode.PIUTANG, loan.principal, 0),
+            (AccountCode.KAS, 0, loan.principal - fee if deducted else loan.principal),
+            (AccountCode.PENDAPATAN_ADMINISTRASI, 0, fee if deducted else 0),
+        ],
     )
+    if fee and not deducted:
+        entry_post(
+            kind=EntryKind.FEE,
+            loan=loan,
+            lkmm=loan.lkmm,
+            date=disbursed_on,
+            actor=actor,
+            source=loan,
+            memo=_memo(gettext_noop("Biaya administrasi %(loan)s %(member)s"), **names),
+            lines=[(AccountCode.KAS, fee, 0), (AccountCode.PENDAPATAN_ADMINISTRASI, 0, fee)],
+        )
     return loan
 
 
 @transaction.atomic
 def loan_cancel(*, loan, actor, reason):
     loan = Loan.objects.select_for_update().get(pk=loan.pk)
-    if not reason.strip():
-        raise ValidationError({"reason": _("Tulis alasan pembatalan.")})
     loan_transition(loan=loan, to=LoanStatus.DIBATALKAN, actor=actor, on=timezone.localdate(), reason=reason)
     return loan
 
 
-def _allocate(installments, amount):
-    """Oldest installment first; within one, interest before principal (late fees join with the loan
-    engine). Returns [(installment, interest, principal)]."""
-    parts = []
-    for row in installments:
-        if amount <= 0:
-            break
-        interest = min(amount, row.interest - row.paid_interest)
-        amount -= interest
-        principal = min(amount, row.principal - row.paid_principal)
-        amount -= principal
-        if interest or principal:
-            parts.append((row, interest, principal))
-    return parts
+# --- allocation ------------------------------------------------------------------------------------
+
+
+def _engine_inputs(loan):
+    installments = [
+        engine.Inst(i.pk, i.due_date, i.principal, i.interest) for i in loan.installments.order_by("seq")
+    ]
+    waivers = [engine.Waiver(w.installment_id, w.on, w.interest, w.late_fee) for w in loan.waivers.all()]
+    return installments, waivers
+
+
+def _pay(repayment):
+    return engine.Pay(repayment.pk, repayment.paid_on, repayment.receipt_no, repayment.amount)
+
+
+def _counting(repayments, at):
+    """Payments that count at `at`: valued on or before it and not reversed on or before it."""
+    return [
+        _pay(r)
+        for r in repayments
+        if (at is None or r.paid_on <= at)
+        and (r.reversed_on is None or (at is not None and r.reversed_on > at))
+    ]
+
+
+def loan_position(*, loan, at):
+    """The engine's view of a loan at `at`: {installment id: state}, the payoff and waivable interest."""
+    installments, waivers = _engine_inputs(loan)
+    payments = _counting(loan.repayments.all(), at)
+    result = engine.allocate(installments, payments, late_fee=loan.late_fee, waivers=waivers)
+    payoff = engine.payoff(installments, payments, at=at, late_fee=loan.late_fee, waivers=waivers)
+    waivable = (
+        engine.future_interest(installments, payments, at=at, late_fee=loan.late_fee, waivers=waivers)
+        if loan.waive_interest_on_payoff
+        else {}
+    )
+    owed = {
+        inst.id: engine.owed(inst, result.states[inst.id], at=at, late_fee=loan.late_fee, waivers=waivers)
+        for inst in installments
+    }
+    return {
+        "states": result.states,
+        "owed": owed,
+        "payoff": payoff,
+        "waivable_interest": waivable,
+        "early_payoff": payoff - sum(waivable.values()),
+    }
+
+
+def _rebuild_allocations(loan):
+    """Rebuild the loan's allocation rows for every period between reversal dates.
+
+    In the period starting at a reversal date R, payments reversed on or before R do not exist; before
+    the first reversal every payment counts. Identical rows of neighbouring periods are merged. Returns
+    the allocation of the latest period (what the books must show).
+    """
+    installments, waivers = _engine_inputs(loan)
+    repayments = list(loan.repayments.all())
+    starts = [None, *sorted({r.reversed_on for r in repayments if r.reversed_on})]
+    rows, open_rows, result = [], {}, None
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else None
+        counting = [
+            _pay(r) for r in repayments if r.reversed_on is None or start is None or r.reversed_on > start
+        ]
+        result = engine.allocate(installments, counting, late_fee=loan.late_fee, waivers=waivers)
+        if result.excess:
+            raise ValidationError({"amount": _("Pembayaran melebihi sisa pinjaman.")})
+        for part in result.parts:
+            key = (part.payment_id, part.installment_id, part.late_fee, part.interest, part.principal)
+            # The same row in the period just before: extend it instead of starting a new one.
+            open_row = open_rows.get(key) if start is not None else None
+            if open_row is not None and open_row["valid_to"] == start:
+                open_row["valid_to"] = end
+            else:
+                open_rows[key] = {"key": key, "valid_from": start, "valid_to": end}
+                rows.append(open_rows[key])
+    Allocation.objects.filter(repayment__loan=loan).delete()
+    Allocation.objects.bulk_create(
+        Allocation(
+            repayment_id=row["key"][0],
+            installment_id=row["key"][1],
+            late_fee=row["key"][2],
+            interest=row["key"][3],
+            principal=row["key"][4],
+            valid_from=row["valid_from"],
+            valid_to=row["valid_to"],
+        )
+        for row in rows
+    )
+    return result
+
+
+def _books_follow(*, loan, result, kind, date, memo, cash, actor, source):
+    """Post the event's entry: `cash` into (or out of) kas, and whatever moves the loan's receivable,
+    interest and late-fee income to what the allocation now says."""
+    rows = (
+        JournalLine.objects.filter(entry__loan=loan)
+        .values("account__code")
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+    )
+    totals = {row["account__code"]: row for row in rows}
+
+    def balance(code):
+        row = totals.get(code, {"debit": 0, "credit": 0})
+        return (row["debit"] or 0) - (row["credit"] or 0)
+
+    principal = sum(p.principal for p in result.parts)
+    interest = sum(p.interest for p in result.parts)
+    fees = sum(p.late_fee for p in result.parts)
+    receivable_change = (loan.principal - principal) - balance(AccountCode.PIUTANG)
+    interest_change = interest + balance(AccountCode.PENDAPATAN_BUNGA)
+    fee_change = fees + balance(AccountCode.PENDAPATAN_DENDA)
+
+    def side(code, debit_amount):
+        return (code, max(debit_amount, 0), max(-debit_amount, 0))
+
+    lines = [
+        side(AccountCode.KAS, cash),
+        side(AccountCode.PIUTANG, receivable_change),
+        side(AccountCode.PENDAPATAN_BUNGA, -interest_change),
+        side(AccountCode.PENDAPATAN_DENDA, -fee_change),
+    ]
+    return entry_post(
+        kind=kind, loan=loan, lkmm=loan.lkmm, date=date, memo=memo, lines=lines, actor=actor, source=source
+    )
+
+
+def _settle_status(*, loan, actor, on):
+    """lunas when nothing is owed any more; a reversal that leaves money owed reopens the loan."""
+    position = loan_position(loan=loan, at=datetime.date.max)
+    remaining = sum(p + i for _f, i, p in position["owed"].values()) + sum(
+        f for f, _i, _p in position["owed"].values()
+    )
+    if loan.status == LoanStatus.AKTIF and remaining == 0:
+        loan_transition(loan=loan, to=LoanStatus.LUNAS, actor=actor, on=on)
+    elif loan.status == LoanStatus.LUNAS and remaining > 0:
+        loan_transition(
+            loan=loan, to=LoanStatus.AKTIF, actor=actor, on=on, reason=_("Pembayaran pelunasan dibatalkan.")
+        )
+
+
+def _check_payer(*, loan, paid_by):
+    """Tanggung renteng: the payer is an active member of the borrower's group."""
+    if paid_by is None or paid_by.pk == loan.member_id:
+        return None
+    from members.models import GroupMembership
+
+    group_ids = GroupMembership.objects.filter(member=loan.member, left_on__isnull=True).values("group")
+    if not GroupMembership.objects.filter(member=paid_by, left_on__isnull=True, group__in=group_ids).exists():
+        raise ValidationError(
+            {"paid_by": _("Yang membayar harus anggota kelompok yang sama (tanggung renteng).")}
+        )
+    return paid_by
 
 
 @transaction.atomic
-def repayment_record(*, loan, amount, paid_on, actor, token=None, note=""):
-    """Record a repayment, allocate it per DOMAIN.md and post Dr kas / Cr piutang + pendapatan bunga.
+def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_by=None):
+    """Record a repayment, allocate it per DOMAIN.md and post it to the books.
 
-    A payment beyond the payoff amount is refused with the payoff amount. A resubmitted form (same
-    token) returns the payment already recorded instead of recording it twice.
+    A payment beyond the payoff amount is refused with the amount that settles the loan. Where the
+    product waives the interest of installments not yet due at early payoff, paying that smaller
+    amount settles the loan and records the waiver. A resubmitted form (same token) returns the payment
+    already recorded. Back-dated payments are allocated in value order.
     """
-    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
     # Checked under the loan's lock, so two submissions of one form at once record one payment.
     if token is not None:
         existing = Repayment.objects.filter(token=token).first()
@@ -233,26 +446,19 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note=""):
         raise ValidationError(
             {
                 "paid_on": _("Tanggal bayar tidak boleh sebelum pencairan (%(d)s).")
-                % {"d": loan.disbursed_on.strftime("%d/%m/%Y")}
+                % {"d": _d(loan.disbursed_on)}
             }
         )
-    last = Repayment.objects.filter(loan=loan, reversed_on__isnull=True).aggregate(d=Max("paid_on"))["d"]
-    if last is not None and paid_on < last:
-        # Back-dating before a later payment would need re-allocation, which arrives with reversals.
-        raise ValidationError(
-            {
-                "paid_on": _("Tanggal bayar tidak boleh sebelum pembayaran terakhir (%(d)s).")
-                % {"d": last.strftime("%d/%m/%Y")}
-            }
-        )
-    # Allocation follows the schedule, not the date, so it reads every payment recorded so far.
-    rows = list(installments_with_paid(loan=loan, at=datetime.date.max))
-    payoff = sum(row.total - row.paid_principal - row.paid_interest for row in rows)
-    if amount > payoff:
+    paid_by = _check_payer(loan=loan, paid_by=paid_by)
+    # What settles the loan on that date, given every payment that counts now (later-valued ones too).
+    position = loan_position(loan=loan, at=paid_on)
+    settle = position["early_payoff"] if loan.waive_interest_on_payoff else position["payoff"]
+    later = loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=paid_on).exists()
+    if amount > settle and not later:
         raise ValidationError(
             {
                 "amount": _("Melebihi sisa pinjaman. Untuk melunasi, bayar %(payoff)s.")
-                % {"payoff": _rp(payoff)}
+                % {"payoff": _rp(settle)}
             }
         )
     lkmm = Lkmm.objects.select_for_update().get(pk=loan.lkmm_id)
@@ -263,19 +469,39 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note=""):
         paid_on=paid_on,
         note=note,
         recorded_by=actor,
+        paid_by=paid_by,
         receipt_no=_next_number(Repayment.objects.filter(lkmm=lkmm), "receipt_no"),
         **({"token": token} if token is not None else {}),
     )
-    parts = _allocate(rows, amount)
-    Allocation.objects.bulk_create(
-        Allocation(repayment=repayment, installment=row, interest=interest, principal=principal)
-        for row, interest, principal in parts
-    )
-    principal_total = sum(p for _, _, p in parts)
-    interest_total = sum(i for _, i, _ in parts)
-    entry_post(
-        lkmm=lkmm,
+    if loan.waive_interest_on_payoff and amount == settle and settle < position["payoff"] and not later:
+        Waiver.objects.bulk_create(
+            Waiver(
+                loan=loan,
+                installment_id=installment_id,
+                on=paid_on,
+                interest=interest,
+                reason=_memo(
+                    gettext_noop("Pelunasan dipercepat %(receipt)s"), receipt=repayment.receipt_code
+                ),
+                approved_by=actor,
+            )
+            for installment_id, interest in position["waivable_interest"].items()
+        )
+    try:
+        result = _rebuild_allocations(loan)
+    except ValidationError:
+        raise ValidationError(
+            {
+                "amount": _("Melebihi sisa pinjaman. Untuk melunasi, bayar %(payoff)s.")
+                % {"payoff": _rp(settle)}
+            }
+        ) from None
+    _books_follow(
+        loan=loan,
+        result=result,
+        kind=EntryKind.REPAYMENT,
         date=paid_on,
+        cash=amount,
         actor=actor,
         source=repayment,
         memo=_memo(
@@ -284,11 +510,6 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note=""):
             member=loan.member.full_name,
             receipt=repayment.receipt_code,
         ),
-        lines=[
-            (AccountCode.KAS, amount, 0),
-            (AccountCode.PIUTANG, 0, principal_total),
-            (AccountCode.PENDAPATAN_BUNGA, 0, interest_total),
-        ],
     )
     audit_record(
         actor=actor,
@@ -298,10 +519,233 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note=""):
         data={
             "loan": loan.pk,
             "amount": amount,
-            "principal": principal_total,
-            "interest": interest_total,
+            "paid_on": paid_on.isoformat(),
+            "paid_by": getattr(paid_by, "pk", None),
         },
     )
-    if amount == payoff:
-        loan_transition(loan=loan, to=LoanStatus.LUNAS, actor=actor, on=paid_on)
+    _settle_status(loan=loan, actor=actor, on=paid_on)
     return repayment
+
+
+@transaction.atomic
+def repayment_reverse(*, repayment, actor, on, reason):
+    """Reverse a payment from date `on`: before it the payment still counts, from it on the loan is as if
+    it had never been made (later payments re-allocated). The payment and its reversal both remain."""
+    repayment = Repayment.objects.select_related("loan").get(pk=repayment.pk)
+    loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=repayment.loan_id)
+    repayment = Repayment.objects.select_for_update().get(pk=repayment.pk)
+    check_approver(
+        actor, lkmm=loan.lkmm, recorded_by_id=repayment.recorded_by_id, what=_("pembatalan pembayaran")
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tulis alasan pembatalan.")})
+    if repayment.reversed_on is not None:
+        raise ValidationError(
+            _("Pembayaran ini sudah dibatalkan per %(d)s.") % {"d": _d(repayment.reversed_on)}
+        )
+    if on < repayment.paid_on:
+        raise ValidationError(
+            {
+                "on": _("Tanggal pembatalan tidak boleh sebelum tanggal bayar (%(d)s).")
+                % {"d": _d(repayment.paid_on)}
+            }
+        )
+    if on > timezone.localdate():
+        raise ValidationError({"on": _("Tanggal pembatalan tidak boleh di masa depan.")})
+    last = loan.repayments.aggregate(d=Max("reversed_on"))["d"]
+    if last is not None and on < last:
+        raise ValidationError(
+            {"on": _("Tanggal pembatalan tidak boleh sebelum pembatalan terakhir (%(d)s).") % {"d": _d(last)}}
+        )
+    repayment.reversed_on = on
+    repayment.reversed_by = actor
+    repayment.reversed_at = timezone.now()
+    repayment.reversal_reason = reason
+    repayment.save(update_fields=["reversed_on", "reversed_by", "reversed_at", "reversal_reason"])
+    result = _rebuild_allocations(loan)
+    _books_follow(
+        loan=loan,
+        result=result,
+        kind=EntryKind.REVERSAL,
+        date=on,
+        cash=-repayment.amount,
+        actor=actor,
+        source=repayment,
+        memo=_memo(
+            gettext_noop("Pembatalan %(receipt)s %(loan)s %(member)s"),
+            receipt=repayment.receipt_code,
+            loan=loan.code,
+            member=loan.member.full_name,
+        ),
+    )
+    audit_record(
+        actor=actor,
+        action="repayment.reverse",
+        obj=repayment,
+        lkmm=loan.lkmm,
+        reason=reason,
+        data={"on": on.isoformat()},
+    )
+    _settle_status(loan=loan, actor=actor, on=on)
+    return repayment
+
+
+@transaction.atomic
+def late_fees_waive(*, loan, actor, on, reason):
+    """A ketua waives the late fees owed on a loan at `on`, with reason; recorded per installment."""
+    loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
+    if not _is_ketua(actor):
+        raise PermissionDenied(_("Hanya ketua yang dapat membebaskan denda."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tulis alasan pembebasan denda.")})
+    if on > timezone.localdate():
+        raise ValidationError({"on": _("Tanggal tidak boleh di masa depan.")})
+    owed = {inst_id: fee for inst_id, (fee, _i, _p) in loan_position(loan=loan, at=on)["owed"].items() if fee}
+    if not owed:
+        raise ValidationError(_("Tidak ada denda yang terutang."))
+    Waiver.objects.bulk_create(
+        Waiver(loan=loan, installment_id=inst_id, on=on, late_fee=fee, reason=reason, approved_by=actor)
+        for inst_id, fee in owed.items()
+    )
+    _rebuild_allocations(loan)
+    audit_record(
+        actor=actor,
+        action="loan.waive_late_fees",
+        obj=loan,
+        lkmm=loan.lkmm,
+        reason=reason,
+        data={"total": sum(owed.values())},
+    )
+    _settle_status(loan=loan, actor=actor, on=on)
+    return sum(owed.values())
+
+
+def restructure_preview(*, loan, on):
+    """What restructuring on `on` would do: the principal that moves, and the unpaid interest of
+    installments due by then and the late fees owed, which are waived at that moment."""
+    position = loan_position(loan=loan, at=on)
+    installments = {i.pk: i for i in loan.installments.all()}
+    interest = {
+        inst_id: owed_interest
+        for inst_id, (_fee, owed_interest, _p) in position["owed"].items()
+        if owed_interest and installments[inst_id].due_date <= on
+    }
+    fees = {inst_id: fee for inst_id, (fee, _i, _p) in position["owed"].items() if fee}
+    principal = loan.principal - sum(state.principal for state in position["states"].values())
+    return {"principal": principal, "interest": interest, "fees": fees}
+
+
+@transaction.atomic
+def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
+    """Reschedule the outstanding principal on new terms (DOMAIN.md "Restructuring").
+
+    Unpaid interest of installments due by `on` and late fees owed are waived (with the reason and the
+    approver); a payment recorded first pays them instead. The old loan closes as direstrukturisasi and
+    a new, flagged loan carries the principal; the books move the receivable from one to the other.
+    """
+    loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
+    check_approver(actor, lkmm=loan.lkmm, recorded_by_id=None, what=_("restrukturisasi"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tulis alasan restrukturisasi.")})
+    if loan.status != LoanStatus.AKTIF:
+        raise ValidationError(_("Hanya pinjaman aktif yang dapat direstrukturisasi."))
+    if on > timezone.localdate() or on < loan.disbursed_on:
+        raise ValidationError({"on": _("Tanggal restrukturisasi antara pencairan dan hari ini.")})
+    if loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=on).exists():
+        raise ValidationError(
+            {"on": _("Ada pembayaran sesudah tanggal ini; pilih tanggal sesudah pembayaran terakhir.")}
+        )
+    if product.lkmm_id != loan.lkmm_id or not product.is_active:
+        raise ValidationError({"product": _("Pilih produk aktif LKMM ini.")})
+    preview = restructure_preview(loan=loan, on=on)
+    if preview["principal"] <= 0:
+        raise ValidationError(_("Pokok pinjaman ini sudah lunas; tidak ada yang direstrukturisasi."))
+    waived = {}
+    for inst_id in set(preview["interest"]) | set(preview["fees"]):
+        waived[inst_id] = (preview["interest"].get(inst_id, 0), preview["fees"].get(inst_id, 0))
+    Waiver.objects.bulk_create(
+        Waiver(
+            loan=loan,
+            installment_id=inst_id,
+            on=on,
+            interest=interest,
+            late_fee=fee,
+            reason=reason,
+            approved_by=actor,
+        )
+        for inst_id, (interest, fee) in waived.items()
+    )
+    _rebuild_allocations(loan)
+    lkmm = Lkmm.objects.select_for_update().get(pk=loan.lkmm_id)
+    new = Loan(
+        lkmm=lkmm,
+        member=loan.member,
+        product=product,
+        principal=preview["principal"],
+        purpose=loan.purpose,
+        applied_on=on,
+        disbursed_on=on,
+        status=LoanStatus.AKTIF,
+        restructured_from=loan,
+        number=_next_number(Loan.objects.filter(lkmm=lkmm), "number"),
+        created_by=actor,
+        interest_method=product.interest_method,
+        frequency=product.frequency,
+        rate_per_month=product.rate_per_month,
+        installment_count=product.installment_count,
+        rounding_unit=product.rounding_unit,
+        late_fee=product.late_fee,
+        waive_interest_on_payoff=product.waive_interest_on_payoff,
+    )
+    first_due = first_due or schedule.first_due_after(on, new.frequency)
+    if first_due <= on:
+        raise ValidationError({"first_due": _("Jatuh tempo pertama harus sesudah tanggal restrukturisasi.")})
+    try:
+        lines = schedule.build_schedule(first_due=first_due, **new.schedule_terms())
+    except schedule.ScheduleError as exc:
+        raise ValidationError({"product": str(exc)}) from None
+    new.full_clean()
+    new.save()
+    Installment.objects.bulk_create(
+        Installment(
+            loan=new, seq=line.seq, due_date=line.due_date, principal=line.principal, interest=line.interest
+        )
+        for line in lines
+    )
+    LoanStatusChange.objects.create(
+        loan=new, from_status="", to_status=LoanStatus.AKTIF, on=on, by=actor, reason=reason
+    )
+    loan.transferred_on, loan.transferred_principal = on, preview["principal"]
+    loan.save(update_fields=["transferred_on", "transferred_principal"])
+    loan_transition(loan=loan, to=LoanStatus.DIRESTRUKTURISASI, actor=actor, on=on, reason=reason)
+    names = {"old": loan.code, "new": new.code, "member": loan.member.full_name}
+    for owner, debit, credit in (
+        (loan, AccountCode.PIUTANG_KLIRING, AccountCode.PIUTANG),
+        (new, AccountCode.PIUTANG, AccountCode.PIUTANG_KLIRING),
+    ):
+        entry_post(
+            kind=EntryKind.TRANSFER,
+            loan=owner,
+            lkmm=lkmm,
+            date=on,
+            actor=actor,
+            source=new,
+            memo=_memo(gettext_noop("Restrukturisasi %(old)s menjadi %(new)s %(member)s"), **names),
+            lines=[(debit, preview["principal"], 0), (credit, 0, preview["principal"])],
+        )
+    audit_record(
+        actor=actor,
+        action="loan.restructure",
+        obj=new,
+        lkmm=lkmm,
+        reason=reason,
+        data={
+            "from": loan.pk,
+            "principal": preview["principal"],
+            "waived": {str(k): v for k, v in waived.items()},
+        },
+    )
+    return new

@@ -1,28 +1,32 @@
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from institutions.access import ketua_required, recorder_required, staff_required
+from institutions.access import ketua_required, may_approve, recorder_required, staff_required
 from institutions.forms import add_service_errors
+from institutions.templatetags.lkmm_format import format_rupiah
 from loans import schedule, services
 from loans.forms import (
     CancelForm,
     DisburseForm,
+    EmptyForm,
     LoanApplyForm,
     LoanFilterForm,
     ProductForm,
+    ReasonForm,
     RepaymentForm,
+    RestructureForm,
+    ReverseForm,
+    WaiveForm,
 )
-from loans.models import Allocation, Loan, LoanProduct, LoanStatus, Repayment
-from loans.selectors import installments_with_paid
+from loans.models import Allocation, Loan, LoanProduct, LoanStatus, Repayment, Waiver
 from members.models import Member
 
 
@@ -37,8 +41,9 @@ def _effective_rate(product):
         rounding_unit=product.rounding_unit,
         first_due=timezone.localdate(),
     )
+    fee = services.admin_fee_for(product, product.max_amount) if product.admin_fee_mode == "deducted" else 0
     return schedule.effective_annual_rate(
-        received=product.max_amount,
+        received=product.max_amount - fee,
         installments=[line.total for line in lines],
         frequency=product.frequency,
     )
@@ -105,35 +110,75 @@ def _loan_for(request, pk):
     return get_object_or_404(Loan.objects.for_user(request.user).for_list(), pk=pk)
 
 
+def _schedule_rows(loan, today):
+    """Installments with what each has received and still owes today (late fees included)."""
+    position = services.loan_position(loan=loan, at=today)
+    rows = list(loan.installments.order_by("seq"))
+    for row in rows:
+        state = position["states"][row.pk]
+        fee, interest, principal = position["owed"][row.pk]
+        row.paid = state.principal + state.interest + state.late_fee
+        row.paid_fee = state.late_fee
+        row.fee_owed = fee
+        row.remaining = fee + interest + principal
+        row.overdue = row.remaining > 0 and row.due_date < today
+    return rows, position
+
+
 @staff_required
 def loan_detail(request, pk):
     today = timezone.localdate()
     loan = get_object_or_404(Loan.objects.for_user(request.user).for_list().with_standing(today), pk=pk)
-    context = {"loan": loan, "today": today}
-    if loan.status == LoanStatus.DIAJUKAN:
+    staff = request.user.staff
+    mine = staff.records and staff.lkmm_id == loan.lkmm_id
+    context = {"loan": loan, "today": today, "mine": mine}
+    context["may_approve"] = mine and may_approve(
+        request.user, lkmm=loan.lkmm, recorded_by_id=loan.created_by_id
+    )
+    context["may_restructure"] = mine and may_approve(request.user, lkmm=loan.lkmm, recorded_by_id=None)
+    if loan.status in (LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI, LoanStatus.DITOLAK, LoanStatus.DIBATALKAN):
         context["preview"] = schedule.build_schedule(
             first_due=schedule.first_due_after(today, loan.frequency), **loan.schedule_terms()
         )
-        context["disburse_form"] = DisburseForm(initial={"disbursed_on": today})
-        context["cancel_form"] = CancelForm()
+        if loan.status == LoanStatus.DIAJUKAN and context["may_approve"]:
+            context["reject_form"] = ReasonForm(prefix="reject")
+        if mine and loan.status == LoanStatus.DISETUJUI:
+            context["disburse_form"] = DisburseForm(initial={"disbursed_on": today})
+        if mine and loan.status in (LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI):
+            context["cancel_form"] = CancelForm()
     else:
-        rows = list(installments_with_paid(loan=loan, at=today))
-        for row in rows:
-            row.remaining = row.total - row.paid_principal - row.paid_interest
-            row.overdue = row.remaining > 0 and row.due_date < today
-        context["installments"] = rows
-        context["payoff"] = sum(row.remaining for row in rows)
-        context["repayments"] = loan.repayments.select_related("recorded_by").order_by(
-            "paid_on", "receipt_no"
+        # The engine (services.loan_position) and the lists below read the same payments and waivers:
+        # fetch them once, so the page's query count does not depend on the loan's history.
+        prefetch_related_objects(
+            [loan],
+            Prefetch(
+                "repayments",
+                queryset=Repayment.objects.select_related("recorded_by", "reversed_by", "paid_by"),
+            ),
+            Prefetch("waivers", queryset=Waiver.objects.select_related("installment", "approved_by")),
         )
+        rows, position = _schedule_rows(loan, today)
+        context["installments"] = rows
+        context["payoff"] = position["payoff"]
+        context["early_payoff"] = position["early_payoff"] if loan.waive_interest_on_payoff else None
+        context["fees_owed"] = sum(row.fee_owed for row in rows)
+        repayments = sorted(loan.repayments.all(), key=lambda r: (r.paid_on, r.receipt_no))
+        for repayment in repayments:
+            repayment.may_reverse = mine and may_approve(
+                request.user, lkmm=loan.lkmm, recorded_by_id=repayment.recorded_by_id
+            )
+        context["repayments"] = repayments
+        context["waivers"] = loan.waivers.all()
+        if mine and staff.approves and context["fees_owed"]:
+            context["waive_form"] = WaiveForm(initial={"on": today})
     lines = context.get("preview") or context.get("installments") or []
     context["total_interest"] = sum(line.interest for line in lines)
     context["schedule_total"] = sum(line.total for line in lines)
-    context["received_total"] = sum(
-        row.paid_principal + row.paid_interest for row in context.get("installments", [])
-    )
+    context["received_total"] = sum(row.paid for row in context.get("installments", []))
+    deducted = loan.admin_fee if loan.admin_fee_mode == "deducted" else 0
+    context["received_by_member"] = loan.principal - deducted
     context["effective_rate"] = schedule.effective_annual_rate(
-        received=loan.principal,
+        received=loan.principal - deducted,
         installments=[line.total for line in lines],
         frequency=loan.frequency,
     )
@@ -141,53 +186,114 @@ def loan_detail(request, pk):
     return render(request, "loans/loan_detail.html", context)
 
 
-@require_POST
-@ketua_required
-def loan_disburse_view(request, pk):
+def _loan_action(request, pk, *, form, service, done):
+    """Run a lifecycle service from a small POST form on the loan page; errors come back as messages."""
     loan = _loan_for(request, pk)
-    form = DisburseForm(request.POST)
     if form.is_valid():
         try:
-            services.loan_disburse(loan=loan, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Pinjaman %(code)s dicairkan.") % {"code": loan.code})
-            return redirect("loans:detail", pk=loan.pk)
-    for error in form.errors.values():
-        messages.error(request, " ".join(error))
-    return redirect("loans:detail", pk=loan.pk)
-
-
-@require_POST
-@ketua_required
-def loan_cancel_view(request, pk):
-    loan = _loan_for(request, pk)
-    form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.loan_cancel(loan=loan, actor=request.user, **form.cleaned_data)
+            service(loan=loan, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("Pengajuan %(code)s dibatalkan.") % {"code": loan.code})
+            messages.success(request, done % {"code": loan.code})
     else:
-        messages.error(request, _("Tulis alasan pembatalan."))
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect("loans:detail", pk=loan.pk)
+
+
+@require_POST
+@recorder_required
+def loan_approve_view(request, pk):
+    return _loan_action(
+        request,
+        pk,
+        form=EmptyForm(request.POST),
+        service=services.loan_approve,
+        done=_("Pinjaman %(code)s disetujui."),
+    )
+
+
+@require_POST
+@recorder_required
+def loan_reject_view(request, pk):
+    return _loan_action(
+        request,
+        pk,
+        form=ReasonForm(request.POST, prefix="reject"),
+        service=services.loan_reject,
+        done=_("Pengajuan %(code)s ditolak."),
+    )
+
+
+@require_POST
+@recorder_required
+def loan_disburse_view(request, pk):
+    return _loan_action(
+        request,
+        pk,
+        form=DisburseForm(request.POST),
+        service=services.loan_disburse,
+        done=_("Pinjaman %(code)s dicairkan."),
+    )
+
+
+@require_POST
+@recorder_required
+def loan_cancel_view(request, pk):
+    return _loan_action(
+        request,
+        pk,
+        form=CancelForm(request.POST),
+        service=services.loan_cancel,
+        done=_("Pengajuan %(code)s dibatalkan."),
+    )
+
+
+@require_POST
+@ketua_required
+def late_fees_waive_view(request, pk):
+    return _loan_action(
+        request,
+        pk,
+        form=WaiveForm(request.POST),
+        service=services.late_fees_waive,
+        done=_("Denda %(code)s dibebaskan."),
+    )
+
+
+@recorder_required
+def repayment_reverse_view(request, pk):
+    repayment = get_object_or_404(
+        Repayment.objects.for_user(request.user).select_related("loan__member", "recorded_by"), pk=pk
+    )
+    if not may_approve(request.user, lkmm=repayment.lkmm, recorded_by_id=repayment.recorded_by_id):
+        raise PermissionDenied
+    form = ReverseForm(request.POST or None, initial={"on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.repayment_reverse(repayment=repayment, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("Pembayaran %(receipt)s dibatalkan.") % {"receipt": repayment.receipt_code}
+            )
+            return redirect("loans:detail", pk=repayment.loan_id)
+    return render(request, "loans/reverse_form.html", {"form": form, "repayment": repayment})
 
 
 @recorder_required
 def repayment_create(request, loan_pk):
     today = timezone.localdate()
     loan = get_object_or_404(Loan.objects.for_user(request.user).for_list().with_standing(today), pk=loan_pk)
-    rows = list(installments_with_paid(loan=loan, at=today))
-    payoff = sum(row.total - row.paid_principal - row.paid_interest for row in rows)
-    next_due = next((row for row in rows if row.total > row.paid_principal + row.paid_interest), None)
-    suggested = loan.overdue_amount or (
-        next_due.total - next_due.paid_principal - next_due.paid_interest if next_due else 0
-    )
+    rows, position = _schedule_rows(loan, today)
+    next_due = next((row for row in rows if row.remaining > 0), None)
+    suggested = (loan.overdue_amount + loan.overdue_fees) or (next_due.remaining if next_due else 0)
     form = RepaymentForm(
         request.POST or None,
+        loan=loan,
         initial={"paid_on": today, "token": uuid.uuid4(), "amount": suggested or None},
     )
     if request.method == "POST" and form.is_valid():
@@ -199,10 +305,7 @@ def repayment_create(request, loan_pk):
             messages.success(
                 request,
                 _("Pembayaran %(amount)s dicatat, kuitansi %(receipt)s.")
-                % {
-                    "amount": f"Rp {repayment.amount:,}".replace(",", "."),
-                    "receipt": repayment.receipt_code,
-                },
+                % {"amount": format_rupiah(repayment.amount), "receipt": repayment.receipt_code},
             )
             return redirect("loans:receipt", pk=repayment.pk)
     return render(
@@ -211,7 +314,8 @@ def repayment_create(request, loan_pk):
         {
             "form": form,
             "loan": loan,
-            "payoff": payoff,
+            "payoff": position["payoff"],
+            "early_payoff": position["early_payoff"] if loan.waive_interest_on_payoff else None,
             "next_due": next_due,
             "suggested": suggested,
         },
@@ -221,21 +325,57 @@ def repayment_create(request, loan_pk):
 @staff_required
 def repayment_receipt(request, pk):
     repayment = get_object_or_404(
-        Repayment.objects.for_user(request.user).select_related("loan__member", "lkmm", "recorded_by"),
+        Repayment.objects.for_user(request.user).select_related(
+            "loan__member", "lkmm", "recorded_by", "paid_by", "reversed_by"
+        ),
         pk=pk,
     )
-    allocations = repayment.allocations.select_related("installment").order_by("installment__seq")
-    repaid = Allocation.objects.filter(
-        repayment__loan=repayment.loan,
-        repayment__reversed_on__isnull=True,
-        repayment__receipt_no__lte=repayment.receipt_no,
-    ).aggregate(s=Coalesce(Sum("principal"), 0))["s"]
+    # The allocation as it stood on the payment's own date (a later reversal re-allocates from then on).
+    allocations = (
+        Allocation.objects.counting_at(repayment.paid_on)
+        .filter(repayment=repayment)
+        .select_related("installment")
+        .order_by("installment__seq")
+    )
+    standing = Loan.objects.with_standing(repayment.paid_on).get(pk=repayment.loan_id)
     return render(
         request,
         "loans/receipt.html",
+        {"repayment": repayment, "allocations": allocations, "outstanding_after": standing.outstanding},
+    )
+
+
+@recorder_required
+def loan_restructure_view(request, pk):
+    """Restructure: the ketua sees what moves and what is waived before confirming."""
+    loan = _loan_for(request, pk)
+    if not may_approve(request.user, lkmm=loan.lkmm, recorded_by_id=None):
+        raise PermissionDenied
+    today = timezone.localdate()
+    form = RestructureForm(request.POST or None, lkmm=loan.lkmm, initial={"on": today})
+    on = form.cleaned_data["on"] if form.is_bound and form.is_valid() else today
+    preview = (
+        services.restructure_preview(loan=loan, on=max(on, loan.disbursed_on)) if loan.disbursed_on else None
+    )
+    if request.method == "POST" and form.is_valid() and request.POST.get("confirm"):
+        try:
+            new = services.loan_restructure(loan=loan, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, _("%(old)s direstrukturisasi menjadi %(new)s.") % {"old": loan.code, "new": new.code}
+            )
+            return redirect("loans:detail", pk=new.pk)
+    return render(
+        request,
+        "loans/restructure_form.html",
         {
-            "repayment": repayment,
-            "allocations": allocations,
-            "outstanding_after": repayment.loan.principal - repaid,
+            "form": form,
+            "loan": loan,
+            "preview": preview,
+            "waived_interest": sum(preview["interest"].values()) if preview else 0,
+            "waived_fees": sum(preview["fees"].values()) if preview else 0,
+            "checked": form.is_bound and form.is_valid(),
         },
     )

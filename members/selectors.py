@@ -25,7 +25,10 @@ def members_in_several_lkmms(*, at):
     """Members whose NIK is a member in more than one LKMM (for the Dinas), grouped by NIK."""
     shared = (
         Member.objects.filter(status__in=CURRENT_STATUSES)
-        .values("nik").annotate(n=Count("lkmm", distinct=True)).filter(n__gt=1).values("nik")
+        .values("nik")
+        .annotate(n=Count("lkmm", distinct=True))
+        .filter(n__gt=1)
+        .values("nik")
     )
     return (
         Member.objects.filter(nik__in=Subquery(shared), status__in=CURRENT_STATUSES)

@@ -105,9 +105,20 @@ def make_loan(
     )
 
 
+def ketua_of(lkmm):
+    """The LKMM's ketua login (made on first use), who approves loans in tests."""
+    staff = Staff.objects.filter(lkmm=lkmm, role=Role.KETUA).select_related("user").first()
+    return (staff or StaffFactory(lkmm=lkmm, role=Role.KETUA, user__username=f"ketua.{lkmm.code}")).user
+
+
+def make_approved_loan(*, approved_by=None, **kwargs):
+    loan = make_loan(**kwargs)
+    return loan_services.loan_approve(loan=loan, actor=approved_by or ketua_of(loan.lkmm))
+
+
 def make_active_loan(*, disbursed_on=datetime.date(2026, 1, 1), first_due=None, **kwargs):
     """A disbursed loan, made through the services (so it has its schedule and its journal entry)."""
-    loan = make_loan(applied_on=disbursed_on, **kwargs)
+    loan = make_approved_loan(applied_on=disbursed_on, **kwargs)
     return loan_services.loan_disburse(
         loan=loan, disbursed_on=disbursed_on, actor=kwargs.get("actor"), first_due=first_due
     )

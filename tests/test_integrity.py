@@ -56,7 +56,11 @@ def test_unbalanced_entry_is_refused_and_nothing_is_written():
     lkmm = LkmmFactory()
     with pytest.raises(UnbalancedEntry):
         entry_post(
-            lkmm=lkmm, date=datetime.date(2026, 1, 1), memo="x", lines=[("1101", 100, 0), ("3101", 0, 99)]
+            kind="cash_in",
+            lkmm=lkmm,
+            date=datetime.date(2026, 1, 1),
+            memo="x",
+            lines=[("1101", 100, 0), ("3101", 0, 99)],
         )
     assert JournalEntry.objects.filter(lkmm=lkmm).count() == 0
 

@@ -13,10 +13,23 @@ from django.db.models import Sum
 
 from institutions.models import AuditLog
 from ledger.models import AccountCode, JournalEntry, JournalLine
-from loans.models import Allocation, Loan, LoanStatus, LoanStatusChange, Repayment
-from loans.selectors import payoff_amount
-from loans.services import loan_cancel, loan_disburse, repayment_record
-from tests.factories import LkmmFactory, MemberFactory, make_active_loan, make_loan
+from loans.models import Allocation, Loan, LoanStatus, Repayment
+from loans.services import (
+    loan_approve,
+    loan_cancel,
+    loan_disburse,
+    loan_position,
+    repayment_record,
+    repayment_reverse,
+)
+from tests.factories import (
+    LkmmFactory,
+    MemberFactory,
+    ketua_of,
+    make_active_loan,
+    make_approved_loan,
+    make_loan,
+)
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -46,12 +59,12 @@ def test_disbursement_fixes_schedule_and_posts_receivable_against_cash():
     assert len(rows) == 10
     assert account_balance(loan.lkmm, AccountCode.PIUTANG) == 1_200_000
     assert account_balance(loan.lkmm, AccountCode.KAS) == -1_200_000
-    assert LoanStatusChange.objects.get(loan=loan).to_status == LoanStatus.AKTIF
+    assert list(loan.status_changes.values_list("to_status", flat=True)) == ["disetujui", "aktif"]
     assert AuditLog.objects.filter(action="loan.aktif", object_id=loan.pk).count() == 1
 
 
 def test_disbursing_twice_or_into_the_future_is_refused():
-    loan = make_loan(applied_on=D(2026, 1, 1))
+    loan = make_approved_loan(applied_on=D(2026, 1, 1))
     with pytest.raises(ValidationError, match="masa depan"):
         loan_disburse(loan=loan, disbursed_on=D(2999, 1, 1), actor=None)
     loan_disburse(loan=loan, disbursed_on=D(2026, 1, 2), actor=None)
@@ -59,6 +72,16 @@ def test_disbursing_twice_or_into_the_future_is_refused():
         loan_disburse(loan=loan, disbursed_on=D(2026, 1, 3), actor=None)
     assert loan.installments.count() == 10
     assert JournalEntry.objects.filter(lkmm=loan.lkmm).count() == 1
+
+
+def test_an_application_must_be_approved_before_disbursement():
+    loan = make_loan(applied_on=D(2026, 1, 1))
+    with pytest.raises(ValidationError, match="disetujui"):
+        loan_disburse(loan=loan, disbursed_on=D(2026, 1, 2), actor=None)
+    loan_approve(loan=loan, actor=ketua_of(loan.lkmm))
+    loan_disburse(loan=loan, disbursed_on=D(2026, 1, 2), actor=None)
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.AKTIF
 
 
 def test_allocation_oldest_first_interest_before_principal():
@@ -89,7 +112,7 @@ def test_allocation_oldest_first_interest_before_principal():
 def test_payment_beyond_payoff_is_refused_with_the_payoff_amount():
     loan = make_active_loan()
     pay(loan, 124_154, D(2026, 1, 8))
-    assert payoff_amount(loan=loan, at=D(2026, 1, 8)) == 1_241_540 - 124_154
+    assert loan_position(loan=loan, at=D(2026, 1, 8))["payoff"] == 1_241_540 - 124_154
     with pytest.raises(ValidationError) as excinfo:
         pay(loan, 1_117_387, D(2026, 1, 9))
     assert "Rp1.117.386" in excinfo.value.message_dict["amount"][0]
@@ -104,7 +127,7 @@ def test_paying_the_payoff_amount_closes_the_loan():
     assert standing(loan, D(2026, 1, 5)).outstanding == 0
     assert account_balance(loan.lkmm, AccountCode.PIUTANG) == 0
     assert account_balance(loan.lkmm, AccountCode.PENDAPATAN_BUNGA) == -41_540
-    assert list(loan.status_changes.values_list("to_status", flat=True)) == ["aktif", "lunas"]
+    assert list(loan.status_changes.values_list("to_status", flat=True)) == ["disetujui", "aktif", "lunas"]
     with pytest.raises(ValidationError, match="pinjaman aktif"):
         pay(loan, 1, D(2026, 1, 6))
 
@@ -151,8 +174,7 @@ def test_partial_payment_leaves_the_installment_overdue():
 def test_a_reversed_payment_counts_before_its_reversal_date_and_not_from_it():
     loan = make_active_loan()
     payment = pay(loan, 124_154, D(2026, 1, 8))
-    # The reversal service arrives with the loan engine; the read side already honours reversed_on.
-    Repayment.objects.filter(pk=payment.pk).update(reversed_on=D(2026, 1, 20))
+    repayment_reverse(repayment=payment, actor=ketua_of(loan.lkmm), on=D(2026, 1, 20), reason="salah catat")
     assert standing(loan, D(2026, 1, 19)).days_past_due == 4  # installment 2, due 15/01
     assert standing(loan, D(2026, 1, 20)).days_past_due == 12  # installment 1 unpaid again
     assert Allocation.objects.counting_at(D(2026, 1, 19)).count() == 1
@@ -173,12 +195,18 @@ def test_payment_dates_are_checked(paid_on, field, message):
     assert message in excinfo.value.message_dict[field][0]
 
 
-def test_payment_may_not_be_dated_before_the_last_payment():
+def test_a_back_dated_payment_is_allocated_in_value_order():
     loan = make_active_loan()
-    pay(loan, 10_000, D(2026, 1, 10))
-    with pytest.raises(ValidationError) as excinfo:
-        pay(loan, 10_000, D(2026, 1, 9))
-    assert "10/01/2026" in excinfo.value.message_dict["paid_on"][0]
+    later = pay(loan, 10_000, D(2026, 1, 10))
+    earlier = pay(loan, 124_154, D(2026, 1, 8))  # recorded after, valued before
+    rows = Allocation.objects.counting_at(D(2026, 12, 31)).order_by("repayment__paid_on")
+    assert [(a.repayment_id, a.installment.seq, a.interest, a.principal) for a in rows] == [
+        (earlier.pk, 1, 4_154, 120_000),
+        (later.pk, 2, 4_154, 5_846),
+    ]
+    assert standing(loan, D(2026, 1, 9)).days_past_due == 0
+    assert account_balance(loan.lkmm, AccountCode.PIUTANG) == 1_200_000 - 125_846
+    assert account_balance(loan.lkmm, AccountCode.PENDAPATAN_BUNGA) == -8_308
 
 
 def test_resubmitted_form_records_one_payment():

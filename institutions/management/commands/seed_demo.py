@@ -15,12 +15,20 @@ from django.utils import timezone
 
 from institutions.models import BoardMember, BoardRole, ElectionMethod, Lkmm, Role
 from institutions.services import board_elect, lkmm_create, staff_create
-from ledger.models import AccountCode
+from ledger.models import AccountCode, EntryKind
 from ledger.services import entry_post
-from loans.models import LoanStatus
+from loans.models import Loan, LoanStatus
 from loans.selectors import installments_with_paid
-from loans.services import loan_apply, loan_disburse, product_create, repayment_record
-from members.models import BusinessType, MemberStatus, Weekday
+from loans.services import (
+    loan_apply,
+    loan_approve,
+    loan_disburse,
+    loan_position,
+    product_create,
+    repayment_record,
+    repayment_reverse,
+)
+from members.models import BusinessType, GroupMembership, MemberStatus, Weekday
 from members.services import group_create, income_record, member_apply, member_transition
 
 PASSWORD = "lkmm-demo"
@@ -189,6 +197,7 @@ class Command(BaseCommand):
         ).user
         start = today - datetime.timedelta(days=200)
         entry_post(
+            kind=EntryKind.CASH_IN,
             lkmm=lkmm,
             date=start,
             actor=ketua,
@@ -206,6 +215,9 @@ class Command(BaseCommand):
             rounding_unit=100,
             min_amount=100_000,
             max_amount=2_000_000,
+            admin_fee_percent=Decimal("1"),
+            admin_fee_mode="deducted",
+            late_fee=2_000 if code == "wonosari" else 0,
         )
         monthly = product_create(
             lkmm=lkmm,
@@ -218,6 +230,7 @@ class Command(BaseCommand):
             rounding_unit=1000,
             min_amount=500_000,
             max_amount=2_000_000,
+            waive_interest_on_payoff=True,
         )
         board = self.seed_board(lkmm, ketua, pengelola)
         members = []
@@ -267,8 +280,8 @@ class Command(BaseCommand):
             product = monthly if n % 7 == 0 else weekly
             disbursed = start + datetime.timedelta(days=rng.randint(10, 185))
             if n in (3, 17):
-                # An application waiting for the ketua.
-                loan_apply(
+                # An application waiting for the ketua, and an approved one waiting for its money.
+                pending = loan_apply(
                     member=member,
                     product=weekly,
                     principal=1_000_000,
@@ -276,6 +289,8 @@ class Command(BaseCommand):
                     applied_on=today - datetime.timedelta(days=1),
                     actor=pengelola,
                 )
+                if n == 17:
+                    loan_approve(loan=pending, actor=ketua)
                 continue
             loan = self.seed_loan(member, product, disbursed, kind, ketua, pengelola)
             # Good payers who finished early take a second, larger loan (the next cycle).
@@ -292,6 +307,44 @@ class Command(BaseCommand):
                 again = last_paid + datetime.timedelta(days=rng.randint(3, 14))
                 if again < today - datetime.timedelta(days=7):
                     self.seed_loan(member, weekly, again, "ontime", ketua, pengelola, amount=2_000_000)
+        self.seed_corrections(lkmm, ketua, pengelola)
+
+    def seed_corrections(self, lkmm, ketua, pengelola):
+        """A payment typed on the wrong loan and reversed by the ketua, and a group member paying for
+        another (tanggung renteng): both happen in every LKMM."""
+        active = list(Loan.objects.filter(lkmm=lkmm, status=LoanStatus.AKTIF).order_by("number"))
+        if len(active) < 2:
+            return
+        wrong = active[0]
+        position = loan_position(loan=wrong, at=self.today)
+        if position["payoff"] > 10_000:
+            mistake = repayment_record(
+                loan=wrong, amount=10_000, paid_on=self.today - datetime.timedelta(days=2), actor=pengelola
+            )
+            repayment_reverse(
+                repayment=mistake,
+                actor=ketua,
+                on=self.today - datetime.timedelta(days=1),
+                reason="Salah catat: uang ini angsuran anggota lain.",
+            )
+        for loan in active[1:]:
+            mates = GroupMembership.objects.filter(
+                left_on__isnull=True,
+                group__memberships__member=loan.member,
+                group__memberships__left_on__isnull=True,
+            ).exclude(member=loan.member)
+            mate = mates.select_related("member").first()
+            payoff = loan_position(loan=loan, at=self.today)["payoff"]
+            if mate is not None and payoff > 50_000:
+                repayment_record(
+                    loan=loan,
+                    amount=50_000,
+                    paid_on=self.today,
+                    actor=pengelola,
+                    paid_by=mate.member,
+                    note="Dibayar anggota kelompok karena peminjam sakit.",
+                )
+                return
 
     def seed_board(self, lkmm, ketua, pengelola):
         rng = self.rng
@@ -414,7 +467,8 @@ class Command(BaseCommand):
             applied_on=disbursed - datetime.timedelta(days=2),
             actor=pengelola,
         )
-        loan = loan_disburse(loan=loan, disbursed_on=disbursed, actor=ketua)
+        loan_approve(loan=loan, actor=ketua, on=disbursed - datetime.timedelta(days=1))
+        loan = loan_disburse(loan=loan, disbursed_on=disbursed, actor=pengelola)
         stop_after = rng.randint(1, 4) if kind == "default" else None
         last, shortfall = disbursed, 0
         for row in installments_with_paid(loan=loan, at=today):
@@ -431,13 +485,11 @@ class Command(BaseCommand):
                 shortfall = amount - amount // 2
                 amount //= 2
             loan = repayment_record(
-                loan=loan, amount=min(amount, self._payoff(loan)), paid_on=paid_on, actor=pengelola
+                loan=loan,
+                amount=min(amount, loan_position(loan=loan, at=paid_on)["payoff"]),
+                paid_on=paid_on,
+                actor=pengelola,
             ).loan
             last = paid_on
         loan.refresh_from_db()
         return loan
-
-    @staticmethod
-    def _payoff(loan):
-        rows = installments_with_paid(loan=loan, at=datetime.date.max)
-        return sum(r.total - r.paid_principal - r.paid_interest for r in rows)

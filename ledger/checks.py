@@ -1,0 +1,186 @@
+"""The invariants of the books, checked from the stored rows (`manage.py check_books`).
+
+Each check takes a queryset of LKMMs and yields one line of text per discrepancy. Every check is a few
+queries, whatever the number of rows.
+"""
+
+import datetime
+from collections import Counter, defaultdict
+
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from ledger.models import AccountCode, JournalEntry, JournalLine
+
+# Loans that never had money out: their receivable must be zero. Any other status (aktif, lunas and
+# whatever the loan engine adds, e.g. hapus buku) must show the schedule's outstanding principal.
+NOT_DISBURSED = ("diajukan", "disetujui", "ditolak", "dibatalkan")
+
+
+def _rp(amount):
+    return f"Rp {amount:,}".replace(",", ".")
+
+
+def entries_balance(lkmms):
+    """Every entry has at least two lines and equal debit and credit totals; its lines use accounts of
+    its own LKMM."""
+    entries = (
+        JournalEntry.objects.filter(lkmm__in=lkmms)
+        .order_by()
+        .values("lkmm__code", "number")
+        .annotate(
+            line_count=Count("lines"),
+            debit_total=Coalesce(Sum("lines__debit"), 0),
+            credit_total=Coalesce(Sum("lines__credit"), 0),
+        )
+        .filter(Q(line_count__lt=2) | ~Q(debit_total=F("credit_total")))
+        .order_by("lkmm__code", "number")
+    )
+    for row in entries:
+        yield (
+            f"[{row['lkmm__code']}] J-{row['number']:05d} does not balance: {row['line_count']} line(s), "
+            f"debit {_rp(row['debit_total'])}, credit {_rp(row['credit_total'])}"
+        )
+    foreign = (
+        JournalLine.objects.filter(entry__lkmm__in=lkmms)
+        .exclude(account__lkmm=F("entry__lkmm"))
+        .values_list("entry__lkmm__code", "entry__number", "account__lkmm__code", "account__code")
+        .order_by("entry__lkmm__code", "entry__number")
+    )
+    for lkmm, number, other, code in foreign:
+        yield f"[{lkmm}] J-{number:05d} uses account {code} of another LKMM ({other})"
+
+
+def receivables_match_schedules(lkmms):
+    """Each loan's receivable in the books (account 1201, debit - credit, over the entries of that loan)
+    equals its outstanding principal from the schedule.
+
+    The expected figure is `outstanding` from `Loan.objects.with_standing(date.max)`: principal less
+    principal repaid by payments that still count (and, once the loan engine has them, less principal
+    written off). Loans in NOT_DISBURSED statuses must have no receivable. Receivable lines without a
+    loan, and entries whose loan belongs to another LKMM, are discrepancies too.
+    """
+    from loans.models import Loan
+
+    in_books = dict(
+        JournalLine.objects.filter(
+            entry__lkmm__in=lkmms, account__code=AccountCode.PIUTANG, entry__loan__isnull=False
+        )
+        .order_by()
+        .values("entry__loan")
+        .annotate(net=Sum("debit") - Sum("credit"))
+        .values_list("entry__loan", "net")
+    )
+    loans = (
+        Loan.objects.filter(lkmm__in=lkmms)
+        .with_standing(datetime.date.max)
+        .order_by("lkmm__code", "number")
+        .values_list("pk", "lkmm__code", "number", "status", "outstanding")
+    )
+    for pk, lkmm, number, status, outstanding in loans:
+        expected = 0 if status in NOT_DISBURSED else outstanding
+        booked = in_books.get(pk, 0)
+        if booked != expected:
+            yield (
+                f"[{lkmm}] P-{number:05d} ({status}): receivable in the books {_rp(booked)}, "
+                f"outstanding principal from the schedule {_rp(expected)}"
+            )
+    orphans = (
+        JournalLine.objects.filter(
+            entry__lkmm__in=lkmms, account__code=AccountCode.PIUTANG, entry__loan__isnull=True
+        )
+        .values_list("entry__lkmm__code", "entry__number")
+        .order_by("entry__lkmm__code", "entry__number")
+        .distinct()
+    )
+    for lkmm, number in orphans:
+        yield f"[{lkmm}] J-{number:05d} posts to the loans receivable (1201) without a loan"
+    strays = (
+        JournalEntry.objects.filter(lkmm__in=lkmms, loan__isnull=False)
+        .exclude(loan__lkmm=F("lkmm"))
+        .values_list("lkmm__code", "number")
+        .order_by("lkmm__code", "number")
+    )
+    for lkmm, number in strays:
+        yield f"[{lkmm}] J-{number:05d} belongs to a loan of another LKMM"
+
+
+def payments_match_allocations(lkmms):
+    """Each payment's amount equals the late fees, interest and principal allocated from it.
+
+    Kept apart so the loan engine can adapt it: it compares payments that still count (not reversed) with
+    their allocations that count at date.max (`Allocation.objects.counting_at`, which picks the current
+    version of versioned allocations). Reversed payments are not checked here.
+    """
+    from loans.models import Allocation, Repayment
+
+    at = datetime.date.max
+    allocated = (
+        Allocation.objects.counting_at(at)
+        .filter(repayment=OuterRef("pk"))
+        .order_by()
+        .values("repayment")
+        .annotate(s=Sum(F("late_fee") + F("interest") + F("principal")))
+        .values("s")
+    )
+    payments = (
+        Repayment.objects.filter(lkmm__in=lkmms)
+        .counting_at(at)
+        .annotate(allocated=Coalesce(Subquery(allocated), 0))
+        .exclude(allocated=F("amount"))
+        .order_by("lkmm__code", "receipt_no")
+        .values_list("lkmm__code", "receipt_no", "amount", "allocated")
+    )
+    for lkmm, receipt_no, amount, total in payments:
+        yield f"[{lkmm}] K-{receipt_no:06d}: amount {_rp(amount)}, allocated {_rp(total)}"
+
+
+def _ranges(numbers):
+    """[3, 4, 5, 9] -> "3-5, 9" (at most 20 ranges)."""
+    parts, numbers = [], sorted(numbers)
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = n
+    return ", ".join(parts[:20]) + (f" (and {len(parts) - 20} more)" if len(parts) > 20 else "")
+
+
+def _sequence_problems(rows, what):
+    """rows: (lkmm code, number) pairs. Numbers per LKMM must be exactly 1..N."""
+    by_lkmm = defaultdict(list)
+    for lkmm, number in rows:
+        by_lkmm[lkmm].append(number)
+    for lkmm in sorted(by_lkmm):
+        numbers = by_lkmm[lkmm]
+        repeated = sorted(n for n, count in Counter(numbers).items() if count > 1)
+        missing = set(range(1, max(numbers) + 1)) - set(numbers)
+        if missing:
+            yield f"[{lkmm}] {what} missing: {_ranges(missing)}"
+        if repeated:
+            yield f"[{lkmm}] {what} repeated: {_ranges(repeated)}"
+
+
+def receipt_numbers(lkmms):
+    """Receipt numbers run 1..N per LKMM, with no gap and no repeat (reversed payments keep theirs)."""
+    from loans.models import Repayment
+
+    rows = Repayment.objects.filter(lkmm__in=lkmms).order_by().values_list("lkmm__code", "receipt_no")
+    yield from _sequence_problems(rows.iterator(), "receipt numbers")
+
+
+def entry_numbers(lkmms):
+    """Journal entry numbers run 1..N per LKMM, with no gap and no repeat."""
+    rows = JournalEntry.objects.filter(lkmm__in=lkmms).order_by().values_list("lkmm__code", "number")
+    yield from _sequence_problems(rows.iterator(), "journal entry numbers")
+
+
+CHECKS = [
+    entries_balance,
+    receivables_match_schedules,
+    payments_match_allocations,
+    receipt_numbers,
+    entry_numbers,
+]
