@@ -208,3 +208,17 @@ def test_property_refused_exactly_when_a_principal_part_would_not_be_positive(t)
     except ScheduleError:
         refused = True
     assert refused == should_refuse
+
+
+def test_flat_monthly_with_interest_unit_1000():
+    lines = schedule(1_000_000, "2", 10, "monthly", "flat", 1000)
+    assert parts(lines) == [(100_000, 20_000)] * 10
+    assert sum(line.interest for line in lines) == 200_000
+
+
+def test_flat_daily_rate_and_last_installment_takes_the_rest():
+    # i = 3% * 12 / 365; interest round(500.000 * i) = 493; A = ceil_500(500.000/30 + 493.15) = 17.500
+    lines = schedule(500_000, "3", 30, "daily", "flat", 500)
+    assert parts(lines)[0] == (17_007, 493)
+    assert parts(lines)[-1] == (500_000 - 29 * 17_007, 493)
+    assert lines[1].due_date - lines[0].due_date == datetime.timedelta(days=1)
