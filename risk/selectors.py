@@ -1,0 +1,149 @@
+"""Loan quality, reserve and portfolio measures for any date and any set of LKMMs, in the database.
+
+Every figure is one aggregate query over loans annotated by LoanQuerySet.with_standing (days past due
+from the allocation table) and by the LKMM's quality policy, turned into SQL CASE expressions here.
+"""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import BooleanField, Case, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from ledger.models import AccountCode, JournalLine
+from loans.models import DISBURSED_STATUSES, Loan
+from risk.models import QualityClass
+
+FREQUENCIES = ("daily", "weekly", "monthly")
+RATE = DecimalField(max_digits=5, decimal_places=2)
+
+
+def _class_conditions(at, policy_ids):
+    """[(class, Q)] in matching order: a loan takes the first class whose Q it satisfies."""
+    classes = QualityClass.objects.filter(policy_id__in=policy_ids).order_by("policy_id", "position")
+    conditions = []
+    for quality_class in classes:
+        for frequency in FREQUENCIES:
+            limit = quality_class.max_dpd(frequency)
+            condition = Q(lkmm__quality_policy_id=quality_class.policy_id, frequency=frequency)
+            if limit is not None:
+                # DPD <= limit  <=>  nothing overdue, or the oldest unpaid due date is on or after at - limit.
+                condition &= Q(oldest_overdue_on__isnull=True) | Q(
+                    oldest_overdue_on__gte=at - datetime.timedelta(days=limit)
+                )
+            conditions.append((quality_class, condition))
+    return conditions
+
+
+def loans_at(at, *, lkmms=None):
+    """The portfolio at `at`: loans disbursed by then with principal outstanding at `at`, each annotated
+    with its standing and its quality class (id, reserve rate, non-performing, KSP weight)."""
+    loans = Loan.objects.filter(status__in=DISBURSED_STATUSES, disbursed_on__lte=at)
+    if lkmms is not None:
+        loans = loans.filter(lkmm__in=lkmms)
+    loans = loans.with_standing(at).filter(outstanding__gt=0)
+    policy_ids = set(loans.values_list("lkmm__quality_policy_id", flat=True).distinct())
+    conditions = _class_conditions(at, policy_ids)
+
+    def case(value, output_field, default):
+        return Case(
+            *[When(q, then=Value(value(c))) for c, q in conditions],
+            default=default,
+            output_field=output_field,
+        )
+
+    return loans.annotate(
+        quality_class_id=case(lambda c: c.pk, None, Value(None)),
+        reserve_rate=case(lambda c: c.reserve_rate, RATE, Value(Decimal(0))),
+        non_performing=case(lambda c: c.non_performing, BooleanField(), Value(False)),
+        ksp_weight=case(lambda c: c.ksp_weight, RATE, Value(Decimal(0))),
+    )
+
+
+def _percent(part, whole):
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _rupiah(value):
+    return int(Decimal(value or 0).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def reserve_held(*, lkmms, at):
+    """Balance of the cadangan risiko account (a credit balance) at `at`."""
+    totals = JournalLine.objects.filter(
+        account__lkmm__in=lkmms, account__code=AccountCode.CADANGAN, entry__date__lte=at
+    ).aggregate(debit=Coalesce(Sum("debit"), 0), credit=Coalesce(Sum("credit"), 0))
+    return totals["credit"] - totals["debit"]
+
+
+def portfolio(*, lkmms, at):
+    """Portfolio measures for a set of LKMMs at `at` (DOMAIN.md "Ratios"), with their parts."""
+    loans = loans_at(at, lkmms=lkmms)
+    restructured = Q(restructured_from__isnull=False)
+
+    def past(days):
+        return Q(oldest_overdue_on__lt=at - datetime.timedelta(days=days)) | restructured
+
+    figures = loans.aggregate(
+        total_outstanding=Coalesce(Sum("outstanding"), 0),
+        npl=Coalesce(Sum("outstanding", filter=Q(non_performing=True)), 0),
+        par1=Coalesce(Sum("outstanding", filter=Q(oldest_overdue_on__isnull=False) | restructured), 0),
+        par30=Coalesce(Sum("outstanding", filter=past(30)), 0),
+        par90=Coalesce(Sum("outstanding", filter=past(90)), 0),
+        required=Sum(
+            F("outstanding") * F("reserve_rate") / 100,
+            output_field=DecimalField(max_digits=20, decimal_places=4),
+        ),
+        ksp_problem=Sum(
+            F("outstanding") * F("ksp_weight") / 100,
+            output_field=DecimalField(max_digits=20, decimal_places=4),
+        ),
+    )
+    figures["outstanding"] = figures.pop("total_outstanding")
+    figures["required"] = _rupiah(figures["required"])
+    figures["ksp_problem"] = _rupiah(figures["ksp_problem"])
+    figures["held"] = reserve_held(lkmms=lkmms, at=at)
+    total = figures["outstanding"]
+    figures.update(
+        npl_ratio=_percent(figures["npl"], total),
+        par1_ratio=_percent(figures["par1"], total),
+        par30_ratio=_percent(figures["par30"], total),
+        par90_ratio=_percent(figures["par90"], total),
+        coverage=_percent(figures["held"], figures["required"]),
+        ksp_coverage=_percent(figures["held"], figures["ksp_problem"]),
+    )
+    return figures
+
+
+def by_class(*, lkmms, at):
+    """Kolektibilitas: per quality class, the number of loans, their outstanding and required reserve."""
+    rows = (
+        loans_at(at, lkmms=lkmms)
+        .values("quality_class_id")
+        .annotate(
+            loans=Count("pk"),
+            total=Sum("outstanding"),
+            reserve=Sum(
+                F("outstanding") * F("reserve_rate") / 100,
+                output_field=DecimalField(max_digits=20, decimal_places=4),
+            ),
+        )
+    )
+    classes = {c.pk: c for c in QualityClass.objects.filter(pk__in=[r["quality_class_id"] for r in rows])}
+    result = [
+        {
+            "quality_class": classes.get(row["quality_class_id"]),
+            "loans": row["loans"],
+            "outstanding": row["total"],
+            "required": _rupiah(row["reserve"]),
+        }
+        for row in rows
+    ]
+    return sorted(
+        result,
+        key=lambda r: (
+            (r["quality_class"].policy_id, r["quality_class"].position) if r["quality_class"] else (0, 0)
+        ),
+    )
