@@ -70,7 +70,9 @@ class DisburseForm(forms.Form):
 # "required" messages say what is missing.
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label=_("Alasan pembatalan"), max_length=200, error_messages={"required": _("Tulis alasan pembatalan.")}
+        label=_("Alasan pembatalan"),
+        max_length=200,
+        error_messages={"required": _("Tulis alasan pembatalan.")},
     )
 
 

@@ -223,7 +223,8 @@ class LoanQuerySet(LkmmScopedQuerySet):
             - F("principal_repaid")
             - Case(When(moved, then=F("transferred_principal")), default=Value(0)),
             late_fees_owed=unless_moved(
-                F("late_fee") * Coalesce(Subquery(late_installments), 0) - fees_waived, models.BigIntegerField()
+                F("late_fee") * Coalesce(Subquery(late_installments), 0) - fees_waived,
+                models.BigIntegerField(),
             ),
             late_fees_paid=loan_sum(mine, "late_fee"),
             overdue_fees=unless_moved(F("late_fees_owed") - F("late_fees_paid"), models.BigIntegerField()),

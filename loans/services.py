@@ -655,7 +655,9 @@ def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
     if on > timezone.localdate() or on < loan.disbursed_on:
         raise ValidationError({"on": _("Tanggal restrukturisasi antara pencairan dan hari ini.")})
     if loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=on).exists():
-        raise ValidationError({"on": _("Ada pembayaran sesudah tanggal ini; pilih tanggal sesudah pembayaran terakhir.")})
+        raise ValidationError(
+            {"on": _("Ada pembayaran sesudah tanggal ini; pilih tanggal sesudah pembayaran terakhir.")}
+        )
     if product.lkmm_id != loan.lkmm_id or not product.is_active:
         raise ValidationError({"product": _("Pilih produk aktif LKMM ini.")})
     preview = restructure_preview(loan=loan, on=on)
@@ -665,8 +667,15 @@ def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
     for inst_id in set(preview["interest"]) | set(preview["fees"]):
         waived[inst_id] = (preview["interest"].get(inst_id, 0), preview["fees"].get(inst_id, 0))
     Waiver.objects.bulk_create(
-        Waiver(loan=loan, installment_id=inst_id, on=on, interest=interest, late_fee=fee, reason=reason,
-               approved_by=actor)
+        Waiver(
+            loan=loan,
+            installment_id=inst_id,
+            on=on,
+            interest=interest,
+            late_fee=fee,
+            reason=reason,
+            approved_by=actor,
+        )
         for inst_id, (interest, fee) in waived.items()
     )
     _rebuild_allocations(loan)
@@ -701,16 +710,22 @@ def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
     new.full_clean()
     new.save()
     Installment.objects.bulk_create(
-        Installment(loan=new, seq=line.seq, due_date=line.due_date, principal=line.principal, interest=line.interest)
+        Installment(
+            loan=new, seq=line.seq, due_date=line.due_date, principal=line.principal, interest=line.interest
+        )
         for line in lines
     )
-    LoanStatusChange.objects.create(loan=new, from_status="", to_status=LoanStatus.AKTIF, on=on, by=actor, reason=reason)
+    LoanStatusChange.objects.create(
+        loan=new, from_status="", to_status=LoanStatus.AKTIF, on=on, by=actor, reason=reason
+    )
     loan.transferred_on, loan.transferred_principal = on, preview["principal"]
     loan.save(update_fields=["transferred_on", "transferred_principal"])
     loan_transition(loan=loan, to=LoanStatus.DIRESTRUKTURISASI, actor=actor, on=on, reason=reason)
     names = {"old": loan.code, "new": new.code, "member": loan.member.full_name}
-    for owner, debit, credit in ((loan, AccountCode.PIUTANG_KLIRING, AccountCode.PIUTANG),
-                                 (new, AccountCode.PIUTANG, AccountCode.PIUTANG_KLIRING)):
+    for owner, debit, credit in (
+        (loan, AccountCode.PIUTANG_KLIRING, AccountCode.PIUTANG),
+        (new, AccountCode.PIUTANG, AccountCode.PIUTANG_KLIRING),
+    ):
         entry_post(
             kind=EntryKind.TRANSFER,
             loan=owner,
@@ -727,6 +742,10 @@ def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
         obj=new,
         lkmm=lkmm,
         reason=reason,
-        data={"from": loan.pk, "principal": preview["principal"], "waived": {str(k): v for k, v in waived.items()}},
+        data={
+            "from": loan.pk,
+            "principal": preview["principal"],
+            "waived": {str(k): v for k, v in waived.items()},
+        },
     )
     return new

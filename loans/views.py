@@ -347,7 +347,9 @@ def loan_restructure_view(request, pk):
     today = timezone.localdate()
     form = RestructureForm(request.POST or None, lkmm=loan.lkmm, initial={"on": today})
     on = form.cleaned_data["on"] if form.is_bound and form.is_valid() else today
-    preview = services.restructure_preview(loan=loan, on=max(on, loan.disbursed_on)) if loan.disbursed_on else None
+    preview = (
+        services.restructure_preview(loan=loan, on=max(on, loan.disbursed_on)) if loan.disbursed_on else None
+    )
     if request.method == "POST" and form.is_valid() and request.POST.get("confirm"):
         try:
             new = services.loan_restructure(loan=loan, actor=request.user, **form.cleaned_data)

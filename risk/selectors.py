@@ -18,11 +18,13 @@ FREQUENCIES = ("daily", "weekly", "monthly")
 RATE = DecimalField(max_digits=5, decimal_places=2)
 
 
-def _class_conditions(at, policy_ids):
+def _class_conditions(at, lkmms):
     """[(class, Q)] in matching order: a loan takes the first class whose Q it satisfies."""
-    classes = QualityClass.objects.filter(policy_id__in=policy_ids).order_by("policy_id", "position")
+    classes = QualityClass.objects.filter(policy__lkmms__isnull=False)
+    if lkmms is not None:
+        classes = classes.filter(policy__lkmms__in=lkmms)
     conditions = []
-    for quality_class in classes:
+    for quality_class in classes.distinct().order_by("policy_id", "position"):
         for frequency in FREQUENCIES:
             limit = quality_class.max_dpd(frequency)
             condition = Q(lkmm__quality_policy_id=quality_class.policy_id, frequency=frequency)
@@ -42,8 +44,7 @@ def loans_at(at, *, lkmms=None):
     if lkmms is not None:
         loans = loans.filter(lkmm__in=lkmms)
     loans = loans.with_standing(at).filter(outstanding__gt=0)
-    policy_ids = set(loans.values_list("lkmm__quality_policy_id", flat=True).distinct())
-    conditions = _class_conditions(at, policy_ids)
+    conditions = _class_conditions(at, lkmms)
 
     def case(value, output_field, default):
         return Case(
@@ -78,43 +79,103 @@ def reserve_held(*, lkmms, at):
     return totals["credit"] - totals["debit"]
 
 
-def portfolio(*, lkmms, at):
-    """Portfolio measures for a set of LKMMs at `at` (DOMAIN.md "Ratios"), with their parts."""
-    loans = loans_at(at, lkmms=lkmms)
+def _aggregates(at):
     restructured = Q(restructured_from__isnull=False)
+    money = DecimalField(max_digits=20, decimal_places=4)
 
     def past(days):
         return Q(oldest_overdue_on__lt=at - datetime.timedelta(days=days)) | restructured
 
-    figures = loans.aggregate(
-        total_outstanding=Coalesce(Sum("outstanding"), 0),
-        npl=Coalesce(Sum("outstanding", filter=Q(non_performing=True)), 0),
-        par1=Coalesce(Sum("outstanding", filter=Q(oldest_overdue_on__isnull=False) | restructured), 0),
-        par30=Coalesce(Sum("outstanding", filter=past(30)), 0),
-        par90=Coalesce(Sum("outstanding", filter=past(90)), 0),
-        required=Sum(
-            F("outstanding") * F("reserve_rate") / 100,
-            output_field=DecimalField(max_digits=20, decimal_places=4),
-        ),
-        ksp_problem=Sum(
-            F("outstanding") * F("ksp_weight") / 100,
-            output_field=DecimalField(max_digits=20, decimal_places=4),
-        ),
-    )
+    return {
+        "loans": Count("pk"),
+        "total_outstanding": Coalesce(Sum("outstanding"), 0),
+        "overdue": Coalesce(Sum("overdue_amount"), 0),
+        "past_due_loans": Count("pk", filter=Q(oldest_overdue_on__isnull=False)),
+        "npl": Coalesce(Sum("outstanding", filter=Q(non_performing=True)), 0),
+        "par1": Coalesce(Sum("outstanding", filter=Q(oldest_overdue_on__isnull=False) | restructured), 0),
+        "par30": Coalesce(Sum("outstanding", filter=past(30)), 0),
+        "par90": Coalesce(Sum("outstanding", filter=past(90)), 0),
+        "required": Sum(F("outstanding") * F("reserve_rate") / 100, output_field=money),
+        "ksp_problem": Sum(F("outstanding") * F("ksp_weight") / 100, output_field=money),
+    }
+
+
+def _finish(figures, held):
     figures["outstanding"] = figures.pop("total_outstanding")
     figures["required"] = _rupiah(figures["required"])
     figures["ksp_problem"] = _rupiah(figures["ksp_problem"])
-    figures["held"] = reserve_held(lkmms=lkmms, at=at)
+    figures["held"] = held
     total = figures["outstanding"]
     figures.update(
         npl_ratio=_percent(figures["npl"], total),
         par1_ratio=_percent(figures["par1"], total),
         par30_ratio=_percent(figures["par30"], total),
         par90_ratio=_percent(figures["par90"], total),
-        coverage=_percent(figures["held"], figures["required"]),
-        ksp_coverage=_percent(figures["held"], figures["ksp_problem"]),
+        coverage=_percent(held, figures["required"]),
+        ksp_coverage=_percent(held, figures["ksp_problem"]),
     )
     return figures
+
+
+def portfolio(*, lkmms, at):
+    """Portfolio measures for a set of LKMMs together at `at` (DOMAIN.md "Ratios"), with their parts."""
+    figures = loans_at(at, lkmms=lkmms).aggregate(**_aggregates(at))
+    return _finish(figures, reserve_held(lkmms=lkmms, at=at))
+
+
+def combine(figures):
+    """The measures of several LKMMs together, from each one's figures (no further queries)."""
+    keys = [
+        "loans",
+        "outstanding",
+        "overdue",
+        "past_due_loans",
+        "npl",
+        "par1",
+        "par30",
+        "par90",
+        "required",
+        "ksp_problem",
+        "members",
+    ]
+    total = {key: sum(f.get(key) or 0 for f in figures) for key in keys}
+    total["total_outstanding"] = total.pop("outstanding")
+    held = sum(f["held"] for f in figures)
+    members = total.pop("members")
+    return {**_finish(total, held), "members": members}
+
+
+def portfolio_by_lkmm(*, lkmms, at):
+    """{lkmm id: portfolio measures} for each LKMM, in three queries whatever the number of LKMMs."""
+    from members.models import Member, MemberStatus
+
+    lkmms = list(lkmms)
+    rows = {
+        row.pop("lkmm"): row for row in loans_at(at, lkmms=lkmms).values("lkmm").annotate(**_aggregates(at))
+    }
+    held = dict(
+        JournalLine.objects.filter(
+            account__lkmm__in=lkmms, account__code=AccountCode.CADANGAN, entry__date__lte=at
+        )
+        .values("account__lkmm")
+        .annotate(balance=Coalesce(Sum("credit"), 0) - Coalesce(Sum("debit"), 0))
+        .values_list("account__lkmm", "balance")
+    )
+    members = dict(
+        Member.objects.filter(lkmm__in=lkmms, status=MemberStatus.AKTIF)
+        .values("lkmm")
+        .annotate(n=Count("pk"))
+        .values_list("lkmm", "n")
+    )
+    empty = dict.fromkeys(_aggregates(at), 0)
+    empty["required"] = empty["ksp_problem"] = None
+    return {
+        lkmm.pk: {
+            **_finish({**empty, **rows.get(lkmm.pk, {})}, held.get(lkmm.pk, 0)),
+            "members": members.get(lkmm.pk, 0),
+        }
+        for lkmm in lkmms
+    }
 
 
 def by_class(*, lkmms, at):

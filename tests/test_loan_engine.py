@@ -292,14 +292,27 @@ def test_restructure_moves_the_outstanding_principal_to_new_terms():
     loan = make_active_loan(product=product, member=MemberFactory(lkmm=product.lkmm))
     pay(loan, 124_154, D(2026, 1, 8))  # installment 1 on time
     # Installments 2 (15/01) and 3 (22/01) unpaid: at 25/01 two late fees and two interests are owed.
-    monthly = product_with(lkmm=loan.lkmm, frequency="monthly", installment_count=6, rate_per_month=Decimal("1"))
+    monthly = product_with(
+        lkmm=loan.lkmm, frequency="monthly", installment_count=6, rate_per_month=Decimal("1")
+    )
     ketua = ketua_of(loan.lkmm)
     with pytest.raises(PermissionDenied):
-        loan_restructure(loan=loan, actor=StaffFactory(lkmm=loan.lkmm).user, on=D(2026, 1, 25), product=monthly,
-                         reason="sakit")
-    new = loan_restructure(loan=loan, actor=ketua, on=D(2026, 1, 25), product=monthly, reason="usaha terbakar")
+        loan_restructure(
+            loan=loan,
+            actor=StaffFactory(lkmm=loan.lkmm).user,
+            on=D(2026, 1, 25),
+            product=monthly,
+            reason="sakit",
+        )
+    new = loan_restructure(
+        loan=loan, actor=ketua, on=D(2026, 1, 25), product=monthly, reason="usaha terbakar"
+    )
     loan.refresh_from_db()
-    assert (loan.status, loan.transferred_principal, loan.transferred_on) == ("direstrukturisasi", 1_080_000, D(2026, 1, 25))
+    assert (loan.status, loan.transferred_principal, loan.transferred_on) == (
+        "direstrukturisasi",
+        1_080_000,
+        D(2026, 1, 25),
+    )
     assert new.restructured_from == loan and new.is_restructured
     assert (new.principal, new.status, new.installments.count()) == (1_080_000, "aktif", 6)
     assert new.installments.get(seq=1).due_date == D(2026, 2, 25)
