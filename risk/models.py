@@ -1,6 +1,7 @@
 """Loan quality policies as data (DOMAIN.md "Arrears and loan quality"): classes with days-past-due
 thresholds per installment frequency, reserve rates, a non-performing flag and a KSP weight."""
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -66,3 +67,34 @@ class QualityClass(models.Model):
 
     def max_dpd(self, frequency):
         return getattr(self, f"max_dpd_{frequency}")
+
+
+class Recovery(models.Model):
+    """Money received on a written-off loan; it goes back into the risk reserve."""
+
+    loan = models.ForeignKey(
+        "loans.Loan", on_delete=models.PROTECT, related_name="recoveries", verbose_name=_("pinjaman")
+    )
+    amount = models.PositiveBigIntegerField(_("jumlah"))
+    received_on = models.DateField(_("tanggal diterima"))
+    note = models.CharField(_("catatan"), max_length=200, blank=True)
+    recorded_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dicatat oleh"),
+    )
+
+    class Meta:
+        verbose_name = _("pemulihan pinjaman hapus buku")
+        verbose_name_plural = _("pemulihan pinjaman hapus buku")
+        ordering = ["received_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="risk_recovery_amount_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.loan} {self.amount}"

@@ -1,0 +1,26 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from institutions.forms import DateInput, RupiahField
+
+
+class AllocateForm(forms.Form):
+    on = forms.DateField(label=_("Tanggal"), widget=DateInput())
+    amount = RupiahField(
+        label=_("Jumlah"),
+        required=False,
+        min_value=1,
+        help_text=_("Kosongkan untuk menambah sampai cadangan wajib (PPAP) pada tanggal itu."),
+    )
+    note = forms.CharField(label=_("Keterangan"), max_length=100, required=False)
+
+
+class WriteOffForm(forms.Form):
+    on = forms.DateField(label=_("Tanggal hapus buku"), widget=DateInput())
+    reason = forms.CharField(label=_("Alasan"), max_length=200)
+
+
+class RecoveryForm(forms.Form):
+    received_on = forms.DateField(label=_("Tanggal diterima"), widget=DateInput())
+    amount = RupiahField(label=_("Jumlah"), min_value=1)
+    note = forms.CharField(label=_("Catatan"), max_length=200, required=False)

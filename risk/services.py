@@ -1,0 +1,163 @@
+"""Writes on the risk reserve (cadangan risiko): allocations, write-offs against it, recoveries.
+
+Each is one transaction with its journal entries and audit row, like every money service.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext as _
+
+from institutions.access import check_approver
+from institutions.services import audit_record
+from institutions.templatetags.lkmm_format import format_rupiah
+from ledger.models import AccountCode, EntryKind
+from ledger.services import entry_post
+from loans.models import Loan, LoanStatus
+from loans.services import loan_transition
+from risk.models import Recovery
+from risk.selectors import portfolio, reserve_held
+
+
+def _memo(text, **values):
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext(text) % values
+
+
+def _check_date(on):
+    if on > timezone.localdate():
+        raise ValidationError({"on": _("Tanggal tidak boleh di masa depan.")})
+
+
+def _provision(*, lkmm, actor, on, amount, memo):
+    return entry_post(
+        kind=EntryKind.PROVISION,
+        lkmm=lkmm,
+        date=on,
+        actor=actor,
+        memo=memo,
+        lines=[(AccountCode.BEBAN_PENYISIHAN, amount, 0), (AccountCode.CADANGAN, 0, amount)],
+    )
+
+
+@transaction.atomic
+def reserve_allocate(*, lkmm, actor, on, amount=None, note=""):
+    """Set money aside in the reserve: a chosen amount, or (amount None) the top-up to the required
+    reserve (PPAP) at `on`, as the month-end allocation. Confirmed by the ketua."""
+    check_approver(actor, lkmm=lkmm, recorded_by_id=None, what=_("alokasi cadangan risiko"))
+    _check_date(on)
+    if amount is None:
+        figures = portfolio(lkmms=[lkmm], at=on)
+        amount = figures["required"] - figures["held"]
+        if amount <= 0:
+            raise ValidationError(_("Cadangan risiko sudah menutup cadangan wajib; tidak perlu ditambah."))
+    if amount <= 0:
+        raise ValidationError({"amount": _("Jumlah harus lebih dari nol.")})
+    entry = _provision(
+        lkmm=lkmm,
+        actor=actor,
+        on=on,
+        amount=amount,
+        memo=_memo(gettext_noop("Alokasi cadangan risiko %(note)s"), note=note).strip(),
+    )
+    audit_record(actor=actor, action="reserve.allocate", obj=entry, lkmm=lkmm, data={"amount": amount})
+    return entry
+
+
+def write_off_preview(*, loan, on):
+    """What a write-off on `on` takes from the reserve, and the shortfall topped up first."""
+    outstanding = Loan.objects.with_standing(on).get(pk=loan.pk).outstanding
+    held = reserve_held(lkmms=[loan.lkmm], at=on)
+    return {"outstanding": outstanding, "held": held, "shortfall": max(0, outstanding - held)}
+
+
+@transaction.atomic
+def loan_write_off(*, loan, actor, on, reason):
+    """Write the loan's outstanding principal off against the reserve; the loan becomes dihapusbukukan
+    and leaves the outstanding portfolio. A reserve too small is first topped up by the shortfall."""
+    loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
+    check_approver(actor, lkmm=loan.lkmm, recorded_by_id=None, what=_("hapus buku"))
+    _check_date(on)
+    if loan.status != LoanStatus.AKTIF:
+        raise ValidationError(_("Hanya pinjaman aktif yang dapat dihapusbukukan."))
+    if on < loan.disbursed_on or loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=on).exists():
+        raise ValidationError(
+            {"on": _("Tanggal hapus buku harus sesudah pencairan dan pembayaran terakhir.")}
+        )
+    preview = write_off_preview(loan=loan, on=on)
+    names = {"loan": loan.code, "member": loan.member.full_name}
+    if preview["shortfall"]:
+        _provision(
+            lkmm=loan.lkmm,
+            actor=actor,
+            on=on,
+            amount=preview["shortfall"],
+            memo=_memo(gettext_noop("Tambahan cadangan untuk hapus buku %(loan)s %(member)s"), **names),
+        )
+    entry_post(
+        kind=EntryKind.WRITE_OFF,
+        loan=loan,
+        lkmm=loan.lkmm,
+        date=on,
+        actor=actor,
+        source=loan,
+        memo=_memo(gettext_noop("Hapus buku %(loan)s %(member)s"), **names),
+        lines=[
+            (AccountCode.CADANGAN, preview["outstanding"], 0),
+            (AccountCode.PIUTANG, 0, preview["outstanding"]),
+        ],
+    )
+    loan.written_off_on, loan.written_off_principal = on, preview["outstanding"]
+    loan.save(update_fields=["written_off_on", "written_off_principal"])
+    loan_transition(loan=loan, to=LoanStatus.DIHAPUSBUKUKAN, actor=actor, on=on, reason=reason)
+    return loan
+
+
+@transaction.atomic
+def recovery_record(*, loan, actor, amount, received_on, note=""):
+    """Money collected on a written-off loan, credited back to the reserve."""
+    loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
+    if loan.status != LoanStatus.DIHAPUSBUKUKAN:
+        raise ValidationError(_("Pemulihan hanya untuk pinjaman yang dihapusbukukan."))
+    _check_date(received_on)
+    if received_on < loan.written_off_on:
+        raise ValidationError({"received_on": _("Tanggal tidak boleh sebelum hapus buku.")})
+    recovered = sum(loan.recoveries.values_list("amount", flat=True))
+    left = loan.written_off_principal - recovered
+    if not 0 < amount <= left:
+        raise ValidationError(
+            {
+                "amount": _("Jumlah antara Rp 1 dan sisa yang dihapusbukukan, %(left)s.")
+                % {"left": format_rupiah(left)}
+            }
+        )
+    recovery = Recovery.objects.create(
+        loan=loan, amount=amount, received_on=received_on, note=note, recorded_by=actor
+    )
+    entry_post(
+        kind=EntryKind.RECOVERY,
+        loan=loan,
+        lkmm=loan.lkmm,
+        date=received_on,
+        actor=actor,
+        source=recovery,
+        memo=_memo(
+            gettext_noop("Pemulihan %(loan)s %(member)s"), loan=loan.code, member=loan.member.full_name
+        ),
+        lines=[(AccountCode.KAS, amount, 0), (AccountCode.CADANGAN, 0, amount)],
+    )
+    audit_record(actor=actor, action="loan.recovery", obj=recovery, lkmm=loan.lkmm, data={"amount": amount})
+    return recovery
+
+
+def month_ends(*, until, months=12):
+    """The last `months` month-ends up to `until` (the latest being `until` itself if mid-month)."""
+    ends, current = [], until
+    for _i in range(months):
+        ends.append(current)
+        current = current.replace(day=1) - datetime.timedelta(days=1)
+    return list(reversed(ends))
