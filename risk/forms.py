@@ -1,3 +1,5 @@
+import datetime
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -24,3 +26,15 @@ class RecoveryForm(forms.Form):
     received_on = forms.DateField(label=_("Tanggal diterima"), widget=DateInput())
     amount = RupiahField(label=_("Jumlah"), min_value=1)
     note = forms.CharField(label=_("Catatan"), max_length=200, required=False)
+
+
+class CloseForm(forms.Form):
+    month = forms.TypedChoiceField(label=_("Bulan"), coerce=lambda v: datetime.date.fromisoformat(v))
+
+    def __init__(self, *args, months, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["month"].choices = [(m.isoformat(), m.strftime("%m/%Y")) for m in reversed(months)]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan"), max_length=200)

@@ -98,3 +98,35 @@ class Recovery(models.Model):
 
     def __str__(self):
         return f"{self.loan} {self.amount}"
+
+
+class ClosedLoanFigure(models.Model):
+    """A loan's figures at the end of a closed month, as reported (reports of that month read these)."""
+
+    period_close = models.ForeignKey(
+        "ledger.PeriodClose",
+        on_delete=models.PROTECT,
+        related_name="loan_figures",
+        verbose_name=_("tutup buku"),
+    )
+    loan = models.ForeignKey(
+        "loans.Loan", on_delete=models.PROTECT, related_name="+", verbose_name=_("pinjaman")
+    )
+    outstanding = models.PositiveBigIntegerField(_("sisa pokok"))
+    overdue = models.BigIntegerField(_("tunggakan"))
+    late_fees = models.BigIntegerField(_("denda"))
+    days_past_due = models.PositiveIntegerField(_("hari tunggak"))
+    quality_class = models.ForeignKey(
+        QualityClass, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("kelas")
+    )
+    reserve_rate = models.DecimalField(_("tarif cadangan (%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("angka pinjaman tutup buku")
+        verbose_name_plural = _("angka pinjaman tutup buku")
+        constraints = [
+            models.UniqueConstraint(fields=["period_close", "loan"], name="risk_closed_figure_unique_loan")
+        ]
+
+    def __str__(self):
+        return f"{self.period_close} {self.loan}"

@@ -208,3 +208,23 @@ def by_class(*, lkmms, at):
             (r["quality_class"].policy_id, r["quality_class"].position) if r["quality_class"] else (0, 0)
         ),
     )
+
+
+def stored_summary(close):
+    """The portfolio figures stored when a month was closed (ledger.PeriodClose.summary)."""
+    decimals = {"npl_ratio", "par1_ratio", "par30_ratio", "par90_ratio", "coverage", "ksp_coverage"}
+    summary = {
+        key: (Decimal(value) if key in decimals and value is not None else value)
+        for key, value in close.summary.items()
+    }
+    return {**summary, "closed": close}
+
+
+def stored_portfolio(*, lkmm, at):
+    """The figures stored when the month ending on `at` was closed, or None (then compute them)."""
+    from ledger.models import PeriodClose
+
+    if (at + datetime.timedelta(days=1)).day != 1:
+        return None
+    close = PeriodClose.objects.filter(lkmm=lkmm, month=at.replace(day=1), reopened_at__isnull=True).first()
+    return stored_summary(close) if close is not None else None

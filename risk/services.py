@@ -4,23 +4,25 @@ Each is one transaction with its journal entries and audit row, like every money
 """
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from institutions.access import check_approver
+from institutions.models import Lkmm
 from institutions.services import audit_record
 from institutions.templatetags.lkmm_format import format_rupiah
-from ledger.models import AccountCode, EntryKind
+from ledger.models import AccountCode, EntryKind, PeriodClose
 from ledger.services import entry_post
 from loans.models import Loan, LoanStatus
 from loans.services import loan_transition
-from risk.models import Recovery
-from risk.selectors import portfolio, reserve_held
+from risk.models import ClosedLoanFigure, Recovery
+from risk.selectors import loans_at, portfolio, reserve_held
 
 
 def _memo(text, **values):
@@ -161,3 +163,63 @@ def month_ends(*, until, months=12):
         ends.append(current)
         current = current.replace(day=1) - datetime.timedelta(days=1)
     return list(reversed(ends))
+
+
+def month_end(month):
+    """The last day of the month starting at `month`."""
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def _json_safe(figures):
+    return {key: (str(value) if isinstance(value, Decimal) else value) for key, value in figures.items()}
+
+
+@transaction.atomic
+def month_close(*, lkmm, actor, month):
+    """Close a month (tutup buku): store its loan-level and summary figures at the month's end; from now
+    on entries dated into it are refused (ledger.services.refuse_if_closed). The ketua closes."""
+    staff = getattr(actor, "staff", None)
+    if staff is None or not staff.approves or staff.lkmm_id != lkmm.pk:
+        raise PermissionDenied(_("Hanya ketua LKMM ini yang menutup buku."))
+    month = month.replace(day=1)
+    last = month_end(month)
+    if last >= timezone.localdate():
+        raise ValidationError({"month": _("Bulan hanya dapat ditutup sesudah berakhir.")})
+    Lkmm.objects.select_for_update().get(pk=lkmm.pk)
+    if PeriodClose.objects.filter(lkmm=lkmm, month=month, reopened_at__isnull=True).exists():
+        raise ValidationError({"month": _("Bulan %(m)s sudah ditutup.") % {"m": month.strftime("%m/%Y")}})
+    close = PeriodClose.objects.create(
+        lkmm=lkmm, month=month, closed_by=actor, summary=_json_safe(portfolio(lkmms=[lkmm], at=last))
+    )
+    ClosedLoanFigure.objects.bulk_create(
+        ClosedLoanFigure(
+            period_close=close,
+            loan_id=loan.pk,
+            outstanding=loan.outstanding,
+            overdue=loan.overdue_amount,
+            late_fees=loan.overdue_fees,
+            days_past_due=loan.days_past_due,
+            quality_class_id=loan.quality_class_id,
+            reserve_rate=loan.reserve_rate,
+        )
+        for loan in loans_at(last, lkmms=[lkmm])
+    )
+    audit_record(actor=actor, action="month.close", obj=close, lkmm=lkmm, data={"month": month.isoformat()})
+    return close
+
+
+@transaction.atomic
+def month_reopen(*, close, actor, reason):
+    """Only an admin reopens a closed month, with a reason; the stored figures stay as history."""
+    if not getattr(actor, "is_superuser", False):
+        raise PermissionDenied(_("Hanya admin yang dapat membuka kembali bulan yang sudah ditutup."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tulis alasan membuka kembali.")})
+    close = PeriodClose.objects.select_for_update().get(pk=close.pk)
+    if close.reopened_at is not None:
+        raise ValidationError(_("Bulan ini sudah dibuka kembali."))
+    close.reopened_at, close.reopened_by, close.reopen_reason = timezone.now(), actor, reason
+    close.save(update_fields=["reopened_at", "reopened_by", "reopen_reason"])
+    audit_record(actor=actor, action="month.reopen", obj=close, lkmm=close.lkmm, reason=reason)
+    return close
