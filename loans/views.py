@@ -3,6 +3,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from loans.forms import (
     ReverseForm,
     WaiveForm,
 )
-from loans.models import Allocation, Loan, LoanProduct, LoanStatus, Repayment
+from loans.models import Allocation, Loan, LoanProduct, LoanStatus, Repayment, Waiver
 from members.models import Member
 
 
@@ -146,22 +147,28 @@ def loan_detail(request, pk):
         if mine and loan.status in (LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI):
             context["cancel_form"] = CancelForm()
     else:
+        # The engine (services.loan_position) and the lists below read the same payments and waivers:
+        # fetch them once, so the page's query count does not depend on the loan's history.
+        prefetch_related_objects(
+            [loan],
+            Prefetch(
+                "repayments",
+                queryset=Repayment.objects.select_related("recorded_by", "reversed_by", "paid_by"),
+            ),
+            Prefetch("waivers", queryset=Waiver.objects.select_related("installment", "approved_by")),
+        )
         rows, position = _schedule_rows(loan, today)
         context["installments"] = rows
         context["payoff"] = position["payoff"]
         context["early_payoff"] = position["early_payoff"] if loan.waive_interest_on_payoff else None
         context["fees_owed"] = sum(row.fee_owed for row in rows)
-        repayments = list(
-            loan.repayments.select_related("recorded_by", "reversed_by", "paid_by").order_by(
-                "paid_on", "receipt_no"
-            )
-        )
+        repayments = sorted(loan.repayments.all(), key=lambda r: (r.paid_on, r.receipt_no))
         for repayment in repayments:
             repayment.may_reverse = mine and may_approve(
                 request.user, lkmm=loan.lkmm, recorded_by_id=repayment.recorded_by_id
             )
         context["repayments"] = repayments
-        context["waivers"] = loan.waivers.select_related("installment", "approved_by")
+        context["waivers"] = loan.waivers.all()
         if mine and staff.approves and context["fees_owed"]:
             context["waive_form"] = WaiveForm(initial={"on": today})
     lines = context.get("preview") or context.get("installments") or []

@@ -98,6 +98,8 @@ def test_seed_demo_builds_a_consistent_demo_once():
     )
     assert receivable["d"] - receivable["c"] == outstanding
     assert Repayment.objects.count() > 300
+    # check_books finds every invariant holding in the demo's books.
+    call_command("check_books")
     # Running it again changes nothing.
     before = (Member.objects.count(), Loan.objects.count(), Repayment.objects.count())
     call_command("seed_demo")

@@ -328,10 +328,13 @@ def test_first_loop_on_a_phone(live_server, transactional_db, settings, tmp_path
             expect(page.locator(".messages")).to_contain_text("dicatat")
             expect(page.locator("h1")).to_contain_text("Diajukan")
 
-            # Disburses it today.
+            # Approves it (the ketua decides), then disburses it today.
+            steps.shot("loan-pending-ketua")
+            page.get_by_role("button", name="Setujui pinjaman").click()
+            expect(page.locator(".messages")).to_contain_text("disetujui")
+            expect(page.locator("h1")).to_contain_text("Disetujui")
             disbursed_on = page.locator("input[name=disbursed_on]")
             expect(disbursed_on).to_have_value(today.isoformat())
-            steps.shot("loan-pending-ketua")
             page.get_by_role("button", name="Cairkan Rp 1.200.000").click()
             expect(page.locator(".messages")).to_contain_text("dicairkan")
 
@@ -420,3 +423,7 @@ def test_first_loop_on_a_phone(live_server, transactional_db, settings, tmp_path
     assert Repayment.objects.count() == 1
     assert Repayment.objects.get().amount == 124_154
     assert loan.outstanding == 1_080_000
+    assert list(loan.status_changes.values_list("from_status", "to_status", "by__username")) == [
+        ("diajukan", "disetujui", "ketua.semenggu"),
+        ("disetujui", "aktif", "ketua.semenggu"),
+    ]

@@ -252,3 +252,11 @@ def test_language_switcher_names_each_language_in_itself(client, db):
     assert ">English</button>" in html
     assert ">Bahasa Indonesia</button>" in html
     assert "Inggris" not in html
+
+
+def test_indonesian_is_the_default_whatever_the_browser_asks(client, db):
+    html = client.get("/akun/masuk/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="id">' in html
+    client.cookies["django_language"] = "en"
+    html = client.get("/akun/masuk/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert '<html lang="en">' in html

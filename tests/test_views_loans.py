@@ -1,5 +1,8 @@
 """Loan pages: products, list, application, detail, disbursement, cancellation, repayment, receipt.
 
+Lifecycle: diajukan -> (the ketua approves) disetujui -> (any recorder disburses) aktif. The approval,
+rejection, reversal and late-fee pages are covered in test_views_loan_engine.py.
+
 The default factory product is 10 weekly installments, flat 1,5% per month: on Rp 1.200.000 each
 installment is Rp 124.154 (principal 120.000 + interest 4.154) and the payoff is Rp 1.241.540.
 """
@@ -19,7 +22,14 @@ from institutions.models import AuditLog
 from ledger.models import JournalEntry
 from loans import services as loan_services
 from loans.models import Installment, Loan, LoanProduct, LoanStatusChange, Repayment
-from tests.factories import LoanProductFactory, MemberFactory, StaffFactory, make_active_loan, make_loan
+from tests.factories import (
+    LoanProductFactory,
+    MemberFactory,
+    StaffFactory,
+    make_active_loan,
+    make_approved_loan,
+    make_loan,
+)
 
 INSTALLMENT = 124_154
 PAYOFF = 1_241_540
@@ -73,6 +83,16 @@ def applied(lkmm):
 
 
 @pytest.fixture
+def approved(lkmm, ketua):
+    """A Semenggu application of three days ago, approved by the ketua: waiting to be disbursed."""
+    return make_approved_loan(
+        member=MemberFactory(lkmm=lkmm, full_name="Siti Disetujui"),
+        applied_on=today() - days(3),
+        approved_by=ketua.user,
+    )
+
+
+@pytest.fixture
 def active(lkmm):
     """A Semenggu loan disbursed 30 days ago, nothing paid: installments 1-4 (due 23, 16, 9 and 2 days
     ago) are past due, installment 5 falls due in 5 days."""
@@ -97,6 +117,10 @@ PRODUCT = {
     "rounding_unit": "100",
     "min_amount": "500.000",
     "max_amount": "Rp 10.000.000",
+    # What the form starts with, and a browser therefore sends back (the fields are required).
+    "admin_fee_percent": "0",
+    "admin_fee_mode": "deducted",
+    "late_fee": "0",
 }
 
 
@@ -115,6 +139,8 @@ def test_ketua_creates_a_product(ketua_client, ketua, lkmm):
     )
     assert str(product.rate_per_month) == "2.00"
     assert (product.min_amount, product.max_amount) == (500_000, 10_000_000)
+    assert (product.admin_fee_percent, product.admin_fee_mode, product.late_fee) == (0, "deducted", 0)
+    assert (product.waive_interest_on_payoff, product.requires_group) == (False, False)
     assert product.is_active
     audit = AuditLog.objects.get(action="product.create")
     assert (audit.object_id, audit.lkmm, audit.actor) == (product.pk, lkmm, ketua.user)
@@ -370,15 +396,18 @@ def test_a_member_who_left_cannot_borrow(pengelola_client, lkmm):
 # --- detail --------------------------------------------------------------------------------------
 
 
-def test_application_page_for_ketua_offers_disbursement(ketua_client, applied):
+def test_application_page_for_ketua_offers_approval_rejection_and_cancellation(ketua_client, applied):
     response = ketua_client.get(reverse("loans:detail", args=[applied.pk]))
 
     html = response.content.decode()
     assert response.status_code == 200
     assert "Rp 1.200.000" in html
-    assert "Cairkan Rp 1.200.000" in html
-    assert f'action="{reverse("loans:disburse", args=[applied.pk])}"' in html
+    assert "Setujui pinjaman" in html
+    assert f'action="{reverse("loans:approve", args=[applied.pk])}"' in html
+    assert f'action="{reverse("loans:reject", args=[applied.pk])}"' in html
+    assert 'name="reject-reason"' in html
     assert f'action="{reverse("loans:cancel", args=[applied.pk])}"' in html
+    assert reverse("loans:disburse", args=[applied.pk]) not in html  # not before approval
     assert len(response.context["preview"]) == 10
     assert response.context["preview"][0].due_date == today() + days(7)
     assert applied.applied_on.strftime("%d/%m/%Y") in html
@@ -389,8 +418,35 @@ def test_application_page_for_pengelola_waits_for_the_ketua(pengelola_client, ap
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Menunggu persetujuan dan pencairan oleh ketua LKMM." in html
-    assert reverse("loans:disburse", args=[applied.pk]) not in html
+    assert "Menunggu persetujuan ketua LKMM." in html
+    for view in ("approve", "reject", "disburse"):
+        assert reverse(f"loans:{view}", args=[applied.pk]) not in html
+    assert f'action="{reverse("loans:cancel", args=[applied.pk])}"' in html  # any recorder may cancel
+
+
+@pytest.mark.parametrize("who", ["pengelola_client", "ketua_client"])
+def test_approved_loan_page_offers_disbursement_to_any_recorder(request, approved, who):
+    response = request.getfixturevalue(who).get(reverse("loans:detail", args=[approved.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Cairkan Rp 1.200.000" in html
+    assert f'action="{reverse("loans:disburse", args=[approved.pk])}"' in html
+    assert f'action="{reverse("loans:cancel", args=[approved.pk])}"' in html
+    assert reverse("loans:approve", args=[approved.pk]) not in html
+    assert response.context["disburse_form"]["disbursed_on"].value() == today()
+    assert "Disetujui" in html  # the status badge and the history
+    assert len(response.context["preview"]) == 10
+
+
+def test_dinas_sees_an_approved_loan_without_buttons(dinas_client, approved):
+    response = dinas_client.get(reverse("loans:detail", args=[approved.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Disetujui; menunggu pencairan." in html
+    for view in ("approve", "reject", "disburse", "cancel"):
+        assert reverse(f"loans:{view}", args=[approved.pk]) not in html
 
 
 def test_active_loan_page_shows_schedule_standing_and_money(pengelola_client, active):
@@ -423,7 +479,9 @@ def test_loan_detail_query_count_does_not_grow_with_payments(
     with django_assert_max_num_queries(baseline):
         response = pengelola_client.get(url)
 
-    assert baseline <= 8
+    # session, user, staff, loan, payments, waivers, installments (engine), installments (rows), the
+    # menu's LKMM, status history.
+    assert baseline <= 10
     assert len(response.context["repayments"]) == 6
     assert response.context["received_total"] == 300_000
 
@@ -431,47 +489,61 @@ def test_loan_detail_query_count_does_not_grow_with_payments(
 # --- disbursement --------------------------------------------------------------------------------
 
 
-def test_ketua_disburses_an_application(ketua_client, ketua, applied):
+def test_ketua_disburses_an_approved_loan(ketua_client, ketua, approved):
     response = ketua_client.post(
-        reverse("loans:disburse", args=[applied.pk]), {"disbursed_on": today().isoformat()}
+        reverse("loans:disburse", args=[approved.pk]), {"disbursed_on": today().isoformat()}
     )
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("loans:detail", args=[applied.pk])
-    applied.refresh_from_db()
-    assert (applied.status, applied.disbursed_on) == ("aktif", today())
-    installments = list(applied.installments.order_by("seq"))
+    assert response["Location"] == reverse("loans:detail", args=[approved.pk])
+    approved.refresh_from_db()
+    assert (approved.status, approved.disbursed_on) == ("aktif", today())
+    installments = list(approved.installments.order_by("seq"))
     assert len(installments) == 10
     assert [i.due_date for i in installments] == [today() + days(7 * k) for k in range(1, 11)]
     assert sum(i.principal for i in installments) == 1_200_000
-    entry = JournalEntry.objects.get(source_type="loans.loan", source_id=applied.pk)
+    entry = JournalEntry.objects.get(source_type="loans.loan", source_id=approved.pk)
     assert entry.date == today()
     assert lines_of(entry) == {"1201": (1_200_000, 0), "1101": (0, 1_200_000)}
-    change = LoanStatusChange.objects.get(loan=applied)
-    assert (change.from_status, change.to_status, change.on, change.by) == (
-        "diajukan",
-        "aktif",
-        today(),
-        ketua.user,
+    changes = [
+        (c.from_status, c.to_status, c.on, c.by) for c in LoanStatusChange.objects.filter(loan=approved)
+    ]
+    assert changes == [
+        ("diajukan", "disetujui", today(), ketua.user),
+        ("disetujui", "aktif", today(), ketua.user),
+    ]
+    assert AuditLog.objects.filter(action="loan.aktif", object_id=approved.pk).exists()
+
+
+def test_an_application_cannot_be_disbursed_before_approval(ketua_client, applied):
+    before = snapshot()
+
+    response = ketua_client.post(
+        reverse("loans:disburse", args=[applied.pk]), {"disbursed_on": today().isoformat()}, follow=True
     )
-    assert AuditLog.objects.filter(action="loan.aktif", object_id=applied.pk).exists()
+
+    assert response.redirect_chain == [(reverse("loans:detail", args=[applied.pk]), 302)]
+    assert messages_of(response) == ["Hanya pinjaman yang sudah disetujui yang dapat dicairkan."]
+    assert snapshot() == before
+    applied.refresh_from_db()
+    assert (applied.status, applied.disbursed_on) == ("diajukan", None)
 
 
-def test_disbursement_with_a_chosen_first_due_date(ketua_client, applied):
+def test_disbursement_with_a_chosen_first_due_date(ketua_client, approved):
     ketua_client.post(
-        reverse("loans:disburse", args=[applied.pk]),
+        reverse("loans:disburse", args=[approved.pk]),
         {"disbursed_on": (today() - days(1)).isoformat(), "first_due": (today() + days(3)).isoformat()},
     )
 
-    applied.refresh_from_db()
-    assert applied.status == "aktif"
-    assert applied.installments.get(seq=1).due_date == today() + days(3)
-    assert applied.installments.get(seq=2).due_date == today() + days(10)
+    approved.refresh_from_db()
+    assert approved.status == "aktif"
+    assert approved.installments.get(seq=1).due_date == today() + days(3)
+    assert approved.installments.get(seq=2).due_date == today() + days(10)
 
 
-def test_disburse_success_message(ketua_client, applied):
+def test_disburse_success_message(ketua_client, approved):
     response = ketua_client.post(
-        reverse("loans:disburse", args=[applied.pk]), {"disbursed_on": today().isoformat()}, follow=True
+        reverse("loans:disburse", args=[approved.pk]), {"disbursed_on": today().isoformat()}, follow=True
     )
 
     assert messages_of(response) == ["Pinjaman P-00001 dicairkan."]
@@ -487,18 +559,18 @@ def test_disburse_success_message(ketua_client, applied):
         ({"disbursed_on": "31/02/2026"}, "Masukkan tanggal yang valid."),
     ],
 )
-def test_bad_disbursement_is_refused_with_a_message(ketua_client, applied, data, message):
+def test_bad_disbursement_is_refused_with_a_message(ketua_client, approved, data, message):
     """Ints are days from today (the application was made 3 days ago); strings are sent as typed."""
     data = {k: (today() + days(v)).isoformat() if isinstance(v, int) else v for k, v in data.items()}
     before = snapshot()
 
-    response = ketua_client.post(reverse("loans:disburse", args=[applied.pk]), data, follow=True)
+    response = ketua_client.post(reverse("loans:disburse", args=[approved.pk]), data, follow=True)
 
-    assert response.redirect_chain == [(reverse("loans:detail", args=[applied.pk]), 302)]
+    assert response.redirect_chain == [(reverse("loans:detail", args=[approved.pk]), 302)]
     assert messages_of(response) == [message]
     assert snapshot() == before
-    applied.refresh_from_db()
-    assert applied.status == "diajukan"
+    approved.refresh_from_db()
+    assert (approved.status, approved.disbursed_on) == ("disetujui", None)
 
 
 def test_disbursing_an_active_loan_again_is_refused(ketua_client, active):
@@ -508,7 +580,7 @@ def test_disbursing_an_active_loan_again_is_refused(ketua_client, active):
         reverse("loans:disburse", args=[active.pk]), {"disbursed_on": today().isoformat()}, follow=True
     )
 
-    assert messages_of(response) == ["Pinjaman ini sudah tidak berstatus diajukan."]
+    assert messages_of(response) == ["Hanya pinjaman yang sudah disetujui yang dapat dicairkan."]
     assert snapshot() == before
 
 
@@ -763,14 +835,15 @@ def _repay(loan):
     return loan_services.repayment_record(loan=loan, amount=50_000, paid_on=today(), actor=recorder)
 
 
-def _recording_request(view, *, applied, active, product_lkmm):
-    """(url, POST data) of each recording view, aimed at objects of the given loans' LKMM."""
+def _recording_request(view, *, applied, approved, active, product_lkmm):
+    """(url, POST data) of each recording view, aimed at objects of the given loans' LKMM. The approval,
+    rejection, late-fee and reversal views are in test_views_loan_engine.py."""
     return {
         "create": (
             reverse("loans:create", args=[applied.member_id]),
             apply_data(LoanProductFactory(lkmm=product_lkmm)),
         ),
-        "disburse": (reverse("loans:disburse", args=[applied.pk]), {"disbursed_on": today().isoformat()}),
+        "disburse": (reverse("loans:disburse", args=[approved.pk]), {"disbursed_on": today().isoformat()}),
         "cancel": (reverse("loans:cancel", args=[applied.pk]), {"reason": "Tidak jadi"}),
         "repay": (
             reverse("loans:repay", args=[active.pk]),
@@ -788,14 +861,14 @@ def _recording_request(view, *, applied, active, product_lkmm):
         ("dinas_client", "cancel"),
         ("dinas_client", "repay"),
         ("dinas_client", "product_create"),
-        ("pengelola_client", "disburse"),
-        ("pengelola_client", "cancel"),
+        # A pengelola disburses and cancels since approval moved to its own step (tested above and in
+        # test_views_loan_engine.py); products stay the ketua's.
         ("pengelola_client", "product_create"),
     ],
 )
-def test_wrong_role_gets_403_and_nothing_changes(request, lkmm, applied, active, who, view):
+def test_wrong_role_gets_403_and_nothing_changes(request, lkmm, applied, approved, active, who, view):
     client = request.getfixturevalue(who)
-    url, data = _recording_request(view, applied=applied, active=active, product_lkmm=lkmm)
+    url, data = _recording_request(view, applied=applied, approved=approved, active=active, product_lkmm=lkmm)
     before = snapshot()
 
     response = client.post(url, data)
@@ -806,8 +879,8 @@ def test_wrong_role_gets_403_and_nothing_changes(request, lkmm, applied, active,
 
 
 @pytest.mark.parametrize("view", ["create", "repay", "product_create"])
-def test_dinas_cannot_open_recording_forms(dinas_client, applied, active, lkmm, view):
-    url, _ = _recording_request(view, applied=applied, active=active, product_lkmm=lkmm)
+def test_dinas_cannot_open_recording_forms(dinas_client, applied, approved, active, lkmm, view):
+    url, _ = _recording_request(view, applied=applied, approved=approved, active=active, product_lkmm=lkmm)
 
     assert dinas_client.get(url).status_code == 403
 
@@ -827,10 +900,15 @@ def test_pengelola_cannot_open_the_product_form(pengelola_client, lkmm):
 )
 def test_another_lkmms_loan_or_member_is_not_found_on_post(request, other_lkmm, who, view):
     foreign_applied = make_loan(member=MemberFactory(lkmm=other_lkmm), applied_on=today())
+    foreign_approved = make_approved_loan(member=MemberFactory(lkmm=other_lkmm), applied_on=today())
     foreign_active = make_active_loan(member=MemberFactory(lkmm=other_lkmm), disbursed_on=today() - days(30))
     client = request.getfixturevalue(who)
     url, data = _recording_request(
-        view, applied=foreign_applied, active=foreign_active, product_lkmm=other_lkmm
+        view,
+        applied=foreign_applied,
+        approved=foreign_approved,
+        active=foreign_active,
+        product_lkmm=other_lkmm,
     )
     before = snapshot()
 
@@ -863,15 +941,15 @@ def test_dinas_reads_every_lkmms_loan_pages(dinas_client, active, foreign_loan):
 
 
 @pytest.mark.parametrize("view", ["disburse", "cancel"])
-def test_get_on_a_post_only_view_is_405(ketua_client, applied, view):
-    response = ketua_client.get(reverse(f"loans:{view}", args=[applied.pk]))
+def test_get_on_a_post_only_view_is_405(ketua_client, approved, view):
+    response = ketua_client.get(reverse(f"loans:{view}", args=[approved.pk]))
 
     assert response.status_code == 405
-    applied.refresh_from_db()
-    assert applied.status == "diajukan"
+    approved.refresh_from_db()
+    assert approved.status == "disetujui"
 
 
-def test_anonymous_is_sent_to_the_login_page(client, applied, active):
+def test_anonymous_is_sent_to_the_login_page(client, applied, approved, active):
     repayment = _repay(active)
     get_urls = [
         reverse("loans:list"),
@@ -885,8 +963,13 @@ def test_anonymous_is_sent_to_the_login_page(client, applied, active):
     for url in get_urls:
         response = client.get(url)
         assert (response.status_code, response["Location"]) == (302, login_url(url)), url
-    for url in [reverse("loans:disburse", args=[applied.pk]), reverse("loans:cancel", args=[applied.pk])]:
+    for url in [
+        reverse("loans:disburse", args=[approved.pk]),
+        reverse("loans:cancel", args=[approved.pk]),
+        reverse("loans:cancel", args=[applied.pk]),
+    ]:
         response = client.post(url, {"disbursed_on": today().isoformat(), "reason": "x"})
         assert (response.status_code, response["Location"]) == (302, login_url(url)), url
     applied.refresh_from_db()
-    assert applied.status == "diajukan"
+    approved.refresh_from_db()
+    assert (applied.status, approved.status) == ("diajukan", "disetujui")
