@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from risk.models import QualityClass, QualityPolicy
+from risk.services import copy_policy
 
 
 class QualityClassInline(admin.TabularInline):
@@ -24,6 +25,13 @@ class QualityPolicyAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "built_in"]
     search_fields = ["code", "name"]
     inlines = [QualityClassInline]
+    actions = ["copy_policies"]
+
+    @admin.action(description="Salin kebijakan terpilih (salinan dapat diubah)")
+    def copy_policies(self, request, queryset):
+        for policy in queryset:
+            copy_policy(policy)
+        self.message_user(request, f"{queryset.count()} kebijakan disalin.")
 
     def get_readonly_fields(self, request, obj=None):
         # Built-in policies are DOMAIN.md's; an LKMM that needs other thresholds uses an edited copy.

@@ -228,3 +228,50 @@ def stored_portfolio(*, lkmm, at):
         return None
     close = PeriodClose.objects.filter(lkmm=lkmm, month=at.replace(day=1), reopened_at__isnull=True).first()
     return stored_summary(close) if close is not None else None
+
+
+def repayment_rate(*, lkmms, start, end):
+    """DOMAIN.md: money received in [start, end] and applied to installments due in the period or
+    earlier, divided by the amounts due in the period plus the amounts overdue at its start."""
+    from loans.models import Allocation, Installment
+
+    received = (
+        Allocation.objects.counting_at(end)
+        .filter(
+            installment__loan__lkmm__in=lkmms,
+            repayment__paid_on__gte=start,
+            repayment__paid_on__lte=end,
+            installment__due_date__lte=end,
+        )
+        .aggregate(s=Coalesce(Sum(F("principal") + F("interest")), 0))["s"]
+    )
+    due = Installment.objects.filter(
+        loan__lkmm__in=lkmms, loan__status__in=DISBURSED_STATUSES, due_date__gte=start, due_date__lte=end
+    ).aggregate(s=Coalesce(Sum(F("principal") + F("interest")), 0))["s"]
+    overdue = (
+        Loan.objects.filter(lkmm__in=lkmms, status__in=DISBURSED_STATUSES, disbursed_on__lt=start)
+        .with_standing(start)
+        .aggregate(s=Coalesce(Sum("overdue_amount"), 0))["s"]
+    )
+    return {
+        "received": received,
+        "due": due,
+        "overdue_at_start": overdue,
+        "rate": _percent(received, due + overdue),
+    }
+
+
+def write_off_ratio(*, lkmms, start, end):
+    """Written off in [start, end] divided by the average outstanding (of the start and the end)."""
+    written_off = Loan.objects.filter(
+        lkmm__in=lkmms, written_off_on__gte=start, written_off_on__lte=end
+    ).aggregate(s=Coalesce(Sum("written_off_principal"), 0))["s"]
+    average = (
+        loans_at(start, lkmms=lkmms).aggregate(s=Coalesce(Sum("outstanding"), 0))["s"]
+        + loans_at(end, lkmms=lkmms).aggregate(s=Coalesce(Sum("outstanding"), 0))["s"]
+    ) / 2
+    return {
+        "written_off": written_off,
+        "average_outstanding": int(average),
+        "ratio": _percent(written_off, average),
+    }

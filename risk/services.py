@@ -223,3 +223,34 @@ def month_reopen(*, close, actor, reason):
     close.save(update_fields=["reopened_at", "reopened_by", "reopen_reason"])
     audit_record(actor=actor, action="month.reopen", obj=close, lkmm=close.lkmm, reason=reason)
     return close
+
+
+@transaction.atomic
+def copy_policy(policy):
+    """An editable copy of a quality policy and its classes (built-in policies stay as DOMAIN.md says)."""
+    from risk.models import QualityClass, QualityPolicy
+
+    number = 1
+    while QualityPolicy.objects.filter(code=f"{policy.code}-salinan-{number}").exists():
+        number += 1
+    copy = QualityPolicy.objects.create(
+        code=f"{policy.code}-salinan-{number}",
+        name=f"{policy.name} (salinan {number})",
+        description=policy.description,
+    )
+    QualityClass.objects.bulk_create(
+        QualityClass(
+            policy=copy,
+            position=c.position,
+            code=c.code,
+            name=c.name,
+            max_dpd_daily=c.max_dpd_daily,
+            max_dpd_weekly=c.max_dpd_weekly,
+            max_dpd_monthly=c.max_dpd_monthly,
+            reserve_rate=c.reserve_rate,
+            non_performing=c.non_performing,
+            ksp_weight=c.ksp_weight,
+        )
+        for c in policy.classes.all()
+    )
+    return copy

@@ -16,7 +16,7 @@ from ledger.models import PeriodClose
 from loans.models import Loan, LoanStatus
 from risk import services
 from risk.forms import AllocateForm, CloseForm, ReasonForm, RecoveryForm, WriteOffForm
-from risk.selectors import portfolio, stored_summary
+from risk.selectors import portfolio, repayment_rate, stored_summary, write_off_ratio
 
 
 @staff_required
@@ -68,10 +68,21 @@ def reserve(request, code):
         close = closes.get(at.replace(day=1)) if (at + timedelta(days=1)).day == 1 else None
         figures = stored_summary(close) if close else portfolio(lkmms=[lkmm], at=at)
         history.append({"at": at, "written_off": written_off.get(at.replace(day=1), 0), **figures})
+    month_start = today.replace(day=1)
     return render(
         request,
         "risk/reserve.html",
-        {"lkmm": lkmm, "now": history[-1], "history": history, "form": form, "today": today},
+        {
+            "lkmm": lkmm,
+            "now": history[-1],
+            "history": history,
+            "form": form,
+            "today": today,
+            "repayment": repayment_rate(lkmms=[lkmm], start=month_start, end=today),
+            "write_off": write_off_ratio(lkmms=[lkmm], start=ends[0].replace(day=1), end=today),
+            "month_start": month_start,
+            "year_start": ends[0].replace(day=1),
+        },
     )
 
 

@@ -176,3 +176,39 @@ def test_arrears_at_a_past_date_ignore_later_payments():
     before = loans_at(DUE + datetime.timedelta(days=39), lkmms=[lkmm]).get(pk=loan.pk)
     assert (before.days_past_due, QualityClass.objects.get(pk=before.quality_class_id).code) == (39, "D")
     assert not loans_at(DUE + datetime.timedelta(days=40), lkmms=[lkmm]).filter(pk=loan.pk).exists()
+
+
+def test_repayment_rate_and_write_off_ratio():
+    from loans.services import repayment_record
+    from risk.selectors import repayment_rate, write_off_ratio
+    from risk.services import loan_write_off
+    from tests.factories import make_active_loan
+
+    good = make_active_loan()  # 10 x 124.154 weekly from 08/01/2026
+    lkmm = good.lkmm
+    bad = make_active_loan(member=MemberFactory(lkmm=lkmm), product=good.product)
+    repayment_record(loan=good, amount=124_154, paid_on=D(2026, 1, 8), actor=None)
+    repayment_record(loan=good, amount=124_154, paid_on=D(2026, 1, 20), actor=None)  # installment 2, late
+    # January 8-21: due 2 x 2 installments (4 x 124.154); received 2 x 124.154; nothing overdue before.
+    rate = repayment_rate(lkmms=[lkmm], start=D(2026, 1, 8), end=D(2026, 1, 21))
+    assert (rate["received"], rate["due"], rate["overdue_at_start"], rate["rate"]) == (
+        248_308,
+        4 * 124_154,
+        0,
+        Decimal("50.00"),
+    )
+    loan_write_off(loan=bad, actor=ketua_of(lkmm), on=D(2026, 3, 31), reason="tidak tertagih")
+    ratio = write_off_ratio(lkmms=[lkmm], start=D(2026, 3, 1), end=D(2026, 3, 31))
+    # Outstanding 1 March: good 960.000 (2 paid) + bad 1.200.000; 31 March: good 960.000.
+    assert (ratio["written_off"], ratio["average_outstanding"]) == (1_200_000, 1_560_000)
+    assert ratio["ratio"] == Decimal("76.92")
+
+
+def test_a_built_in_policy_is_copied_for_editing():
+    from risk.services import copy_policy
+
+    original = QualityPolicy.objects.get(code="bank-5")
+    copy = copy_policy(original)
+    assert (copy.code, copy.built_in, copy.classes.count()) == ("bank-5-salinan-1", False, 5)
+    assert copy_policy(original).code == "bank-5-salinan-2"
+    assert original.classes.count() == 5
