@@ -2,6 +2,7 @@ import datetime
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from institutions.forms import DateInput, RupiahField
 
@@ -9,7 +10,7 @@ from institutions.forms import DateInput, RupiahField
 class AllocateForm(forms.Form):
     on = forms.DateField(label=_("Tanggal"), widget=DateInput())
     amount = RupiahField(
-        label=_("Jumlah"),
+        label=pgettext_lazy("amount", "Jumlah"),
         required=False,
         min_value=1,
         help_text=_("Kosongkan untuk menambah sampai cadangan wajib (PPAP) pada tanggal itu."),
@@ -24,7 +25,7 @@ class WriteOffForm(forms.Form):
 
 class RecoveryForm(forms.Form):
     received_on = forms.DateField(label=_("Tanggal diterima"), widget=DateInput())
-    amount = RupiahField(label=_("Jumlah"), min_value=1)
+    amount = RupiahField(label=pgettext_lazy("amount", "Jumlah"), min_value=1)
     note = forms.CharField(label=_("Catatan"), max_length=200, required=False)
 
 
