@@ -95,15 +95,16 @@ def _aggregates(at):
         "par1": Coalesce(Sum("outstanding", filter=Q(oldest_overdue_on__isnull=False) | restructured), 0),
         "par30": Coalesce(Sum("outstanding", filter=past(30)), 0),
         "par90": Coalesce(Sum("outstanding", filter=past(90)), 0),
-        "required": Sum(F("outstanding") * F("reserve_rate") / 100, output_field=money),
-        "ksp_problem": Sum(F("outstanding") * F("ksp_weight") / 100, output_field=money),
+        # Percent times rupiah, divided by 100 in Python: SQLite would divide whole numbers.
+        "required": Sum(F("outstanding") * F("reserve_rate"), output_field=money),
+        "ksp_problem": Sum(F("outstanding") * F("ksp_weight"), output_field=money),
     }
 
 
 def _finish(figures, held):
     figures["outstanding"] = figures.pop("total_outstanding")
-    figures["required"] = _rupiah(figures["required"])
-    figures["ksp_problem"] = _rupiah(figures["ksp_problem"])
+    figures["required"] = _rupiah(Decimal(figures["required"] or 0) / 100)
+    figures["ksp_problem"] = _rupiah(Decimal(figures["ksp_problem"] or 0) / 100)
     figures["held"] = held
     total = figures["outstanding"]
     figures.update(
@@ -187,7 +188,7 @@ def by_class(*, lkmms, at):
             loans=Count("pk"),
             total=Sum("outstanding"),
             reserve=Sum(
-                F("outstanding") * F("reserve_rate") / 100,
+                F("outstanding") * F("reserve_rate"),
                 output_field=DecimalField(max_digits=20, decimal_places=4),
             ),
         )
@@ -198,7 +199,7 @@ def by_class(*, lkmms, at):
             "quality_class": classes.get(row["quality_class_id"]),
             "loans": row["loans"],
             "outstanding": row["total"],
-            "required": _rupiah(row["reserve"]),
+            "required": _rupiah(Decimal(row["reserve"] or 0) / 100),
         }
         for row in rows
     ]

@@ -84,3 +84,18 @@ def test_close_pages(client, closed_january):
     assert client.get("/risiko/tutup-buku/").status_code == 200
     assert client.post("/risiko/tutup-buku/", {"month": "2026-02-01"}).status_code == 403
     assert client.get(f"/risiko/tutup-buku/{close.pk}/buka/").status_code == 403
+
+
+def test_the_quality_report_of_a_closed_month_reads_the_stored_figures(client, closed_january):
+    from risk.models import QualityPolicy
+
+    loan, _payment, close = closed_january
+    ketua = ketua_of(loan.lkmm)
+    # Changing the policy after the close does not change what January reported.
+    loan.lkmm.quality_policy = QualityPolicy.objects.get(code="bank-5")
+    loan.lkmm.save()
+    client.login(username=ketua.username, password=PASSWORD)
+    response = client.get(f"/laporan/{loan.lkmm.code}/kolektibilitas/?at=2026-01-31")
+    assert response.status_code == 200
+    assert response.context["figures"]["closed"] == close
+    assert response.context["figures"]["outstanding"] == 1_080_000
