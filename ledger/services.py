@@ -40,7 +40,6 @@ def chart_ensure(*, lkmm):
     )
 
 
-@transaction.atomic
 def refuse_if_closed(*, lkmm, date):
     """Every money event posts through entry_post, so this one check keeps closed months as reported."""
     if PeriodClose.objects.filter(lkmm=lkmm, month=date.replace(day=1), reopened_at__isnull=True).exists():
@@ -53,6 +52,7 @@ def refuse_if_closed(*, lkmm, date):
         )
 
 
+@transaction.atomic
 def entry_post(*, lkmm, date, memo, lines, kind, actor=None, source=None, loan=None, token=None):
     """Post a balanced journal entry. `lines` is a list of (account code, debit, credit).
 
