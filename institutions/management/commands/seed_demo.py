@@ -478,7 +478,10 @@ class Command(BaseCommand):
             paid_on = max(last, row.due_date + datetime.timedelta(days=delay))
             if paid_on > today:
                 break
-            amount = row.total + shortfall
+            position = loan_position(loan=loan, at=paid_on)
+            # Late fees owed are paid with the installment (allocation takes them first).
+            fees = sum(fee for fee, _interest, _principal in position["owed"].values())
+            amount = row.total + shortfall + fees
             shortfall = 0
             if kind == "late" and rng.random() < 0.3:
                 # Half now, the rest with the next installment: the usual way a late payer catches up.
@@ -486,7 +489,7 @@ class Command(BaseCommand):
                 amount //= 2
             loan = repayment_record(
                 loan=loan,
-                amount=min(amount, loan_position(loan=loan, at=paid_on)["payoff"]),
+                amount=min(amount, position["payoff"]),
                 paid_on=paid_on,
                 actor=pengelola,
             ).loan
