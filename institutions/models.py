@@ -6,10 +6,11 @@ from django.utils.translation import gettext_lazy as _
 ROUNDING_UNITS = [(1, "Rp1"), (100, "Rp100"), (500, "Rp500"), (1000, "Rp1.000"), (5000, "Rp5.000")]
 
 
-class QualityPolicy(models.TextChoices):
-    # DOMAIN.md's two built-in loan quality policies; the arrears issue turns these into data rows.
-    LKM_2015 = "lkm-2015", _("LKM 2015 (POJK 62/2015, 3 kelas)")
-    BANK_5 = "bank-5", _("Bank (5 kelas)")
+def default_quality_policy():
+    """New LKMMs follow the LKM regulation's classes (`lkm-2015`) until the Dinas chooses otherwise."""
+    from risk.models import QualityPolicy
+
+    return QualityPolicy.objects.only("pk").get(code="lkm-2015").pk
 
 
 class LkmmScopedQuerySet(models.QuerySet):
@@ -44,11 +45,12 @@ class Lkmm(models.Model):
     kabupaten = models.CharField(_("kabupaten/kota"), max_length=80, default="Jember")
     address = models.CharField(_("alamat"), max_length=200, blank=True)
     founded_on = models.DateField(_("tanggal berdiri"))
-    quality_policy = models.CharField(
-        _("kebijakan kualitas pinjaman"),
-        max_length=20,
-        choices=QualityPolicy.choices,
-        default=QualityPolicy.LKM_2015,
+    quality_policy = models.ForeignKey(
+        "risk.QualityPolicy",
+        on_delete=models.PROTECT,
+        default=default_quality_policy,
+        related_name="lkmms",
+        verbose_name=_("kebijakan kualitas pinjaman"),
     )
     default_rounding_unit = models.PositiveIntegerField(
         _("satuan pembulatan bawaan"), choices=ROUNDING_UNITS, default=100

@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from institutions.admin import ReadOnlyAdmin
-from ledger.models import Account, JournalEntry, JournalLine
+from ledger.models import Account, JournalEntry, JournalLine, PeriodClose
 
 
 @admin.register(Account)
@@ -32,3 +34,18 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "date"
     inlines = [JournalLineInline]
     list_select_related = ["lkmm", "created_by"]
+
+
+@admin.register(PeriodClose)
+class PeriodCloseAdmin(ReadOnlyAdmin):
+    """Closing happens on the tutup buku page (the ketua); reopening on its own page, with a reason."""
+
+    list_display = ["lkmm", "month", "closed_at", "closed_by", "reopened_at", "reopen_reason", "reopen_link"]
+    list_filter = ["lkmm", "month"]
+    list_select_related = ["lkmm", "closed_by"]
+
+    @admin.display(description="Buka kembali")
+    def reopen_link(self, obj):
+        if obj.reopened_at:
+            return "–"
+        return format_html('<a href="{}">Buka kembali…</a>', reverse("risk:reopen", args=[obj.pk]))

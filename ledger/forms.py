@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from institutions.forms import DateInput, RupiahField
 from ledger.models import AccountCode, EntryKind
@@ -19,7 +20,7 @@ class ServiceCheckedChoiceField(forms.ChoiceField):
 VOUCHER_LABELS = {
     EntryKind.CASH_IN: (_("Masuk ke"), _("Sumber dana")),
     EntryKind.CASH_OUT: (_("Dibayar dari"), _("Untuk")),
-    EntryKind.TRANSFER: (_("Dari"), _("Ke")),
+    EntryKind.TRANSFER: (_("Dari akun"), _("Ke akun")),
 }
 
 
@@ -27,7 +28,7 @@ class VoucherForm(forms.Form):
     date = forms.DateField(label=_("Tanggal"), widget=DateInput())
     cash_account_code = ServiceCheckedChoiceField()
     account_code = ServiceCheckedChoiceField()
-    amount = RupiahField(label=_("Jumlah"))
+    amount = RupiahField(label=pgettext_lazy("amount", "Jumlah"))
     memo = forms.CharField(
         label=_("Keterangan"),
         max_length=200,

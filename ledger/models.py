@@ -170,3 +170,50 @@ class JournalLine(models.Model):
 
     def __str__(self):
         return f"{self.account.code} D{self.debit} K{self.credit}"
+
+
+class PeriodClose(models.Model):
+    """Month-end close (tutup buku) of one LKMM: entries dated into a closed month are refused, and the
+    month's figures are stored as reported. Only an admin reopens a month, with a reason."""
+
+    lkmm = models.ForeignKey(
+        Lkmm, on_delete=models.PROTECT, related_name="period_closes", verbose_name=_("LKMM")
+    )
+    month = models.DateField(_("bulan"), help_text=_("Tanggal 1 bulan yang ditutup."))
+    closed_at = models.DateTimeField(_("ditutup pada"), auto_now_add=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("ditutup oleh"),
+    )
+    summary = models.JSONField(_("ringkasan"), default=dict)
+    reopened_at = models.DateTimeField(_("dibuka kembali pada"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dibuka kembali oleh"),
+    )
+    reopen_reason = models.CharField(_("alasan dibuka kembali"), max_length=200, blank=True)
+
+    objects = LkmmScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tutup buku")
+        verbose_name_plural = _("tutup buku")
+        ordering = ["lkmm", "-month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lkmm", "month"],
+                condition=Q(reopened_at__isnull=True),
+                name="ledger_one_open_close_per_month",
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="ledger_close_first_of_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.lkmm} {self.month:%m/%Y}"

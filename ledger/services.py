@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from institutions.models import Lkmm
 from institutions.services import audit_record
-from ledger.models import Account, AccountCode, AccountKind, EntryKind, JournalEntry, JournalLine
+from ledger.models import Account, AccountCode, AccountKind, EntryKind, JournalEntry, JournalLine, PeriodClose
 from ledger.selectors import cash_lowest_from
 
 STANDARD_CHART = [
@@ -40,6 +40,18 @@ def chart_ensure(*, lkmm):
     )
 
 
+def refuse_if_closed(*, lkmm, date):
+    """Every money event posts through entry_post, so this one check keeps closed months as reported."""
+    if PeriodClose.objects.filter(lkmm=lkmm, month=date.replace(day=1), reopened_at__isnull=True).exists():
+        raise ValidationError(
+            _(
+                "Bulan %(month)s sudah ditutup (tutup buku): transaksi bertanggal di bulan itu "
+                "tidak dapat dicatat."
+            )
+            % {"month": date.strftime("%m/%Y")}
+        )
+
+
 @transaction.atomic
 def entry_post(*, lkmm, date, memo, lines, kind, actor=None, source=None, loan=None, token=None):
     """Post a balanced journal entry. `lines` is a list of (account code, debit, credit).
@@ -53,8 +65,9 @@ def entry_post(*, lkmm, date, memo, lines, kind, actor=None, source=None, loan=N
     credits = sum(c for _, _, c in lines)
     if not lines or debits != credits:
         raise UnbalancedEntry(f"Entry {memo!r} does not balance: debit {debits}, credit {credits}")
-    # Numbers are sequential per LKMM; the LKMM row lock serialises concurrent posters.
+    # Numbers are sequential per LKMM; the LKMM row lock serialises concurrent posters (and closes).
     Lkmm.objects.select_for_update().get(pk=lkmm.pk)
+    refuse_if_closed(lkmm=lkmm, date=date)
     accounts = {a.code: a for a in Account.objects.filter(lkmm=lkmm, code__in={c for c, _, _ in lines})}
     if len(accounts) < len({c for c, _, _ in lines}):
         chart_ensure(lkmm=lkmm)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "ledger",
     "loans",
     "reports",
+    "risk",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ urlpatterns = [
     path("pinjaman/", include("loans.urls")),
     path("buku/", include("ledger.urls")),
     path("pengurus/", include("institutions.board_urls")),
+    path("risiko/", include("risk.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

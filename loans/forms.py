@@ -103,7 +103,11 @@ class ReverseForm(forms.Form):
             "Sebelum tanggal ini pembayaran tetap dihitung; sejak tanggal ini dianggap tidak pernah ada."
         ),
     )
-    reason = forms.CharField(label=_("Alasan pembatalan"), max_length=200)
+    reason = forms.CharField(
+        label=_("Alasan pembatalan pembayaran"),
+        max_length=200,
+        error_messages={"required": _("Tulis alasan pembatalan pembayaran.")},
+    )
 
 
 class RepaymentForm(forms.Form):

@@ -106,6 +106,7 @@ class LoanStatus(models.TextChoices):
     DITOLAK = "ditolak", _("Ditolak")
     AKTIF = "aktif", _("Aktif")
     LUNAS = "lunas", _("Lunas")
+    DIHAPUSBUKUKAN = "dihapusbukukan", _("Dihapusbukukan")
     DIRESTRUKTURISASI = "direstrukturisasi", _("Direstrukturisasi")
     DIBATALKAN = "dibatalkan", _("Dibatalkan")
 
@@ -121,9 +122,15 @@ LOAN_TRANSITIONS = {
     (LoanStatus.AKTIF, LoanStatus.LUNAS): False,
     (LoanStatus.LUNAS, LoanStatus.AKTIF): True,
     (LoanStatus.AKTIF, LoanStatus.DIRESTRUKTURISASI): True,
+    (LoanStatus.AKTIF, LoanStatus.DIHAPUSBUKUKAN): True,
 }
 # Statuses in which a loan has money out and its schedule is fixed.
-DISBURSED_STATUSES = (LoanStatus.AKTIF, LoanStatus.LUNAS, LoanStatus.DIRESTRUKTURISASI)
+DISBURSED_STATUSES = (
+    LoanStatus.AKTIF,
+    LoanStatus.LUNAS,
+    LoanStatus.DIRESTRUKTURISASI,
+    LoanStatus.DIHAPUSBUKUKAN,
+)
 
 
 class AllocationQuerySet(models.QuerySet):
@@ -204,8 +211,10 @@ class LoanQuerySet(LkmmScopedQuerySet):
             ),
             0,
         )
-        # A loan whose principal moved to a restructured loan owes nothing from that date on.
-        moved = Q(transferred_on__isnull=False, transferred_on__lte=at)
+        # A loan whose principal moved to a restructured loan, or was written off against the reserve,
+        # owes nothing from that date on and leaves the outstanding portfolio.
+        written_off = Q(written_off_on__isnull=False, written_off_on__lte=at)
+        moved = Q(transferred_on__isnull=False, transferred_on__lte=at) | written_off
 
         def unless_moved(expression, output_field=None):
             return Case(When(moved, then=Value(0)), default=expression, output_field=output_field)
@@ -221,7 +230,13 @@ class LoanQuerySet(LkmmScopedQuerySet):
             ),
             outstanding=F("principal")
             - F("principal_repaid")
-            - Case(When(moved, then=F("transferred_principal")), default=Value(0)),
+            - Case(When(written_off, then=F("written_off_principal")), default=Value(0))
+            - Case(
+                When(
+                    Q(transferred_on__isnull=False, transferred_on__lte=at), then=F("transferred_principal")
+                ),
+                default=Value(0),
+            ),
             late_fees_owed=unless_moved(
                 F("late_fee") * Coalesce(Subquery(late_installments), 0) - fees_waived,
                 models.BigIntegerField(),
@@ -276,6 +291,9 @@ class Loan(models.Model):
     )
     transferred_on = models.DateField(_("dipindahkan per tanggal"), null=True, blank=True)
     transferred_principal = models.PositiveBigIntegerField(_("pokok yang dipindahkan"), default=0)
+    # Write-off against the risk reserve: the principal leaves the portfolio; recoveries may follow.
+    written_off_on = models.DateField(_("dihapusbukukan per tanggal"), null=True, blank=True)
+    written_off_principal = models.PositiveBigIntegerField(_("pokok yang dihapusbukukan"), default=0)
     applied_on = models.DateField(_("tanggal pengajuan"))
     disbursed_on = models.DateField(_("tanggal pencairan"), null=True, blank=True)
     status = models.CharField(

@@ -539,7 +539,7 @@ def repayment_reverse(*, repayment, actor, on, reason):
     )
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("Tulis alasan pembatalan.")})
+        raise ValidationError({"reason": _("Tulis alasan pembatalan pembayaran.")})
     if repayment.reversed_on is not None:
         raise ValidationError(
             _("Pembayaran ini sudah dibatalkan per %(d)s.") % {"d": _d(repayment.reversed_on)}

@@ -1,63 +1,17 @@
-"""Portfolio figures, aggregated in the database for any set of LKMMs at a date."""
+"""Reads for the dashboards: what is due, who is behind. Portfolio measures live in risk.selectors."""
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import quote
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.conf import settings
+from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from institutions.templatetags.lkmm_format import format_rupiah
 from loans.models import Allocation, Installment, Loan, LoanStatus
-from members.models import Member, MemberStatus
-
-
-def ratio(part, whole):
-    """Percentage to two decimals; None when there is nothing to divide by."""
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def portfolio_by_lkmm(*, lkmms, at):
-    """{lkmm_id: figures} for active loans at `at`: outstanding, overdue amount, loans past due and the
-    outstanding of loans past due more than 0 and 30 days (PAR1, PAR30)."""
-    cutoff30 = at - datetime.timedelta(days=30)
-    rows = (
-        Loan.objects.filter(lkmm__in=lkmms, status=LoanStatus.AKTIF)
-        .with_standing(at)
-        .values("lkmm")
-        .annotate(
-            loans=Count("pk"),
-            outstanding_total=Sum("outstanding"),
-            overdue_total=Sum("overdue_amount"),
-            past_due_loans=Count("pk", filter=Q(oldest_overdue_on__isnull=False)),
-            par1_outstanding=Coalesce(Sum("outstanding", filter=Q(oldest_overdue_on__isnull=False)), 0),
-            par30_outstanding=Coalesce(Sum("outstanding", filter=Q(oldest_overdue_on__lt=cutoff30)), 0),
-        )
-    )
-    members = dict(
-        Member.objects.filter(lkmm__in=lkmms, status=MemberStatus.AKTIF)
-        .values("lkmm")
-        .annotate(n=Count("pk"))
-        .values_list("lkmm", "n")
-    )
-    figures = {}
-    for row in rows:
-        row["par1"] = ratio(row["par1_outstanding"], row["outstanding_total"])
-        row["par30"] = ratio(row["par30_outstanding"], row["outstanding_total"])
-        figures[row["lkmm"]] = row
-    empty = {
-        "loans": 0,
-        "outstanding_total": 0,
-        "overdue_total": 0,
-        "past_due_loans": 0,
-        "par1_outstanding": 0,
-        "par30_outstanding": 0,
-        "par1": None,
-        "par30": None,
-    }
-    return {
-        lkmm.pk: {**empty, **figures.get(lkmm.pk, {}), "members": members.get(lkmm.pk, 0)} for lkmm in lkmms
-    }
+from members.models import GroupMembership
 
 
 def installments_due_between(*, lkmm, start, end, at):
@@ -76,5 +30,58 @@ def installments_due_between(*, lkmm, start, end, at):
         .annotate(remaining=F("principal") + F("interest") - Coalesce(Subquery(paid), 0))
         .filter(remaining__gt=0)
         .select_related("loan__member")
-        .order_by("due_date", "loan__member__full_name")
+        .annotate(group_name=Subquery(_current_group("loan__member")))
+        .order_by("due_date", "group_name", "loan__member__full_name")
     )
+
+
+def _current_group(member_path):
+    return GroupMembership.objects.filter(member=OuterRef(member_path), left_on__isnull=True).values(
+        "group__name"
+    )[:1]
+
+
+def overdue_loans(*, lkmm, at, limit=100):
+    """Loans past due at `at`, most days past due first, with the member's group and phone."""
+    return (
+        Loan.objects.past_due(at)
+        .filter(lkmm=lkmm)
+        .select_related("member")
+        .annotate(group_name=Subquery(_current_group("member")))
+        .order_by("oldest_overdue_on", "number")[:limit]
+    )
+
+
+def crossed_30_days(*, lkmm, at):
+    """Loans more than 30 days past due at `at` that were not a week earlier."""
+    week_ago = at - datetime.timedelta(days=7)
+    now = Loan.objects.past_due(at).filter(lkmm=lkmm, oldest_overdue_on__lt=at - datetime.timedelta(days=30))
+    then = (
+        Loan.objects.filter(lkmm=lkmm)
+        .with_standing(week_ago)
+        .filter(oldest_overdue_on__lt=week_ago - datetime.timedelta(days=30))
+    )
+    return now.exclude(pk__in=then.values("pk")).select_related("member")
+
+
+def whatsapp_reminder(*, loan, lkmm):
+    """A wa.me link opening a polite reminder with the amount and due date filled in (None: no phone)."""
+    phone = (loan.member.phone or "").lstrip("+")
+    if not phone:
+        return None
+    amount = loan.overdue_amount + getattr(loan, "overdue_fees", 0)
+    # The member reads the message, so it is in Bahasa Indonesia whatever language the manager uses.
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _(
+            "Selamat pagi Ibu/Bapak %(name)s. Kami dari %(lkmm)s mengingatkan dengan hormat: "
+            "angsuran pinjaman %(code)s sebesar %(amount)s yang jatuh tempo %(date)s belum kami "
+            "terima. Mohon dibayarkan pada pertemuan kelompok berikutnya atau di kantor LKMM. "
+            "Bila sudah membayar, mohon abaikan pesan ini. Terima kasih."
+        ) % {
+            "name": loan.member.full_name,
+            "lkmm": lkmm.name,
+            "code": loan.code,
+            "amount": format_rupiah(amount),
+            "date": loan.oldest_overdue_on.strftime("%d/%m/%Y"),
+        }
+    return f"https://wa.me/{phone}?text={quote(text)}"

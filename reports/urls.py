@@ -1,9 +1,13 @@
 from django.urls import path
 
-from reports import views
+from reports import report_views, views
 
 app_name = "reports"
 urlpatterns = [
     path("", views.home, name="home"),
     path("lkmm/<slug:code>/", views.lkmm_dashboard, name="lkmm"),
+    path("laporan/tunggakan/", report_views.my_report, {"report": "reports:arrears"}, name="my_arrears"),
+    path("laporan/kolektibilitas/", report_views.my_report, {"report": "reports:quality"}, name="my_quality"),
+    path("laporan/<slug:code>/tunggakan/", report_views.arrears, name="arrears"),
+    path("laporan/<slug:code>/kolektibilitas/", report_views.quality, name="quality"),
 ]

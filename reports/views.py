@@ -1,12 +1,15 @@
 import datetime
+from decimal import Decimal
 
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from institutions.access import staff_required
 from institutions.models import Lkmm
-from loans.models import Loan
-from reports.selectors import installments_due_between, portfolio_by_lkmm, ratio
+from reports.selectors import crossed_30_days, installments_due_between, overdue_loans, whatsapp_reminder
+from risk.selectors import combine, portfolio_by_lkmm
+
+NPL_BAR = Decimal("5")  # the Dinas's bar for kredit macet (DOMAIN.md)
 
 
 @staff_required
@@ -25,37 +28,35 @@ def lkmm_dashboard(request, code):
 
 def _overview(request):
     today = timezone.localdate()
-    lkmms = list(Lkmm.objects.for_user(request.user).filter(is_active=True))
+    lkmms = list(Lkmm.objects.for_user(request.user).filter(is_active=True).select_related("quality_policy"))
     figures = portfolio_by_lkmm(lkmms=lkmms, at=today)
     rows = [(lkmm, figures[lkmm.pk]) for lkmm in lkmms]
-    totals = {
-        key: sum(f[key] for f in figures.values())
-        for key in (
-            "members",
-            "loans",
-            "outstanding_total",
-            "overdue_total",
-            "past_due_loans",
-            "par1_outstanding",
-            "par30_outstanding",
-        )
-    }
-    totals["par1"] = ratio(totals["par1_outstanding"], totals["outstanding_total"])
-    totals["par30"] = ratio(totals["par30_outstanding"], totals["outstanding_total"])
-    return render(request, "reports/overview.html", {"rows": rows, "totals": totals, "today": today})
+    totals = combine(list(figures.values()))
+    return render(
+        request, "reports/overview.html", {"rows": rows, "totals": totals, "today": today, "npl_bar": NPL_BAR}
+    )
+
+
+def _alerts(figures, crossed):
+    alerts = []
+    if figures["npl_ratio"] is not None and figures["npl_ratio"] > NPL_BAR:
+        alerts.append("npl")
+    if figures["required"] and (figures["coverage"] or 0) < 100:
+        alerts.append("coverage")
+    if crossed:
+        alerts.append("crossed")
+    return alerts
 
 
 def _dashboard(request, lkmm):
     today = timezone.localdate()
     figures = portfolio_by_lkmm(lkmms=[lkmm], at=today)[lkmm.pk]
-    overdue = (
-        Loan.objects.past_due(today)
-        .filter(lkmm=lkmm)
-        .select_related("member")
-        .order_by("oldest_overdue_on", "number")[:50]
-    )
-    due_week = installments_due_between(
-        lkmm=lkmm, start=today, end=today + datetime.timedelta(days=6), at=today
+    overdue = list(overdue_loans(lkmm=lkmm, at=today))
+    for loan in overdue:
+        loan.whatsapp = whatsapp_reminder(loan=loan, lkmm=lkmm)
+    crossed = list(crossed_30_days(lkmm=lkmm, at=today))
+    due_week = list(
+        installments_due_between(lkmm=lkmm, start=today, end=today + datetime.timedelta(days=6), at=today)
     )
     return render(
         request,
@@ -64,7 +65,11 @@ def _dashboard(request, lkmm):
             "lkmm": lkmm,
             "figures": figures,
             "overdue": overdue,
+            "crossed": crossed,
+            "alerts": _alerts(figures, crossed),
+            "due_today": [row for row in due_week if row.due_date == today],
             "due_week": due_week,
             "today": today,
+            "npl_bar": NPL_BAR,
         },
     )

@@ -65,7 +65,7 @@ def test_money_records_cannot_be_edited_or_deleted_in_admin(client):
     assert Loan.objects.filter(pk=loan.pk).exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_seed_demo_builds_a_consistent_demo_once():
     call_command("seed_demo")
     assert set(Lkmm.objects.values_list("code", flat=True)) == {"semenggu", "wonosari", "mandiri"}

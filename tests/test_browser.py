@@ -217,9 +217,11 @@ def _community(lkmm, *, pengelola, ketua, today):
 
 
 @pytest.mark.browser
+# Data created by migrations (quality policies, business types) is restored after the flush.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 # The live server builds the WhiteNoise middleware, which warns when collectstatic has not run.
 @pytest.mark.filterwarnings("ignore:No directory at:UserWarning")
-def test_first_loop_on_a_phone(live_server, transactional_db, settings, tmp_path):
+def test_first_loop_on_a_phone(live_server, settings, tmp_path):
     if sync_playwright is None:
         _unavailable("playwright is not installed: pip install -e '.[dev]'")
     if not CHROMIUM.exists():

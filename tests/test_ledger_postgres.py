@@ -19,7 +19,7 @@ pytestmark = [
         connection.vendor != "postgresql",
         reason="the append-only and balance triggers exist on PostgreSQL only (CI runs these on PostgreSQL)",
     ),
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 

@@ -81,7 +81,7 @@ def test_books_and_allocations_agree_after_any_history(history, late_fee):
     assert (cash["d"] or 0) - (cash["c"] or 0) == -1_200_000 + counted
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_twenty_concurrent_repayments_never_overpay():
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL (SQLite serialises writers); CI runs this on PostgreSQL")

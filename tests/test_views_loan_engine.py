@@ -578,7 +578,7 @@ def test_reversing_twice_is_refused(ketua_client, ketua, payment):
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"reason": ""}, "reason", "Bidang ini tidak boleh kosong."),
+        ({"reason": ""}, "reason", "Tulis alasan pembatalan pembayaran."),
         ({"on": 1}, "on", "Tanggal pembatalan tidak boleh di masa depan."),
         ({"on": -21}, "on", "Tanggal pembatalan tidak boleh sebelum tanggal bayar ({paid})."),
     ],

@@ -4,11 +4,13 @@ Everything is made through the same services the pages use, so the demo carries 
 trail. The demo logins (password `lkmm-demo`) exist only where this command ran.
 """
 
+import contextlib
 import datetime
 import random
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +32,7 @@ from loans.services import (
 )
 from members.models import BusinessType, GroupMembership, MemberStatus, Weekday
 from members.services import group_create, income_record, member_apply, member_transition
+from risk import services as risk_services
 
 PASSWORD = "lkmm-demo"
 
@@ -308,6 +311,34 @@ class Command(BaseCommand):
                 if again < today - datetime.timedelta(days=7):
                     self.seed_loan(member, weekly, again, "ontime", ketua, pengelola, amount=2_000_000)
         self.seed_corrections(lkmm, ketua, pengelola)
+        self.seed_reserve(lkmm, ketua, start)
+
+    def seed_reserve(self, lkmm, ketua, start):
+        """Month-end reserve allocations; Wonosari writes off its worst loan; Semenggu and Mandiri have
+        closed their past months (the Dinas sees that Wonosari has not)."""
+        today = self.today
+        month_ends = [
+            end
+            for end in risk_services.month_ends(until=today, months=8)
+            if start < end < today.replace(day=1)
+        ]
+        for end in month_ends:
+            try:
+                risk_services.reserve_allocate(lkmm=lkmm, actor=ketua, on=end)
+            except ValidationError:
+                pass  # already covered that month
+        if lkmm.code == "wonosari":
+            worst = Loan.objects.past_due(today).filter(lkmm=lkmm).order_by("oldest_overdue_on").first()
+            if worst is not None and (today - worst.oldest_overdue_on).days > 90:
+                risk_services.loan_write_off(
+                    loan=worst,
+                    actor=ketua,
+                    on=today - datetime.timedelta(days=3),
+                    reason="Peminjam pindah ke luar daerah; kelompok sudah berusaha menagih tiga bulan.",
+                )
+        else:
+            for end in month_ends:
+                risk_services.month_close(lkmm=lkmm, actor=ketua, month=end.replace(day=1))
 
     def seed_corrections(self, lkmm, ketua, pengelola):
         """A payment typed on the wrong loan and reversed by the ketua, and a group member paying for
@@ -478,7 +509,10 @@ class Command(BaseCommand):
             paid_on = max(last, row.due_date + datetime.timedelta(days=delay))
             if paid_on > today:
                 break
-            amount = row.total + shortfall
+            position = loan_position(loan=loan, at=paid_on)
+            # Late fees owed are paid with the installment (allocation takes them first).
+            fees = sum(fee for fee, _interest, _principal in position["owed"].values())
+            amount = row.total + shortfall + fees
             shortfall = 0
             if kind == "late" and rng.random() < 0.3:
                 # Half now, the rest with the next installment: the usual way a late payer catches up.
@@ -486,7 +520,7 @@ class Command(BaseCommand):
                 amount //= 2
             loan = repayment_record(
                 loan=loan,
-                amount=min(amount, loan_position(loan=loan, at=paid_on)["payoff"]),
+                amount=min(amount, position["payoff"]),
                 paid_on=paid_on,
                 actor=pengelola,
             ).loan

@@ -1,0 +1,279 @@
+"""Reports of one LKMM at any date (?at=YYYY-MM-DD, default today), printable on A4 and downloadable as
+CSV or XLSX (?format=csv|xlsx): the arrears list (daftar tunggakan) and loan quality with the required
+reserve (kolektibilitas & PPAP). LKMM staff read their own LKMM's; the Dinas reads every LKMM's."""
+
+from decimal import ROUND_DOWN, Decimal
+
+from django import forms
+from django.db.models import Count, Subquery, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from institutions.access import staff_required
+from institutions.forms import DateInput
+from institutions.models import Lkmm
+from reports import exports
+from reports.selectors import _current_group
+from reports.views import NPL_BAR
+from risk.models import QualityClass
+from risk.models import ClosedLoanFigure
+from risk.selectors import by_class, loans_at, portfolio, stored_portfolio
+
+
+class ReportDateForm(forms.Form):
+    at = forms.DateField(label=gettext_lazy("Per tanggal"), widget=DateInput(), required=False)
+
+
+def _report(request, code):
+    """The LKMM (404 beyond the user's reach), the date form, the date (today unless a valid one is given)
+    and the format asked for (404 for an unknown one)."""
+    lkmm = get_object_or_404(Lkmm.objects.for_user(request.user).select_related("quality_policy"), code=code)
+    form = ReportDateForm(request.GET or None)
+    at = (form.is_valid() and form.cleaned_data["at"]) or timezone.localdate()
+    fmt = request.GET.get("format", "html")
+    if fmt not in ("html", *exports.FORMATS):
+        raise Http404
+    return lkmm, form, at, fmt
+
+
+@staff_required
+def my_report(request, report):
+    """/laporan/tunggakan/ and /laporan/kolektibilitas/: the report of the user's own LKMM. The Dinas has
+    no LKMM of its own and picks one on the overview."""
+    lkmm = request.user.staff.lkmm
+    if lkmm is None:
+        return redirect("reports:home")
+    url = reverse(report, args=[lkmm.code])
+    return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
+
+
+# --- daftar tunggakan ----------------------------------------------------------------------------------
+
+
+def arrears_list(*, lkmm, at):
+    """Loans past due at `at`, most days past due first, each with its member, current group and quality
+    class; their totals; and the classes of the LKMM's policy. Three queries whatever the number of loans."""
+    loans = list(
+        loans_at(at, lkmms=[lkmm])
+        .filter(oldest_overdue_on__isnull=False)
+        .select_related("member")
+        .annotate(group_name=Subquery(_current_group("member")))
+        .order_by("oldest_overdue_on", "number")
+    )
+    classes = list(QualityClass.objects.filter(policy_id=lkmm.quality_policy_id).order_by("position"))
+    by_pk = {c.pk: c for c in classes}
+    for loan in loans:
+        loan.quality_class = by_pk.get(loan.quality_class_id)
+    totals = {
+        key: sum(getattr(loan, key) for loan in loans)
+        for key in ("principal", "outstanding", "overdue_amount", "overdue_fees")
+    }
+    return loans, totals, classes
+
+
+@staff_required
+def arrears(request, code):
+    lkmm, form, at, fmt = _report(request, code)
+    loans, totals, classes = arrears_list(lkmm=lkmm, at=at)
+    if fmt != "html":
+        return exports.download(
+            fmt,
+            filename=f"daftar-tunggakan-{lkmm.code}-{at:%Y-%m-%d}",
+            title=[_("Daftar tunggakan"), lkmm.name, _("Per %(d)s") % {"d": f"{at:%d/%m/%Y}"}],
+            blocks=[_arrears_table(loans, totals)],
+        )
+    context = {"lkmm": lkmm, "form": form, "at": at, "loans": loans, "totals": totals, "classes": classes}
+    return render(request, "reports/arrears_report.html", context)
+
+
+def _arrears_table(loans, totals):
+    header = [
+        _("Anggota"),
+        _("Kode anggota"),
+        _("Kelompok"),
+        _("Telepon"),
+        _("Kode pinjaman"),
+        _("Tanggal cair"),
+        _("Pokok pinjaman"),
+        _("Sisa pokok"),
+        _("Tunggakan pokok + bunga"),
+        _("Denda"),
+        _("Hari tunggakan"),
+        _("Kelas"),
+    ]
+    rows = [
+        [
+            loan.member.full_name,
+            loan.member.code,
+            loan.group_name or "",
+            loan.member.phone,
+            loan.code,
+            loan.disbursed_on,
+            loan.principal,
+            loan.outstanding,
+            loan.overdue_amount,
+            loan.overdue_fees,
+            loan.days_past_due,
+            loan.quality_class,
+        ]
+        for loan in loans
+    ]
+    footer = [
+        ngettext("Jumlah (%(n)s pinjaman)", "Jumlah (%(n)s pinjaman)", len(loans)) % {"n": len(loans)},
+        *[None] * 5,
+        totals["principal"],
+        totals["outstanding"],
+        totals["overdue_amount"],
+        totals["overdue_fees"],
+        None,
+        None,
+    ]
+    return exports.Block(header, rows, [footer])
+
+
+# --- kolektibilitas & PPAP -----------------------------------------------------------------------------
+
+
+def split_whole(total, exact):
+    """Whole rupiah parts of `total` near the `exact` Decimal amounts, adding up to `total` exactly: each
+    part rounded down, the rupiah left over going to the largest remainders (hordak's ratio_split). So
+    the per-class reserves add up to the required reserve, which rounds their exact sum once."""
+    parts = [int(x.to_integral_value(rounding=ROUND_DOWN)) for x in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: exact[i] - parts[i], reverse=True)
+    for i in by_remainder[: max(total - sum(parts), 0)]:
+        parts[i] += 1
+    return parts
+
+
+def quality_report(*, lkmm, at):
+    """Every class of the LKMM's policy (empty ones too) with its loans, outstanding principal, reserve
+    rate and required reserve; the totals; and the portfolio measures (NPL, reserve held, coverage)."""
+    stored = stored_portfolio(lkmm=lkmm, at=at)
+    if stored is not None:
+        # A closed month reads the figures stored when it was closed, as they were reported.
+        figures = stored
+        classes = {c.pk: c for c in QualityClass.objects.filter(policy_id=lkmm.quality_policy_id)}
+        found = {
+            classes.get(row["quality_class"]): {"loans": row["loans"], "outstanding": row["outstanding"]}
+            for row in ClosedLoanFigure.objects.filter(period_close=stored["closed"])
+            .values("quality_class")
+            .annotate(loans=Count("pk"), outstanding=Sum("outstanding"))
+        }
+    else:
+        figures = portfolio(lkmms=[lkmm], at=at)
+        found = {row["quality_class"]: row for row in by_class(lkmms=[lkmm], at=at)}
+    rows = [
+        {
+            "quality_class": quality_class,
+            "loans": found.get(quality_class, {}).get("loans", 0),
+            "outstanding": found.get(quality_class, {}).get("outstanding") or 0,
+            "rate": quality_class.reserve_rate,
+        }
+        for quality_class in QualityClass.objects.filter(policy_id=lkmm.quality_policy_id).order_by(
+            "position"
+        )
+    ]
+    if None in found:  # thresholds that leave a gap: such loans still count, in a row of their own
+        rows.append({"quality_class": None, **found[None], "rate": Decimal(0)})
+    exact = [row["outstanding"] * row["rate"] / 100 for row in rows]
+    for row, required in zip(rows, split_whole(figures["required"], exact), strict=True):
+        row["required"] = required
+    return rows, figures
+
+
+@staff_required
+def quality(request, code):
+    lkmm, form, at, fmt = _report(request, code)
+    rows, figures = quality_report(lkmm=lkmm, at=at)
+    if fmt != "html":
+        return exports.download(
+            fmt,
+            filename=f"kolektibilitas-ppap-{lkmm.code}-{at:%Y-%m-%d}",
+            title=[
+                _("Kolektibilitas & PPAP"),
+                lkmm.name,
+                _("Per %(d)s") % {"d": f"{at:%d/%m/%Y}"},
+                _("Kebijakan kualitas: %(policy)s") % {"policy": lkmm.quality_policy.name},
+            ],
+            blocks=_quality_tables(rows, figures),
+        )
+    measures = measures_of(rows, figures)
+    context = {"lkmm": lkmm, "form": form, "at": at, "rows": rows, "figures": figures, "measures": measures}
+    return render(request, "reports/quality_report.html", context)
+
+
+def _quality_tables(rows, figures):
+    classes = exports.Block(
+        [
+            _("Kode"),
+            _("Kelas"),
+            _("Jumlah pinjaman"),
+            _("Sisa pokok"),
+            _("Tarif cadangan (%)"),
+            _("PPAP wajib"),
+        ],
+        [
+            [
+                row["quality_class"].code if row["quality_class"] else "",
+                row["quality_class"].name if row["quality_class"] else _("Tanpa kelas"),
+                row["loans"],
+                row["outstanding"],
+                row["rate"],
+                row["required"],
+            ]
+            for row in rows
+        ],
+        [[_("Jumlah"), None, figures["loans"], figures["outstanding"], None, figures["required"]]],
+    )
+    measures = exports.Block(
+        [_("Ukuran"), _("Nilai"), _("Rumus")],
+        [[m["label"], m["value"], m["formula"]] for m in measures_of(rows, figures)],
+    )
+    return [classes, measures]
+
+
+def measures_of(rows, figures):
+    """Each portfolio measure with its formula, as the page and the downloads show them. `percent`: the
+    value is a percentage (None when there is nothing to divide by), else whole rupiah; `bad`: past the
+    Dinas's NPL bar, or a reserve that does not cover the required one (as the dashboard's alerts)."""
+    bad = ", ".join(
+        row["quality_class"].code
+        for row in rows
+        if row["quality_class"] and row["quality_class"].non_performing
+    )
+    return [
+        {
+            "label": _("NPL (kredit bermasalah)"),
+            "value": figures["npl"],
+            "formula": _("sisa pokok pinjaman di kelas bermasalah (%(classes)s)") % {"classes": bad},
+        },
+        {
+            "label": _("NPL (%)"),
+            "value": figures["npl_ratio"],
+            "percent": True,
+            "formula": _("NPL = sisa pokok kelas bermasalah ÷ sisa pokok seluruhnya × 100%"),
+            "note": _("batas Dinas ≤ %(bar)s%%") % {"bar": NPL_BAR},
+            "bad": figures["npl_ratio"] is not None and figures["npl_ratio"] > NPL_BAR,
+        },
+        {
+            "label": _("PPAP wajib"),
+            "value": figures["required"],
+            "formula": _("PPAP wajib = Σ (tarif cadangan kelas × sisa pokok kelas)"),
+        },
+        {
+            "label": _("Cadangan dimiliki"),
+            "value": figures["held"],
+            "formula": _("saldo akun cadangan risiko per tanggal laporan"),
+        },
+        {
+            "label": _("Cakupan cadangan (%)"),
+            "value": figures["coverage"],
+            "percent": True,
+            "formula": _("cakupan = cadangan dimiliki ÷ PPAP wajib × 100%"),
+            "bad": bool(figures["required"]) and (figures["coverage"] or 0) < 100,
+        },
+    ]

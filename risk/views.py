@@ -1,0 +1,190 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from institutions.access import may_approve, recorder_required, staff_required
+from institutions.forms import add_service_errors
+from institutions.models import Lkmm
+from ledger.models import PeriodClose
+from loans.models import Loan, LoanStatus
+from risk import services
+from risk.forms import AllocateForm, CloseForm, ReasonForm, RecoveryForm, WriteOffForm
+from risk.selectors import portfolio, repayment_rate, stored_summary, write_off_ratio
+
+
+@staff_required
+def reserve_home(request):
+    staff = request.user.staff
+    lkmm = staff.lkmm or Lkmm.objects.for_user(request.user).filter(is_active=True).first()
+    if lkmm is None:
+        raise PermissionDenied
+    return redirect("risk:reserve", code=lkmm.code)
+
+
+@staff_required
+def reserve(request, code):
+    """The cadangan risiko: held against required now, month by month, and the allocation form."""
+    lkmm = get_object_or_404(Lkmm.objects.for_user(request.user), code=code)
+    today = timezone.localdate()
+    can_allocate = may_approve(request.user, lkmm=lkmm, recorded_by_id=None)
+    form = AllocateForm(request.POST or None, initial={"on": today}) if can_allocate else None
+    if request.method == "POST":
+        if not can_allocate:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                entry = services.reserve_allocate(lkmm=lkmm, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("Cadangan risiko ditambah, jurnal J-%(n)05d.") % {"n": entry.number}
+                )
+                return redirect("risk:reserve", code=lkmm.code)
+    ends = services.month_ends(until=today, months=12)
+    closes = {
+        close.month: close
+        for close in PeriodClose.objects.filter(
+            lkmm=lkmm, month__gte=ends[0].replace(day=1), reopened_at__isnull=True
+        )
+    }
+    written_off = dict(
+        Loan.objects.filter(lkmm=lkmm, written_off_on__gte=ends[0].replace(day=1))
+        .annotate(month=TruncMonth("written_off_on"))
+        .values("month")
+        .annotate(s=Sum("written_off_principal"))
+        .values_list("month", "s")
+    )
+    history = []
+    for at in ends:
+        # A closed month shows what was reported when it was closed.
+        close = closes.get(at.replace(day=1)) if (at + timedelta(days=1)).day == 1 else None
+        figures = stored_summary(close) if close else portfolio(lkmms=[lkmm], at=at)
+        history.append({"at": at, "written_off": written_off.get(at.replace(day=1), 0), **figures})
+    month_start = today.replace(day=1)
+    return render(
+        request,
+        "risk/reserve.html",
+        {
+            "lkmm": lkmm,
+            "now": history[-1],
+            "history": history,
+            "form": form,
+            "today": today,
+            "repayment": repayment_rate(lkmms=[lkmm], start=month_start, end=today),
+            "write_off": write_off_ratio(lkmms=[lkmm], start=ends[0].replace(day=1), end=today),
+            "month_start": month_start,
+            "year_start": ends[0].replace(day=1),
+        },
+    )
+
+
+def _loan_for(request, pk):
+    return get_object_or_404(Loan.objects.for_user(request.user).select_related("lkmm", "member"), pk=pk)
+
+
+@recorder_required
+def write_off(request, pk):
+    """The ketua sees what the write-off takes from the reserve (and any top-up) before confirming."""
+    loan = _loan_for(request, pk)
+    if not may_approve(request.user, lkmm=loan.lkmm, recorded_by_id=None):
+        raise PermissionDenied
+    today = timezone.localdate()
+    form = WriteOffForm(request.POST or None, initial={"on": today})
+    checked = form.is_bound and form.is_valid()
+    preview = None
+    if loan.status == LoanStatus.AKTIF:
+        preview = services.write_off_preview(loan=loan, on=form.cleaned_data["on"] if checked else today)
+    if checked and request.POST.get("confirm"):
+        try:
+            services.loan_write_off(loan=loan, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Pinjaman %(code)s dihapusbukukan.") % {"code": loan.code})
+            return redirect("loans:detail", pk=loan.pk)
+    return render(
+        request, "risk/write_off.html", {"loan": loan, "form": form, "preview": preview, "checked": checked}
+    )
+
+
+@recorder_required
+def recovery(request, pk):
+    loan = _loan_for(request, pk)
+    form = RecoveryForm(request.POST or None, initial={"received_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.recovery_record(loan=loan, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Pemulihan %(code)s dicatat.") % {"code": loan.code})
+            return redirect("loans:detail", pk=loan.pk)
+    recovered = loan.recoveries.aggregate(s=Sum("amount"))["s"] or 0
+    return render(request, "risk/recovery.html", {"loan": loan, "form": form, "recovered": recovered})
+
+
+@staff_required
+def closes(request):
+    """Tutup buku: an LKMM's closed months and the close form (ketua); for the Dinas, which LKMMs closed
+    which of the last six months."""
+    staff = request.user.staff
+    today = timezone.localdate()
+    months = [
+        at.replace(day=1)
+        for at in services.month_ends(until=today.replace(day=1) - timedelta(days=1), months=6)
+    ]
+    if staff.is_dinas:
+        if request.method == "POST":
+            raise PermissionDenied
+        lkmms = list(Lkmm.objects.for_user(request.user).filter(is_active=True))
+        closed = set(
+            PeriodClose.objects.filter(
+                lkmm__in=lkmms, month__in=months, reopened_at__isnull=True
+            ).values_list("lkmm_id", "month")
+        )
+        grid = [(lkmm, [(month, (lkmm.pk, month) in closed) for month in months]) for lkmm in lkmms]
+        return render(request, "risk/closes_dinas.html", {"grid": grid, "months": months})
+    lkmm = staff.lkmm
+    form = CloseForm(request.POST or None, months=months) if staff.approves else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.month_close(lkmm=lkmm, actor=request.user, month=form.cleaned_data["month"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Buku bulan %(m)s ditutup.") % {"m": form.cleaned_data["month"].strftime("%m/%Y")},
+                )
+                return redirect("risk:closes")
+    history = PeriodClose.objects.filter(lkmm=lkmm).select_related("closed_by", "reopened_by")
+    return render(request, "risk/closes.html", {"lkmm": lkmm, "form": form, "history": history})
+
+
+@login_required
+def reopen(request, pk):
+    """Admins only: reopen a closed month with a reason."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    close = get_object_or_404(PeriodClose.objects.select_related("lkmm"), pk=pk)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.month_reopen(close=close, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Bulan %(m)s dibuka kembali.") % {"m": close.month.strftime("%m/%Y")})
+            return redirect("admin:ledger_periodclose_changelist")
+    return render(request, "risk/reopen.html", {"close": close, "form": form})

@@ -1,0 +1,59 @@
+"""The manager's home page: overdue list with WhatsApp reminders, NPL against the 5% line, reserve,
+and the alerts."""
+
+import datetime
+from urllib.parse import unquote
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import LoanProductFactory, MemberFactory, make_active_loan
+
+pytestmark = pytest.mark.django_db
+
+
+def overdue_loan(lkmm, *, days, phone="+6281234567890"):
+    """A weekly loan whose first installment (Rp124.154) fell due `days` days ago, unpaid."""
+    today = timezone.localdate()
+    product = LoanProductFactory(lkmm=lkmm)
+    member = MemberFactory(lkmm=lkmm, phone=phone, full_name="Siti Aminah")
+    return make_active_loan(
+        member=member,
+        product=product,
+        disbursed_on=today - datetime.timedelta(days=days + 7),
+        first_due=today - datetime.timedelta(days=days),
+    )
+
+
+def test_overdue_member_gets_a_polite_whatsapp_reminder(pengelola_client, lkmm):
+    loan = overdue_loan(lkmm, days=3)
+    html = pengelola_client.get("/").content.decode()
+    link = next(part for part in html.split('"') if part.startswith("https://wa.me/6281234567890?text="))
+    text = unquote(link.split("text=", 1)[1])
+    due = (timezone.localdate() - datetime.timedelta(days=3)).strftime("%d/%m/%Y")
+    assert "Siti Aminah" in text and loan.code in text
+    assert "Rp 124.154" in text and due in text
+    assert text.startswith("Selamat pagi Ibu/Bapak")
+
+
+def test_no_whatsapp_link_without_a_phone(pengelola_client, lkmm):
+    overdue_loan(lkmm, days=3, phone="")
+    assert "wa.me" not in pengelola_client.get("/").content.decode()
+
+
+def test_alerts_npl_above_the_bar_and_loans_crossing_30_days(pengelola_client, lkmm):
+    loan = overdue_loan(lkmm, days=33)  # weekly lkm-2015: 33 days is Diragukan, non-performing
+    response = pengelola_client.get("/")
+    html = response.content.decode()
+    figures = response.context["figures"]
+    assert figures["npl_ratio"] == 100
+    assert "melewati batas Dinas 5%" in html
+    assert set(response.context["alerts"]) == {"npl", "coverage", "crossed"}
+    assert [x.pk for x in response.context["crossed"]] == [loan.pk]
+    assert figures["required"] == 600_000 and figures["held"] == 0  # 50% of Rp1.200.000
+
+
+def test_a_loan_late_for_weeks_already_is_not_newly_crossed(pengelola_client, lkmm):
+    overdue_loan(lkmm, days=60)
+    response = pengelola_client.get("/")
+    assert response.context["crossed"] == []
