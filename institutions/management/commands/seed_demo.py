@@ -323,10 +323,8 @@ class Command(BaseCommand):
             if start < end < today.replace(day=1)
         ]
         for end in month_ends:
-            try:
+            with contextlib.suppress(ValidationError):  # the reserve already covered that month
                 risk_services.reserve_allocate(lkmm=lkmm, actor=ketua, on=end)
-            except ValidationError:
-                pass  # already covered that month
         if lkmm.code == "wonosari":
             worst = Loan.objects.past_due(today).filter(lkmm=lkmm).order_by("oldest_overdue_on").first()
             if worst is not None and (today - worst.oldest_overdue_on).days > 90:
