@@ -19,8 +19,7 @@ from institutions.models import Lkmm
 from reports import exports
 from reports.selectors import _current_group
 from reports.views import NPL_BAR
-from risk.models import QualityClass
-from risk.models import ClosedLoanFigure
+from risk.models import ClosedLoanFigure, QualityClass
 from risk.selectors import by_class, loans_at, portfolio, stored_portfolio
 
 
