@@ -101,10 +101,13 @@ def _aggregates(at):
     }
 
 
-def _finish(figures, held):
+def _finish(figures, held, *, percent_sums=True):
+    """Ratios from the parts. `percent_sums`: required and ksp_problem are still sums of rupiah x
+    percent from the database (divided by 100 here); combine() passes rupiah already."""
     figures["outstanding"] = figures.pop("total_outstanding")
-    figures["required"] = _rupiah(Decimal(figures["required"] or 0) / 100)
-    figures["ksp_problem"] = _rupiah(Decimal(figures["ksp_problem"] or 0) / 100)
+    if percent_sums:
+        figures["required"] = _rupiah(Decimal(figures["required"] or 0) / 100)
+        figures["ksp_problem"] = _rupiah(Decimal(figures["ksp_problem"] or 0) / 100)
     figures["held"] = held
     total = figures["outstanding"]
     figures.update(
@@ -143,7 +146,7 @@ def combine(figures):
     total["total_outstanding"] = total.pop("outstanding")
     held = sum(f["held"] for f in figures)
     members = total.pop("members")
-    return {**_finish(total, held), "members": members}
+    return {**_finish(total, held, percent_sums=False), "members": members}
 
 
 def portfolio_by_lkmm(*, lkmms, at):
