@@ -10,15 +10,12 @@ from collections import Counter, defaultdict
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from institutions.templatetags.lkmm_format import format_rupiah
 from ledger.models import AccountCode, JournalEntry, JournalLine
 
 # Loans that never had money out: their receivable must be zero. Any other status (aktif, lunas and
 # whatever the loan engine adds, e.g. hapus buku) must show the schedule's outstanding principal.
 NOT_DISBURSED = ("diajukan", "disetujui", "ditolak", "dibatalkan")
-
-
-def _rp(amount):
-    return f"Rp {amount:,}".replace(",", ".")
 
 
 def entries_balance(lkmms):
@@ -39,7 +36,7 @@ def entries_balance(lkmms):
     for row in entries:
         yield (
             f"[{row['lkmm__code']}] J-{row['number']:05d} does not balance: {row['line_count']} line(s), "
-            f"debit {_rp(row['debit_total'])}, credit {_rp(row['credit_total'])}"
+            f"debit {format_rupiah(row['debit_total'])}, credit {format_rupiah(row['credit_total'])}"
         )
     foreign = (
         JournalLine.objects.filter(entry__lkmm__in=lkmms)
@@ -82,8 +79,8 @@ def receivables_match_schedules(lkmms):
         booked = in_books.get(pk, 0)
         if booked != expected:
             yield (
-                f"[{lkmm}] P-{number:05d} ({status}): receivable in the books {_rp(booked)}, "
-                f"outstanding principal from the schedule {_rp(expected)}"
+                f"[{lkmm}] P-{number:05d} ({status}): receivable in the books {format_rupiah(booked)}, "
+                f"outstanding principal from the schedule {format_rupiah(expected)}"
             )
     orphans = (
         JournalLine.objects.filter(
@@ -132,7 +129,7 @@ def payments_match_allocations(lkmms):
         .values_list("lkmm__code", "receipt_no", "amount", "allocated")
     )
     for lkmm, receipt_no, amount, total in payments:
-        yield f"[{lkmm}] K-{receipt_no:06d}: amount {_rp(amount)}, allocated {_rp(total)}"
+        yield f"[{lkmm}] K-{receipt_no:06d}: amount {format_rupiah(amount)}, allocated {format_rupiah(total)}"
 
 
 def _ranges(numbers):

@@ -1,11 +1,14 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from institutions.models import Lkmm
 from institutions.services import audit_record
+from institutions.templatetags.lkmm_format import format_rupiah
 from ledger.models import Account, AccountCode, AccountKind, EntryKind, JournalEntry, JournalLine, PeriodClose
 from ledger.selectors import cash_lowest_from
 
@@ -107,8 +110,10 @@ VOUCHER_ACCOUNTS = {
 }
 
 
-def _rp(amount):
-    return f"Rp {amount:,}".replace(",", ".")
+def memo_in_books_language(text, **values):
+    """Journal memos are stored, so they are written in the books' language, not the user's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext(text) % values
 
 
 def _voucher_errors(*, lkmm, kind, date, amount, memo, account_code, cash_account_code):
@@ -181,7 +186,7 @@ def voucher_post(
             raise ValidationError(
                 {
                     "amount": _("Melebihi saldo. Saldo %(account)s per %(date)s: %(balance)s.")
-                    % {"account": label, "date": on.strftime("%d/%m/%Y"), "balance": _rp(available)}
+                    % {"account": label, "date": on.strftime("%d/%m/%Y"), "balance": format_rupiah(available)}
                 }
             )
         lines = [(account_code, amount, 0), (cash_account_code, 0, amount)]

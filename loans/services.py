@@ -9,19 +9,18 @@ match it in the event's own journal entry, so the ledger and the schedule cannot
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Sum
-from django.utils import timezone, translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from institutions.access import check_approver
 from institutions.models import Lkmm, Role
 from institutions.services import audit_record
 from ledger.models import AccountCode, EntryKind, JournalLine
-from ledger.services import entry_post
+from ledger.services import entry_post, memo_in_books_language
 from loans import allocation as engine
 from loans import schedule
 from loans.models import (
@@ -45,12 +44,6 @@ def _rp(amount):
 
 def _d(date):
     return date.strftime("%d/%m/%Y")
-
-
-def _memo(text, **values):
-    """Journal memos are stored, so they are written in the books' language, not the user's."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return gettext(text) % values
 
 
 def _next_number(queryset, field):
@@ -230,7 +223,7 @@ def loan_disburse(*, loan, disbursed_on, actor, first_due=None):
         date=disbursed_on,
         actor=actor,
         source=loan,
-        memo=_memo(gettext_noop("Pencairan %(loan)s %(member)s"), **names),
+        memo=memo_in_books_language(gettext_noop("Pencairan %(loan)s %(member)s"), **names),
         lines=[
             (AccountCode.PIUTANG, loan.principal, 0),
             (AccountCode.KAS, 0, loan.principal - fee if deducted else loan.principal),
@@ -245,7 +238,7 @@ def loan_disburse(*, loan, disbursed_on, actor, first_due=None):
             date=disbursed_on,
             actor=actor,
             source=loan,
-            memo=_memo(gettext_noop("Biaya administrasi %(loan)s %(member)s"), **names),
+            memo=memo_in_books_language(gettext_noop("Biaya administrasi %(loan)s %(member)s"), **names),
             lines=[(AccountCode.KAS, fee, 0), (AccountCode.PENDAPATAN_ADMINISTRASI, 0, fee)],
         )
     return loan
@@ -480,7 +473,7 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
                 installment_id=installment_id,
                 on=paid_on,
                 interest=interest,
-                reason=_memo(
+                reason=memo_in_books_language(
                     gettext_noop("Pelunasan dipercepat %(receipt)s"), receipt=repayment.receipt_code
                 ),
                 approved_by=actor,
@@ -504,7 +497,7 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
         cash=amount,
         actor=actor,
         source=repayment,
-        memo=_memo(
+        memo=memo_in_books_language(
             gettext_noop("Angsuran %(loan)s %(member)s, %(receipt)s"),
             loan=loan.code,
             member=loan.member.full_name,
@@ -572,7 +565,7 @@ def repayment_reverse(*, repayment, actor, on, reason):
         cash=-repayment.amount,
         actor=actor,
         source=repayment,
-        memo=_memo(
+        memo=memo_in_books_language(
             gettext_noop("Pembatalan %(receipt)s %(loan)s %(member)s"),
             receipt=repayment.receipt_code,
             loan=loan.code,
@@ -733,7 +726,9 @@ def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
             date=on,
             actor=actor,
             source=new,
-            memo=_memo(gettext_noop("Restrukturisasi %(old)s menjadi %(new)s %(member)s"), **names),
+            memo=memo_in_books_language(
+                gettext_noop("Restrukturisasi %(old)s menjadi %(new)s %(member)s"), **names
+            ),
             lines=[(debit, preview["principal"], 0), (credit, 0, preview["principal"])],
         )
     audit_record(

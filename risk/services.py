@@ -6,28 +6,22 @@ Each is one transaction with its journal entries and audit row, like every money
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from institutions.access import check_approver
 from institutions.models import Lkmm
 from institutions.services import audit_record
 from institutions.templatetags.lkmm_format import format_rupiah
 from ledger.models import AccountCode, EntryKind, PeriodClose
-from ledger.services import entry_post
+from ledger.services import entry_post, memo_in_books_language
 from loans.models import Loan, LoanStatus
 from loans.services import loan_transition
 from risk.models import ClosedLoanFigure, Recovery
 from risk.selectors import loans_at, portfolio, reserve_held
-
-
-def _memo(text, **values):
-    with translation.override(settings.LANGUAGE_CODE):
-        return gettext(text) % values
 
 
 def _check_date(on):
@@ -64,7 +58,7 @@ def reserve_allocate(*, lkmm, actor, on, amount=None, note=""):
         actor=actor,
         on=on,
         amount=amount,
-        memo=_memo(gettext_noop("Alokasi cadangan risiko %(note)s"), note=note).strip(),
+        memo=memo_in_books_language(gettext_noop("Alokasi cadangan risiko %(note)s"), note=note).strip(),
     )
     audit_record(actor=actor, action="reserve.allocate", obj=entry, lkmm=lkmm, data={"amount": amount})
     return entry
@@ -98,7 +92,9 @@ def loan_write_off(*, loan, actor, on, reason):
             actor=actor,
             on=on,
             amount=preview["shortfall"],
-            memo=_memo(gettext_noop("Tambahan cadangan untuk hapus buku %(loan)s %(member)s"), **names),
+            memo=memo_in_books_language(
+                gettext_noop("Tambahan cadangan untuk hapus buku %(loan)s %(member)s"), **names
+            ),
         )
     entry_post(
         kind=EntryKind.WRITE_OFF,
@@ -107,7 +103,7 @@ def loan_write_off(*, loan, actor, on, reason):
         date=on,
         actor=actor,
         source=loan,
-        memo=_memo(gettext_noop("Hapus buku %(loan)s %(member)s"), **names),
+        memo=memo_in_books_language(gettext_noop("Hapus buku %(loan)s %(member)s"), **names),
         lines=[
             (AccountCode.CADANGAN, preview["outstanding"], 0),
             (AccountCode.PIUTANG, 0, preview["outstanding"]),
@@ -147,7 +143,7 @@ def recovery_record(*, loan, actor, amount, received_on, note=""):
         date=received_on,
         actor=actor,
         source=recovery,
-        memo=_memo(
+        memo=memo_in_books_language(
             gettext_noop("Pemulihan %(loan)s %(member)s"), loan=loan.code, member=loan.member.full_name
         ),
         lines=[(AccountCode.KAS, amount, 0), (AccountCode.CADANGAN, 0, amount)],
