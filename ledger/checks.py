@@ -52,7 +52,8 @@ def receivables_match_schedules(lkmms):
     """Each loan's receivable in the books (account 1201, debit - credit, over the entries of that loan)
     equals its outstanding principal from the schedule.
 
-    The expected figure is `outstanding` from `Loan.objects.with_standing(date.max)`: principal less
+    The expected figure is `outstanding` from `Loan.objects.with_history_standing(date.max)`, which
+    reads the allocation rows, not the kept standing: principal less
     principal repaid by payments that still count (and, once the loan engine has them, less principal
     written off). Loans in NOT_DISBURSED statuses must have no receivable. Receivable lines without a
     loan, and entries whose loan belongs to another LKMM, are discrepancies too.
@@ -70,7 +71,7 @@ def receivables_match_schedules(lkmms):
     )
     loans = (
         Loan.objects.filter(lkmm__in=lkmms)
-        .with_standing(datetime.date.max)
+        .with_history_standing(datetime.date.max)
         .order_by("lkmm__code", "number")
         .values_list("pk", "lkmm__code", "number", "status", "outstanding")
     )
@@ -174,10 +175,27 @@ def entry_numbers(lkmms):
     yield from _sequence_problems(rows.iterator(), "journal entry numbers")
 
 
+def kept_standing_matches_facts(lkmms, chunk=2000):
+    """Each loan's kept standing (loans.standing: what each installment received and had waived, when it
+    was settled, the outstanding principal, the oldest unpaid due date) equals the standing recomputed
+    from scratch from the schedule, the payments, their reversals and the waivers. Loans are read in
+    chunks of `chunk`, each with three more queries for its facts."""
+    from loans import standing
+    from loans.models import Loan
+
+    loans = Loan.objects.filter(lkmm__in=lkmms, disbursed_on__isnull=False).select_related("lkmm")
+    ids = list(loans.order_by("lkmm__code", "number").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        batch = loans.filter(pk__in=ids[start : start + chunk]).order_by("lkmm__code", "number")
+        for loan, problem in standing.check(batch):
+            yield f"[{loan.lkmm.code}] {loan.code}: kept standing differs from the facts: {problem}"
+
+
 CHECKS = [
     entries_balance,
     receivables_match_schedules,
     payments_match_allocations,
+    kept_standing_matches_facts,
     receipt_numbers,
     entry_numbers,
 ]

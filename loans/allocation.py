@@ -11,7 +11,7 @@ inputs always give the same allocation, however often or rarely anything ran.
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Part:
 
 
 @dataclass
-class _State:
+class State:
     late_fee: int = 0
     interest: int = 0
     principal: int = 0
@@ -61,7 +61,7 @@ class Result:
     # Money a payment brought beyond everything owed at its date (the caller refuses such a payment).
     excess: dict[int, int] = field(default_factory=dict)
     # What each installment has received after all payments, and when it was first fully paid.
-    states: dict[int, _State] = field(default_factory=dict)
+    states: dict[int, State] = field(default_factory=dict)
 
 
 def _waived(waivers, installment_id, at):
@@ -87,9 +87,13 @@ def owed(inst, state, *, at, late_fee, waivers):
     )
 
 
-def allocate(installments, payments, *, late_fee=0, waivers=()):
+def allocate(installments, payments, *, late_fee=0, waivers=(), states=None):
+    """Allocate `payments` in value order. `states` ({installment id: State}) continues from what the
+    installments had already received (loans.standing passes the kept state of the open installments);
+    without it every installment starts empty."""
     installments = sorted(installments, key=lambda i: i.due_date)
-    result = Result(states={inst.id: _State() for inst in installments})
+    states = states or {}
+    result = Result(states={inst.id: replace(states.get(inst.id, State())) for inst in installments})
     states = result.states
     for pay in sorted(payments, key=lambda p: (p.paid_on, p.receipt_no)):
         remaining = pay.amount

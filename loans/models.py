@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import ROUNDING_UNITS, Lkmm, LkmmScopedQuerySet
@@ -146,7 +147,78 @@ class AllocationQuerySet(models.QuerySet):
 
 class LoanQuerySet(LkmmScopedQuerySet):
     def with_standing(self, at):
-        """Annotate each loan's standing at date `at`, in the database (no per-loan queries):
+        """Annotate each loan's standing at date `at`: oldest_overdue_on (Loan.days_past_due follows),
+        outstanding, principal_repaid, overdue_amount and overdue_fees.
+
+        From today on, every event of every loan lies on or before `at`, so the kept standing holds and
+        only what changes with time alone is computed (with_kept_standing); an earlier date replays the
+        versioned allocation (with_history_standing).
+        """
+        if at >= timezone.localdate():
+            return self.with_kept_standing(at)
+        return self.with_history_standing(at)
+
+    def with_kept_standing(self, at):
+        """The standing at `at` from the kept columns (loans.standing), valid when `at` is on or after
+        each loan's standing_as_of_derived: the outstanding principal and the oldest unpaid due date are
+        columns; the overdue amount and the late fees charged by `at` are sums over the loan's open
+        installments due before `at` (a partial index holds only open installments)."""
+        open_due = Installment.objects.filter(loan=OuterRef("pk"), open_derived=True, due_date__lt=at)
+        overdue = (
+            open_due.values("loan")
+            .annotate(
+                s=Sum(
+                    F("principal")
+                    + F("interest")
+                    - F("interest_waived_derived")
+                    - F("principal_paid_derived")
+                    - F("interest_paid_derived")
+                )
+            )
+            .values("s")
+        )
+        # A late fee is charged on an installment not settled by the end of its due date.
+        fees = (
+            open_due.filter(Q(settled_on_derived__isnull=True) | Q(settled_on_derived__gt=F("due_date")))
+            .values("loan")
+            .annotate(s=Sum(OuterRef("late_fee") - F("late_fee_waived_derived") - F("late_fee_paid_derived")))
+            .values("s")
+        )
+        disbursed = Q(disbursed_on__isnull=False)
+        return self.annotate(
+            standing_at=models.Value(at, output_field=models.DateField()),
+            oldest_overdue_on=Case(
+                When(oldest_unpaid_due_derived__lt=at, then=F("oldest_unpaid_due_derived")),
+                default=Value(None),
+                output_field=models.DateField(),
+            ),
+            outstanding=Case(
+                When(disbursed, then=F("principal_outstanding_derived")),
+                default=F("principal"),
+                output_field=models.BigIntegerField(),
+            ),
+            principal_repaid=Case(
+                When(
+                    disbursed,
+                    then=F("principal")
+                    - F("principal_outstanding_derived")
+                    - F("written_off_principal")
+                    - F("transferred_principal"),
+                ),
+                default=Value(0),
+                output_field=models.BigIntegerField(),
+            ),
+            overdue_amount=Coalesce(Subquery(overdue, output_field=models.BigIntegerField()), 0),
+            overdue_fees=Case(
+                When(late_fee=0, then=Value(0)),
+                default=Coalesce(Subquery(fees, output_field=models.BigIntegerField()), 0),
+                output_field=models.BigIntegerField(),
+            ),
+        )
+
+    def with_history_standing(self, at):
+        """Annotate each loan's standing at date `at` from the versioned allocation, in the database (no
+        per-loan queries):
 
         - oldest_overdue_on: due date of the oldest installment due before `at` whose principal and
           interest (less any waived) are not fully paid by the end of `at` (None when nothing is past
@@ -296,6 +368,16 @@ class Loan(models.Model):
     written_off_principal = models.PositiveBigIntegerField(_("pokok yang dihapusbukukan"), default=0)
     applied_on = models.DateField(_("tanggal pengajuan"))
     disbursed_on = models.DateField(_("tanggal pencairan"), null=True, blank=True)
+    # The loan's current standing, kept as data (Fineract's *_derived columns): written only by
+    # loans.standing in the same transaction as every money event, checked against a recomputation from
+    # the schedule and the payments by check_books. Valid at every date on or after standing_as_of.
+    principal_outstanding_derived = models.BigIntegerField(_("sisa pokok (terkini)"), default=0, editable=False)
+    oldest_unpaid_due_derived = models.DateField(
+        _("jatuh tempo tertua yang belum lunas (terkini)"), null=True, blank=True, editable=False
+    )
+    standing_as_of_derived = models.DateField(
+        _("posisi terkini berlaku sejak"), null=True, blank=True, editable=False
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=LoanStatus.choices, default=LoanStatus.DIAJUKAN
     )
@@ -388,6 +470,17 @@ class Installment(models.Model):
     due_date = models.DateField(_("jatuh tempo"))
     principal = models.PositiveBigIntegerField(_("pokok"))
     interest = models.PositiveBigIntegerField(_("bunga"))
+    # What the installment has received and had waived, under every payment and waiver that counts now,
+    # and the date its principal and interest were first fully paid (loans.standing writes these).
+    principal_paid_derived = models.BigIntegerField(_("pokok terbayar"), default=0, editable=False)
+    interest_paid_derived = models.BigIntegerField(_("bunga terbayar"), default=0, editable=False)
+    late_fee_paid_derived = models.BigIntegerField(_("denda terbayar"), default=0, editable=False)
+    interest_waived_derived = models.BigIntegerField(_("bunga dibebaskan"), default=0, editable=False)
+    late_fee_waived_derived = models.BigIntegerField(_("denda dibebaskan"), default=0, editable=False)
+    settled_on_derived = models.DateField(_("lunas pada"), null=True, blank=True, editable=False)
+    # False once nothing can ever be owed on it again: principal and interest settled and any late fee
+    # paid or waived, or the loan's principal moved (restructure, write-off). Reads scan open rows only.
+    open_derived = models.BooleanField(_("masih terbuka"), default=True, editable=False)
 
     class Meta:
         verbose_name = _("angsuran")
@@ -397,10 +490,19 @@ class Installment(models.Model):
             models.UniqueConstraint(fields=["loan", "seq"], name="loans_installment_unique_seq"),
             models.CheckConstraint(condition=Q(principal__gt=0), name="loans_installment_principal_positive"),
         ]
-        indexes = [models.Index(fields=["loan", "due_date"])]
+        indexes = [
+            models.Index(fields=["loan", "due_date"]),
+            models.Index(
+                fields=["loan", "due_date"], condition=Q(open_derived=True), name="loans_inst_open_due"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.loan.code} #{self.seq}"
+
+    @property
+    def paid_total(self):
+        return self.principal_paid_derived + self.interest_paid_derived + self.late_fee_paid_derived
 
     @property
     def total(self):
@@ -492,9 +594,11 @@ class Allocation(models.Model):
     late_fee = models.PositiveBigIntegerField(_("denda"), default=0)
     interest = models.PositiveBigIntegerField(_("bunga"), default=0)
     principal = models.PositiveBigIntegerField(_("pokok"), default=0)
-    # Allocations are versioned by the dates of reversals: a row counts at dates in
-    # [valid_from, valid_to) (open ends are None). Rebuilt by loans.services in the same transaction
-    # as every payment, reversal and waiver, so any date can be read back exactly.
+    # Allocations are versioned by date: a row counts at dates D in [valid_from, valid_to) (open ends
+    # are None) with its payment valued on or before D. Rows are only appended or closed (valid_to set),
+    # never deleted: a payment appends its rows; a reversal, a back-dated payment or a waiver closes the
+    # rows it changes from its date on and appends their new version (loans.standing). A row closed on
+    # or before its payment's date never counted.
     valid_from = models.DateField(_("berlaku sejak"), null=True, blank=True)
     valid_to = models.DateField(_("berlaku sampai"), null=True, blank=True)
 
@@ -507,9 +611,6 @@ class Allocation(models.Model):
             models.CheckConstraint(
                 condition=Q(late_fee__gt=0) | Q(interest__gt=0) | Q(principal__gt=0),
                 name="loans_allocation_not_empty",
-            ),
-            models.UniqueConstraint(
-                fields=["repayment", "installment", "valid_from"], name="loans_allocation_unique"
             ),
         ]
 

@@ -22,10 +22,9 @@ from institutions.services import audit_record
 from ledger.models import AccountCode, EntryKind, JournalLine
 from ledger.services import entry_post, memo_in_books_language
 from loans import allocation as engine
-from loans import schedule
+from loans import schedule, standing
 from loans.models import (
     LOAN_TRANSITIONS,
-    Allocation,
     FeeMode,
     Installment,
     Loan,
@@ -214,6 +213,7 @@ def loan_disburse(*, loan, disbursed_on, actor, first_due=None):
     )
     loan.disbursed_on = disbursed_on
     loan_transition(loan=loan, to=LoanStatus.AKTIF, actor=actor, on=disbursed_on)
+    standing.standing_start(loan=loan)
     names = {"loan": loan.code, "member": loan.member.full_name}
     fee, deducted = loan.admin_fee, loan.admin_fee_mode == FeeMode.DEDUCTED
     entry_post(
@@ -276,23 +276,19 @@ def _counting(repayments, at):
     ]
 
 
-def loan_position(*, loan, at):
-    """The engine's view of a loan at `at`: {installment id: state}, the payoff and waivable interest."""
-    installments, waivers = _engine_inputs(loan)
-    payments = _counting(loan.repayments.all(), at)
-    result = engine.allocate(installments, payments, late_fee=loan.late_fee, waivers=waivers)
-    payoff = engine.payoff(installments, payments, at=at, late_fee=loan.late_fee, waivers=waivers)
-    waivable = (
-        engine.future_interest(installments, payments, at=at, late_fee=loan.late_fee, waivers=waivers)
-        if loan.waive_interest_on_payoff
-        else {}
-    )
+def _position(*, installments, states, waivers, late_fee, waive_interest_on_payoff, at):
     owed = {
-        inst.id: engine.owed(inst, result.states[inst.id], at=at, late_fee=loan.late_fee, waivers=waivers)
+        inst.id: engine.owed(inst, states[inst.id], at=at, late_fee=late_fee, waivers=waivers)
         for inst in installments
     }
+    payoff = sum(sum(parts) for parts in owed.values())
+    waivable = {}
+    if waive_interest_on_payoff:
+        for inst in installments:
+            if inst.due_date > at and owed[inst.id][1] > 0:
+                waivable[inst.id] = owed[inst.id][1]
     return {
-        "states": result.states,
+        "states": states,
         "owed": owed,
         "payoff": payoff,
         "waivable_interest": waivable,
@@ -300,53 +296,40 @@ def loan_position(*, loan, at):
     }
 
 
-def _rebuild_allocations(loan):
-    """Rebuild the loan's allocation rows for every period between reversal dates.
+def loan_position(*, loan, at):
+    """The engine's view of a loan at `at`: {installment id: state}, what each installment still owes
+    (late fee, interest, principal), the payoff and the interest waivable at early payoff.
 
-    In the period starting at a reversal date R, payments reversed on or before R do not exist; before
-    the first reversal every payment counts. Identical rows of neighbouring periods are merged. Returns
-    the allocation of the latest period (what the books must show).
+    At a date on or after every event of the loan this reads the kept standing (one query); at an
+    earlier date it replays the engine over the payments that count then.
     """
-    installments, waivers = _engine_inputs(loan)
-    repayments = list(loan.repayments.all())
-    starts = [None, *sorted({r.reversed_on for r in repayments if r.reversed_on})]
-    rows, open_rows, result = [], {}, None
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else None
-        counting = [
-            _pay(r) for r in repayments if r.reversed_on is None or start is None or r.reversed_on > start
+    if standing.is_forward(loan, at):
+        rows = list(loan.installments.order_by("seq"))
+        installments = [engine.Inst(i.pk, i.due_date, i.principal, i.interest) for i in rows]
+        states = {i.pk: standing._state(i) for i in rows}
+        waivers = [
+            engine.Waiver(i.pk, datetime.date.min, i.interest_waived_derived, i.late_fee_waived_derived)
+            for i in rows
+            if i.interest_waived_derived or i.late_fee_waived_derived
         ]
-        result = engine.allocate(installments, counting, late_fee=loan.late_fee, waivers=waivers)
-        if result.excess:
-            raise ValidationError({"amount": _("Pembayaran melebihi sisa pinjaman.")})
-        for part in result.parts:
-            key = (part.payment_id, part.installment_id, part.late_fee, part.interest, part.principal)
-            # The same row in the period just before: extend it instead of starting a new one.
-            open_row = open_rows.get(key) if start is not None else None
-            if open_row is not None and open_row["valid_to"] == start:
-                open_row["valid_to"] = end
-            else:
-                open_rows[key] = {"key": key, "valid_from": start, "valid_to": end}
-                rows.append(open_rows[key])
-    Allocation.objects.filter(repayment__loan=loan).delete()
-    Allocation.objects.bulk_create(
-        Allocation(
-            repayment_id=row["key"][0],
-            installment_id=row["key"][1],
-            late_fee=row["key"][2],
-            interest=row["key"][3],
-            principal=row["key"][4],
-            valid_from=row["valid_from"],
-            valid_to=row["valid_to"],
-        )
-        for row in rows
+    else:
+        installments, waivers = _engine_inputs(loan)
+        payments = _counting(loan.repayments.all(), at)
+        states = engine.allocate(installments, payments, late_fee=loan.late_fee, waivers=waivers).states
+    return _position(
+        installments=installments,
+        states=states,
+        waivers=waivers,
+        late_fee=loan.late_fee,
+        waive_interest_on_payoff=loan.waive_interest_on_payoff,
+        at=at,
     )
-    return result
 
 
-def _books_follow(*, loan, result, kind, date, memo, cash, actor, source):
+def _books_follow(*, loan, paid, kind, date, memo, cash, actor, source):
     """Post the event's entry: `cash` into (or out of) kas, and whatever moves the loan's receivable,
-    interest and late-fee income to what the allocation now says."""
+    interest and late-fee income to what the kept standing now says (`paid`: the totals of principal,
+    interest and late fees the loan has received), so the books cannot drift from the allocation."""
     rows = (
         JournalLine.objects.filter(entry__loan=loan)
         .values("account__code")
@@ -358,21 +341,34 @@ def _books_follow(*, loan, result, kind, date, memo, cash, actor, source):
         row = totals.get(code, {"debit": 0, "credit": 0})
         return (row["debit"] or 0) - (row["credit"] or 0)
 
-    principal = sum(p.principal for p in result.parts)
-    interest = sum(p.interest for p in result.parts)
-    fees = sum(p.late_fee for p in result.parts)
+    principal, interest, fees = paid
     receivable_change = (loan.principal - principal) - balance(AccountCode.PIUTANG)
     interest_change = interest + balance(AccountCode.PENDAPATAN_BUNGA)
     fee_change = fees + balance(AccountCode.PENDAPATAN_DENDA)
+    return _post_loan_entry(
+        loan=loan,
+        kind=kind,
+        date=date,
+        memo=memo,
+        actor=actor,
+        source=source,
+        cash=cash,
+        changes=(-receivable_change, interest_change, fee_change),
+    )
+
+
+def _post_loan_entry(*, loan, kind, date, memo, actor, source, cash, changes):
+    """Dr/Cr kas by `cash`; Cr receivable, interest income and late-fee income by `changes`."""
 
     def side(code, debit_amount):
         return (code, max(debit_amount, 0), max(-debit_amount, 0))
 
+    principal, interest, fees = changes
     lines = [
         side(AccountCode.KAS, cash),
-        side(AccountCode.PIUTANG, receivable_change),
-        side(AccountCode.PENDAPATAN_BUNGA, -interest_change),
-        side(AccountCode.PENDAPATAN_DENDA, -fee_change),
+        side(AccountCode.PIUTANG, -principal),
+        side(AccountCode.PENDAPATAN_BUNGA, -interest),
+        side(AccountCode.PENDAPATAN_DENDA, -fees),
     ]
     return entry_post(
         kind=kind, loan=loan, lkmm=loan.lkmm, date=date, memo=memo, lines=lines, actor=actor, source=source
@@ -380,14 +376,12 @@ def _books_follow(*, loan, result, kind, date, memo, cash, actor, source):
 
 
 def _settle_status(*, loan, actor, on):
-    """lunas when nothing is owed any more; a reversal that leaves money owed reopens the loan."""
-    position = loan_position(loan=loan, at=datetime.date.max)
-    remaining = sum(p + i for _f, i, p in position["owed"].values()) + sum(
-        f for f, _i, _p in position["owed"].values()
-    )
-    if loan.status == LoanStatus.AKTIF and remaining == 0:
+    """lunas when nothing is owed any more (no open installment); a reversal that leaves money owed
+    reopens the loan."""
+    owing = loan.installments.filter(open_derived=True).exists()
+    if loan.status == LoanStatus.AKTIF and not owing:
         loan_transition(loan=loan, to=LoanStatus.LUNAS, actor=actor, on=on)
-    elif loan.status == LoanStatus.LUNAS and remaining > 0:
+    elif loan.status == LoanStatus.LUNAS and owing:
         loan_transition(
             loan=loan, to=LoanStatus.AKTIF, actor=actor, on=on, reason=_("Pembayaran pelunasan dibatalkan.")
         )
@@ -443,10 +437,13 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
             }
         )
     paid_by = _check_payer(loan=loan, paid_by=paid_by)
-    # What settles the loan on that date, given every payment that counts now (later-valued ones too).
+    # The usual payment comes after everything the kept standing holds and allocates forward from it;
+    # a back-dated one re-allocates the payments valued after it.
+    forward = standing.is_forward(loan, paid_on)
+    # What settles the loan on that date, given the payments valued on or before it.
     position = loan_position(loan=loan, at=paid_on)
     settle = position["early_payoff"] if loan.waive_interest_on_payoff else position["payoff"]
-    later = loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=paid_on).exists()
+    later = not forward and loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=paid_on).exists()
     if amount > settle and not later:
         raise ValidationError(
             {
@@ -466,7 +463,8 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
         receipt_no=_next_number(Repayment.objects.filter(lkmm=lkmm), "receipt_no"),
         **({"token": token} if token is not None else {}),
     )
-    if loan.waive_interest_on_payoff and amount == settle and settle < position["payoff"] and not later:
+    early_payoff = loan.waive_interest_on_payoff and amount == settle and settle < position["payoff"]
+    if early_payoff and not later:
         Waiver.objects.bulk_create(
             Waiver(
                 loan=loan,
@@ -480,8 +478,18 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
             )
             for installment_id, interest in position["waivable_interest"].items()
         )
+    memo = memo_in_books_language(
+        gettext_noop("Angsuran %(loan)s %(member)s, %(receipt)s"),
+        loan=loan.code,
+        member=loan.member.full_name,
+        receipt=repayment.receipt_code,
+    )
+    entry = {"loan": loan, "kind": EntryKind.REPAYMENT, "date": paid_on, "memo": memo, "actor": actor}
     try:
-        result = _rebuild_allocations(loan)
+        if forward and not early_payoff:
+            changes = standing.allocate_forward(loan=loan, repayment=repayment)
+        else:
+            paid = standing.reallocate(loan=loan, since=paid_on)
     except ValidationError:
         raise ValidationError(
             {
@@ -489,21 +497,10 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
                 % {"payoff": _rp(settle)}
             }
         ) from None
-    _books_follow(
-        loan=loan,
-        result=result,
-        kind=EntryKind.REPAYMENT,
-        date=paid_on,
-        cash=amount,
-        actor=actor,
-        source=repayment,
-        memo=memo_in_books_language(
-            gettext_noop("Angsuran %(loan)s %(member)s, %(receipt)s"),
-            loan=loan.code,
-            member=loan.member.full_name,
-            receipt=repayment.receipt_code,
-        ),
-    )
+    if forward and not early_payoff:
+        _post_loan_entry(**entry, source=repayment, cash=amount, changes=changes)
+    else:
+        _books_follow(**entry, source=repayment, cash=amount, paid=paid)
     audit_record(
         actor=actor,
         action="repayment.record",
@@ -556,10 +553,10 @@ def repayment_reverse(*, repayment, actor, on, reason):
     repayment.reversed_at = timezone.now()
     repayment.reversal_reason = reason
     repayment.save(update_fields=["reversed_on", "reversed_by", "reversed_at", "reversal_reason"])
-    result = _rebuild_allocations(loan)
+    paid = standing.reallocate(loan=loan, since=on, payments_from=repayment.paid_on)
     _books_follow(
         loan=loan,
-        result=result,
+        paid=paid,
         kind=EntryKind.REVERSAL,
         date=on,
         cash=-repayment.amount,
@@ -602,7 +599,7 @@ def late_fees_waive(*, loan, actor, on, reason):
         Waiver(loan=loan, installment_id=inst_id, on=on, late_fee=fee, reason=reason, approved_by=actor)
         for inst_id, fee in owed.items()
     )
-    _rebuild_allocations(loan)
+    standing.reallocate(loan=loan, since=on)
     audit_record(
         actor=actor,
         action="loan.waive_late_fees",
@@ -671,7 +668,7 @@ def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
         )
         for inst_id, (interest, fee) in waived.items()
     )
-    _rebuild_allocations(loan)
+    standing.reallocate(loan=loan, since=on)
     lkmm = Lkmm.objects.select_for_update().get(pk=loan.lkmm_id)
     new = Loan(
         lkmm=lkmm,
@@ -713,6 +710,8 @@ def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
     )
     loan.transferred_on, loan.transferred_principal = on, preview["principal"]
     loan.save(update_fields=["transferred_on", "transferred_principal"])
+    standing.standing_refresh(loan=loan)
+    standing.standing_start(loan=new)
     loan_transition(loan=loan, to=LoanStatus.DIRESTRUKTURISASI, actor=actor, on=on, reason=reason)
     names = {"old": loan.code, "new": new.code, "member": loan.member.full_name}
     for owner, debit, credit in (

@@ -18,6 +18,7 @@ from institutions.services import audit_record
 from institutions.templatetags.lkmm_format import format_rupiah
 from ledger.models import AccountCode, EntryKind, PeriodClose
 from ledger.services import entry_post, memo_in_books_language
+from loans import standing
 from loans.models import Loan, LoanStatus
 from loans.services import loan_transition
 from risk.models import ClosedLoanFigure, Recovery
@@ -111,6 +112,7 @@ def loan_write_off(*, loan, actor, on, reason):
     )
     loan.written_off_on, loan.written_off_principal = on, preview["outstanding"]
     loan.save(update_fields=["written_off_on", "written_off_principal"])
+    standing.standing_refresh(loan=loan)
     loan_transition(loan=loan, to=LoanStatus.DIHAPUSBUKUKAN, actor=actor, on=on, reason=reason)
     return loan
 

@@ -247,7 +247,9 @@ def test_every_discrepancy_is_printed(books, lkmm, raw_entry):
     assert "does not balance" in output
     assert "K-000002: amount Rp 1, allocated Rp 124.154" in output
     assert "journal entry numbers missing: 6" in output
-    assert "3 discrepancies in the books." in output
+    # The kept standing still holds what the payment paid before it was tampered with.
+    assert "P-00001: kept standing differs from the facts: principal_outstanding_derived" in output
+    assert "4 discrepancies in the books." in output
 
 
 def test_one_lkmm_is_checked_alone(books, lkmm, other_lkmm, raw_entry):
