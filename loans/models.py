@@ -371,7 +371,9 @@ class Loan(models.Model):
     # The loan's current standing, kept as data (Fineract's *_derived columns): written only by
     # loans.standing in the same transaction as every money event, checked against a recomputation from
     # the schedule and the payments by check_books. Valid at every date on or after standing_as_of.
-    principal_outstanding_derived = models.BigIntegerField(_("sisa pokok (terkini)"), default=0, editable=False)
+    principal_outstanding_derived = models.BigIntegerField(
+        _("sisa pokok (terkini)"), default=0, editable=False
+    )
     oldest_unpaid_due_derived = models.DateField(
         _("jatuh tempo tertua yang belum lunas (terkini)"), null=True, blank=True, editable=False
     )

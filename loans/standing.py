@@ -227,7 +227,9 @@ def allocate_forward(*, loan, repayment):
         )
         for i in installments
     }
-    paid = tuple(sum(getattr(p, part) for p in result.parts) for part in ("principal", "interest", "late_fee"))
+    paid = tuple(
+        sum(getattr(p, part) for p in result.parts) for part in ("principal", "interest", "late_fee")
+    )
     unpaid = [i.due_date for i in installments if columns[i.pk]["settled_on_derived"] is None]
     _write(
         loan,
@@ -272,7 +274,9 @@ def reallocate(*, loan, since, payments_from=None):
         if end is not None and end <= since:
             continue
         counting = [
-            _pay(r) for r in repayments if r.reversed_on is None or (start is not None and r.reversed_on > start)
+            _pay(r)
+            for r in repayments
+            if r.reversed_on is None or (start is not None and r.reversed_on > start)
         ]
         result = engine.allocate(insts, counting, late_fee=loan.late_fee, waivers=engine_waivers)
         if result.excess:
