@@ -375,10 +375,11 @@ def _post_loan_entry(*, loan, kind, date, memo, actor, source, cash, changes):
     )
 
 
-def _settle_status(*, loan, actor, on):
+def _settle_status(*, loan, actor, on, owing=None):
     """lunas when nothing is owed any more (no open installment); a reversal that leaves money owed
-    reopens the loan."""
-    owing = loan.installments.filter(open_derived=True).exists()
+    reopens the loan. `owing`: whether an installment is open, when the caller knows it."""
+    if owing is None:
+        owing = loan.installments.filter(open_derived=True).exists()
     if loan.status == LoanStatus.AKTIF and not owing:
         loan_transition(loan=loan, to=LoanStatus.LUNAS, actor=actor, on=on)
     elif loan.status == LoanStatus.LUNAS and owing:
@@ -441,7 +442,19 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
     # a back-dated one re-allocates the payments valued after it.
     forward = standing.is_forward(loan, paid_on)
     # What settles the loan on that date, given the payments valued on or before it.
-    position = loan_position(loan=loan, at=paid_on)
+    if forward:
+        opened = standing.open_position(loan)
+        installments, states, waivers = opened
+        position = _position(
+            installments=[engine.Inst(i.pk, i.due_date, i.principal, i.interest) for i in installments],
+            states=states,
+            waivers=waivers,
+            late_fee=loan.late_fee,
+            waive_interest_on_payoff=loan.waive_interest_on_payoff,
+            at=paid_on,
+        )
+    else:
+        position = loan_position(loan=loan, at=paid_on)
     settle = position["early_payoff"] if loan.waive_interest_on_payoff else position["payoff"]
     later = not forward and loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=paid_on).exists()
     if amount > settle and not later:
@@ -487,7 +500,7 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
     entry = {"loan": loan, "kind": EntryKind.REPAYMENT, "date": paid_on, "memo": memo, "actor": actor}
     try:
         if forward and not early_payoff:
-            changes = standing.allocate_forward(loan=loan, repayment=repayment)
+            changes, owing = standing.allocate_forward(loan=loan, repayment=repayment, opened=opened)
         else:
             paid = standing.reallocate(loan=loan, since=paid_on)
     except ValidationError:
@@ -501,6 +514,7 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
         _post_loan_entry(**entry, source=repayment, cash=amount, changes=changes)
     else:
         _books_follow(**entry, source=repayment, cash=amount, paid=paid)
+        owing = None
     audit_record(
         actor=actor,
         action="repayment.record",
@@ -513,7 +527,7 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
             "paid_by": getattr(paid_by, "pk", None),
         },
     )
-    _settle_status(loan=loan, actor=actor, on=paid_on)
+    _settle_status(loan=loan, actor=actor, on=paid_on, owing=owing)
     return repayment
 
 
@@ -530,6 +544,13 @@ def repayment_reverse(*, repayment, actor, on, reason):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan pembatalan pembayaran.")})
+    if standing.is_moved(loan):
+        # Its principal has left the loan (written off against the reserve, or moved to the restructured
+        # loan): the books of that move are final, so the payments before it stand.
+        raise ValidationError(
+            _("Pinjaman ini sudah %(status)s; pembayarannya tidak dapat dibatalkan lagi.")
+            % {"status": loan.get_status_display().lower()}
+        )
     if repayment.reversed_on is not None:
         raise ValidationError(
             _("Pembayaran ini sudah dibatalkan per %(d)s.") % {"d": _d(repayment.reversed_on)}

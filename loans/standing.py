@@ -190,13 +190,14 @@ def open_position(loan):
     return installments, states, waivers
 
 
-def allocate_forward(*, loan, repayment):
+def allocate_forward(*, loan, repayment, opened=None):
     """Allocate a payment valued on or after loan.standing_as_of_derived (the kept state holds every
-    earlier event): only the open installments are read and only the ones it pays are written.
-    Returns (principal, interest, late fee) paid by it."""
+    earlier event): only the open installments are read (`opened`, from open_position, when the caller
+    has them already) and only the ones it pays are written. Returns (principal, interest, late fee)
+    paid by it, and whether any installment is still open."""
     from loans.models import Allocation
 
-    installments, states, waivers = open_position(loan)
+    installments, states, waivers = opened or open_position(loan)
     result = engine.allocate(
         [_inst(i) for i in installments],
         [_pay(repayment)],
@@ -241,7 +242,7 @@ def allocate_forward(*, loan, repayment):
             "standing_as_of_derived": max(loan.standing_as_of_derived, repayment.paid_on),
         },
     )
-    return paid
+    return paid, any(c["open_derived"] for c in columns.values())
 
 
 def reallocate(*, loan, since, payments_from=None):

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from institutions.access import ketua_required, may_approve, recorder_required, staff_required
 from institutions.forms import add_service_errors
 from institutions.templatetags.lkmm_format import format_rupiah
-from loans import schedule, services
+from loans import schedule, services, standing
 from loans.forms import (
     CancelForm,
     DisburseForm,
@@ -164,8 +164,10 @@ def loan_detail(request, pk):
         context["fees_owed"] = sum(row.fee_owed for row in rows)
         repayments = sorted(loan.repayments.all(), key=lambda r: (r.paid_on, r.receipt_no))
         for repayment in repayments:
-            repayment.may_reverse = mine and may_approve(
-                request.user, lkmm=loan.lkmm, recorded_by_id=repayment.recorded_by_id
+            repayment.may_reverse = (
+                mine
+                and not standing.is_moved(loan)
+                and may_approve(request.user, lkmm=loan.lkmm, recorded_by_id=repayment.recorded_by_id)
             )
         context["repayments"] = repayments
         context["waivers"] = loan.waivers.all()
