@@ -56,12 +56,12 @@ _SCOPE = "l.status IN ({statuses}) AND l.disbursed_on <= %(at)s AND {lkmm_filter
 _KEPT = """
 open_due AS (
     SELECT i.loan_id,
-           SUM(i.principal + i.interest - i.interest_waived_derived - i.principal_paid_derived
-               - i.interest_paid_derived) AS overdue_amount,
-           SUM(CASE WHEN (i.settled_on_derived IS NULL OR i.settled_on_derived > i.due_date)
+           CAST(SUM(i.principal + i.interest - i.interest_waived_derived - i.principal_paid_derived
+               - i.interest_paid_derived) AS BIGINT) AS overdue_amount,
+           CAST(SUM(CASE WHEN (i.settled_on_derived IS NULL OR i.settled_on_derived > i.due_date)
                          AND l.late_fee > i.late_fee_waived_derived + i.late_fee_paid_derived
                     THEN l.late_fee - i.late_fee_waived_derived - i.late_fee_paid_derived ELSE 0 END)
-               AS overdue_fees
+                AS BIGINT) AS overdue_fees
     FROM loans_installment i JOIN loans_loan l ON l.id = i.loan_id
     WHERE i.open_derived AND i.due_date < %(at)s AND {scope}
     GROUP BY i.loan_id
@@ -80,8 +80,11 @@ standing AS (
 _HISTORY = """
 paid AS (
     SELECT a.installment_id,
-           SUM(a.principal) AS principal, SUM(a.interest) AS interest, SUM(a.late_fee) AS late_fee,
-           SUM(CASE WHEN r.paid_on <= i.due_date THEN a.principal + a.interest ELSE 0 END) AS by_due
+           CAST(SUM(a.principal) AS BIGINT) AS principal,
+           CAST(SUM(a.interest) AS BIGINT) AS interest,
+           CAST(SUM(a.late_fee) AS BIGINT) AS late_fee,
+           CAST(SUM(CASE WHEN r.paid_on <= i.due_date THEN a.principal + a.interest ELSE 0 END) AS BIGINT)
+               AS by_due
     FROM loans_allocation a
     JOIN loans_repayment r ON r.id = a.repayment_id
     JOIN loans_installment i ON i.id = a.installment_id
@@ -93,7 +96,8 @@ paid AS (
     GROUP BY a.installment_id
 ),
 waived AS (
-    SELECT w.installment_id, SUM(w.interest) AS interest, SUM(w.late_fee) AS late_fee
+    SELECT w.installment_id, CAST(SUM(w.interest) AS BIGINT) AS interest,
+           CAST(SUM(w.late_fee) AS BIGINT) AS late_fee
     FROM loans_waiver w JOIN loans_loan l ON l.id = w.loan_id
     WHERE w."on" <= %(at)s AND {scope}
     GROUP BY w.installment_id
@@ -114,11 +118,12 @@ owed AS (
 ),
 per_loan AS (
     SELECT loan_id,
-           SUM(principal_paid) AS principal_repaid,
+           CAST(SUM(principal_paid) AS BIGINT) AS principal_repaid,
            MIN(CASE WHEN due_date < %(at)s AND paid < owed THEN due_date END) AS oldest_overdue_on,
-           SUM(CASE WHEN due_date < %(at)s AND owed > paid THEN owed - paid ELSE 0 END) AS overdue_amount,
-           SUM(CASE WHEN due_date < %(at)s AND by_due < owed AND late_fee > fees_waived + fees_paid
-                    THEN late_fee - fees_waived - fees_paid ELSE 0 END) AS overdue_fees
+           CAST(SUM(CASE WHEN due_date < %(at)s AND owed > paid THEN owed - paid ELSE 0 END) AS BIGINT)
+               AS overdue_amount,
+           CAST(SUM(CASE WHEN due_date < %(at)s AND by_due < owed AND late_fee > fees_waived + fees_paid
+                    THEN late_fee - fees_waived - fees_paid ELSE 0 END) AS BIGINT) AS overdue_fees
     FROM owed GROUP BY loan_id
 ),
 standing AS (
@@ -162,15 +167,19 @@ figures AS (
 
 _AGGREGATES = """
     COUNT(*) AS loans,
-    COALESCE(SUM(outstanding), 0) AS outstanding,
-    COALESCE(SUM(overdue_amount), 0) AS overdue,
-    COALESCE(SUM(CASE WHEN oldest_overdue_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS past_due_loans,
-    COALESCE(SUM(CASE WHEN non_performing THEN outstanding ELSE 0 END), 0) AS npl,
-    COALESCE(SUM(CASE WHEN dpd > 0 OR restructured = 1 THEN outstanding ELSE 0 END), 0) AS par1,
-    COALESCE(SUM(CASE WHEN dpd > 30 OR restructured = 1 THEN outstanding ELSE 0 END), 0) AS par30,
-    COALESCE(SUM(CASE WHEN dpd > 90 OR restructured = 1 THEN outstanding ELSE 0 END), 0) AS par90,
-    COALESCE(SUM(required), 0) AS required,
-    COALESCE(SUM(ksp_problem), 0) AS ksp_problem"""
+    COALESCE(CAST(SUM(outstanding) AS BIGINT), 0) AS outstanding,
+    COALESCE(CAST(SUM(overdue_amount) AS BIGINT), 0) AS overdue,
+    COALESCE(CAST(SUM(CASE WHEN oldest_overdue_on IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT), 0)
+        AS past_due_loans,
+    COALESCE(CAST(SUM(CASE WHEN non_performing THEN outstanding ELSE 0 END) AS BIGINT), 0) AS npl,
+    COALESCE(CAST(SUM(CASE WHEN dpd > 0 OR restructured = 1 THEN outstanding ELSE 0 END) AS BIGINT), 0)
+        AS par1,
+    COALESCE(CAST(SUM(CASE WHEN dpd > 30 OR restructured = 1 THEN outstanding ELSE 0 END) AS BIGINT), 0)
+        AS par30,
+    COALESCE(CAST(SUM(CASE WHEN dpd > 90 OR restructured = 1 THEN outstanding ELSE 0 END) AS BIGINT), 0)
+        AS par90,
+    COALESCE(CAST(SUM(required) AS BIGINT), 0) AS required,
+    COALESCE(CAST(SUM(ksp_problem) AS BIGINT), 0) AS ksp_problem"""
 AGGREGATE_KEYS = (
     "loans",
     "outstanding",
@@ -281,7 +290,7 @@ def totals_by_class(at, *, lkmms=None):
     """[{quality_class_id, loans, outstanding, required}] per class (None: no class matched)."""
     sql, params = _with(at, _ids(lkmms))
     sql += (
-        " SELECT quality_class_id, COUNT(*) AS loans, SUM(outstanding) AS outstanding,"
-        " SUM(required) AS required FROM figures GROUP BY quality_class_id"
+        " SELECT quality_class_id, COUNT(*) AS loans, CAST(SUM(outstanding) AS BIGINT) AS outstanding,"
+        " CAST(SUM(required) AS BIGINT) AS required FROM figures GROUP BY quality_class_id"
     )
     return _rows(sql, params)

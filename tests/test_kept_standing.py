@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -131,7 +132,7 @@ def test_a_reversal_closes_the_rows_it_changes_and_appends_their_new_version():
     repayment_reverse(repayment=first, actor=ketua_of(loan.lkmm), on=D(2026, 1, 20), reason="salah catat")
     rows = list(
         Allocation.objects.filter(repayment=second)
-        .order_by("valid_from")
+        .order_by(F("valid_from").asc(nulls_first=True))
         .values_list("installment__seq", "valid_from", "valid_to")
     )
     # Before 20/01 the second payment paid installment 2; from then on it pays installment 1.
