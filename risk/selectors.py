@@ -179,6 +179,52 @@ def stored_portfolio(*, lkmm, at):
     return stored_summary(close) if close is not None else None
 
 
+def month_end(month):
+    return (month.replace(day=1) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def _from_json(figures):
+    decimals = {"npl_ratio", "par1_ratio", "par30_ratio", "par90_ratio", "coverage", "ksp_coverage"}
+    return {
+        key: (Decimal(value) if key in decimals and value is not None else value)
+        for key, value in figures.items()
+    }
+
+
+def _to_json(figures):
+    return {key: (str(value) if isinstance(value, Decimal) else value) for key, value in figures.items()}
+
+
+def month_figures(*, lkmms, month):
+    """{lkmm id: portfolio figures at the end of `month`} (a month that has ended) for every LKMM, read
+    from stored rows: a closed month's own figures (PeriodClose.summary, marked "closed"), else the
+    figures stored at month end (ledger.MonthFigures, marked "provisional": the month may still change
+    until it is closed). Missing ones are computed in one statement for all of them and stored. A few
+    queries whatever the number of LKMMs."""
+    from ledger.models import MonthFigures, PeriodClose
+
+    month = month.replace(day=1)
+    lkmms = list(lkmms)
+    ids = [lkmm.pk for lkmm in lkmms]
+    result = {}
+    for close in PeriodClose.objects.filter(lkmm__in=ids, month=month, reopened_at__isnull=True):
+        result[close.lkmm_id] = {**stored_summary(close), "provisional": False}
+    for row in MonthFigures.objects.filter(lkmm__in=ids, month=month).exclude(lkmm__in=list(result)):
+        result[row.lkmm_id] = {**_from_json(row.figures), "closed": None, "provisional": True}
+    missing = [lkmm for lkmm in lkmms if lkmm.pk not in result]
+    if missing:
+        computed = portfolio_by_lkmm(lkmms=missing, at=month_end(month))
+        for figures in computed.values():
+            figures.pop("members")  # today's count, not the month's
+        MonthFigures.objects.bulk_create(
+            [MonthFigures(lkmm_id=pk, month=month, figures=_to_json(f)) for pk, f in computed.items()],
+            ignore_conflicts=True,
+        )
+        for pk, figures in computed.items():
+            result[pk] = {**figures, "closed": None, "provisional": True}
+    return result
+
+
 def repayment_rate(*, lkmms, start, end):
     """DOMAIN.md: money received in [start, end] and applied to installments due in the period or
     earlier, divided by the amounts due in the period plus the amounts overdue at its start."""
