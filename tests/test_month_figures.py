@@ -1,6 +1,7 @@
 """Month-end figures stored for every LKMM (closed month or not), read back, dropped by back-dated events."""
 
 import datetime
+import io
 
 import pytest
 from django.core.management import call_command
@@ -56,7 +57,9 @@ def test_a_closed_month_reads_its_close(loan):
 
 def test_the_daily_command_stores_every_lkmm_for_the_months_that_ended(loan):
     other = LkmmFactory()
-    call_command("store_month_figures", "--since", "2026-01", stdout=open("/dev/null", "w"))
+    out = io.StringIO()
+    call_command("store_month_figures", "--since", "2026-01", stdout=out)
+    assert out.getvalue().startswith("2026-01: 2 LKMM(s)")
     months = (timezone.localdate().year - 2026) * 12 + timezone.localdate().month - 1
     assert MonthFigures.objects.filter(lkmm=loan.lkmm).count() == months
     assert MonthFigures.objects.filter(lkmm=other, month=JANUARY).get().figures["outstanding"] == 0
