@@ -441,6 +441,14 @@ class Loan(models.Model):
                 name="loans_loan_disbursed_has_date",
             ),
         ]
+        indexes = [
+            # Today's portfolio reads only the loans with principal outstanding.
+            models.Index(
+                fields=["lkmm"],
+                condition=Q(principal_outstanding_derived__gt=0),
+                name="loans_loan_outstanding",
+            )
+        ]
 
     def __str__(self):
         return f"{self.code} {self.member.full_name}"
