@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "lkmm.db_routers.PrimaryAfterWriteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "institutions.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -94,8 +95,13 @@ if DATABASE_POOLER not in ("", "pgbouncer"):
 RUNNING_COMMAND = Path(sys.argv[0]).name in ("manage.py", "django-admin") and sys.argv[1:2] != ["runserver"]
 if RUNNING_COMMAND:
     DB_STATEMENT_TIMEOUT_MS = env.int("DB_COMMAND_STATEMENT_TIMEOUT_MS", default=0)
+    DB_REPLICA_STATEMENT_TIMEOUT_MS = DB_STATEMENT_TIMEOUT_MS
 else:
     DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30_000)
+    # The report pages read the replica: they may be given longer there without risk to the primary.
+    DB_REPLICA_STATEMENT_TIMEOUT_MS = env.int(
+        "DB_REPLICA_STATEMENT_TIMEOUT_MS", default=DB_STATEMENT_TIMEOUT_MS
+    )
 # A transaction left open and idle holds its locks and keeps VACUUM from cleaning up behind it.
 DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=60_000)
 
@@ -134,6 +140,14 @@ DATABASES = {
         statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS,
     )
 }
+# A streaming replica for the report pages marked @reads_replica (lkmm/db_routers.py).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = _database(
+        env.db("DATABASE_REPLICA_URL"), statement_timeout_ms=DB_REPLICA_STATEMENT_TIMEOUT_MS
+    )
+    DATABASE_ROUTERS = ["lkmm.db_routers.ReplicaRouter"]
+# After a POST, the client reads the primary for this long, so it sees its own write.
+REPLICA_AFTER_WRITE_SECONDS = env.int("REPLICA_AFTER_WRITE_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,5 +1,5 @@
 """The database settings read from the environment (lkmm/settings.py): the pooler, persistent
-connections, statement and idle-transaction timeouts. Each test runs the settings file
+connections, statement and idle-transaction timeouts, and the replica. Each test runs the settings file
 afresh with its own environment and command line."""
 
 import sys
@@ -9,17 +9,22 @@ import environ
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+ROUTER = "lkmm.db_routers.ReplicaRouter"
+
 SETTINGS_FILE = Path(__file__).resolve().parent.parent / "lkmm" / "settings.py"
 DATABASE_VARIABLES = [
     "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
     "DATABASE_POOLER",
     "CONN_MAX_AGE",
     "CONN_HEALTH_CHECKS",
     "DB_STATEMENT_TIMEOUT_MS",
     "DB_COMMAND_STATEMENT_TIMEOUT_MS",
+    "DB_REPLICA_STATEMENT_TIMEOUT_MS",
     "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
 ]
 PRIMARY_URL = "postgres://lkmm:secret@db.example:5432/lkmm"
+REPLICA_URL = "postgres://lkmm:secret@replica.example:5432/lkmm"
 
 
 def load_settings(monkeypatch, argv=("gunicorn", "lkmm.wsgi"), **variables):
@@ -50,6 +55,8 @@ def test_postgresql_defaults_persistent_connections_with_timeouts(monkeypatch):
     assert options(default) == (
         "-c jit=off -c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000"
     )
+    assert list(loaded["DATABASES"]) == ["default"]
+    assert "DATABASE_ROUTERS" not in loaded
 
 
 def test_timeouts_from_the_environment(monkeypatch):
@@ -102,6 +109,23 @@ def test_pgbouncer_transaction_mode(monkeypatch):
 def test_an_unknown_pooler_stops_the_server(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="DATABASE_POOLER"):
         load_settings(monkeypatch, DATABASE_URL=PRIMARY_URL, DATABASE_POOLER="pgpool")
+
+
+def test_a_replica_url_adds_the_alias_and_the_router(monkeypatch):
+    loaded = load_settings(
+        monkeypatch,
+        DATABASE_URL=PRIMARY_URL,
+        DATABASE_REPLICA_URL=REPLICA_URL,
+        DB_REPLICA_STATEMENT_TIMEOUT_MS="120000",
+    )
+
+    replica = loaded["DATABASES"]["replica"]
+    assert replica["HOST"] == "replica.example"
+    assert replica["CONN_MAX_AGE"] == 60
+    assert "-c statement_timeout=120000 " in options(replica)
+    assert "-c statement_timeout=30000 " in options(loaded["DATABASES"]["default"])
+    assert loaded["DATABASE_ROUTERS"] == [ROUTER]
+    assert loaded["REPLICA_AFTER_WRITE_SECONDS"] == 10
 
 
 def test_sqlite_gets_no_startup_options(monkeypatch, tmp_path):
