@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from institutions.access import staff_required
 from institutions.models import Lkmm
+from lkmm.db_routers import reads_replica
 from reports.selectors import crossed_30_days, installments_due_between, overdue_loans, whatsapp_reminder
 from risk.selectors import combine, portfolio_by_lkmm
 
@@ -13,6 +14,7 @@ NPL_BAR = Decimal("5")  # the Dinas's bar for kredit macet (DOMAIN.md)
 
 
 @staff_required
+@reads_replica
 def home(request):
     staff = request.user.staff
     if staff.is_dinas:
@@ -21,6 +23,7 @@ def home(request):
 
 
 @staff_required
+@reads_replica
 def lkmm_dashboard(request, code):
     lkmm = get_object_or_404(Lkmm.objects.for_user(request.user), code=code)
     return _dashboard(request, lkmm)
