@@ -18,7 +18,7 @@ import datetime
 from collections import namedtuple
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connections, router
 from django.utils import timezone
 
 from loans.models import DISBURSED_STATUSES
@@ -182,8 +182,15 @@ AGGREGATE_KEYS = (
 )
 
 
+def _connection():
+    """The database the loans are read from (a replica on report pages, see lkmm.db_routers)."""
+    from loans.models import Loan
+
+    return connections[router.db_for_read(Loan)]
+
+
 def _dialect():
-    if connection.vendor == "postgresql":
+    if _connection().vendor == "postgresql":
         return {
             "days_past_due": "(CAST(%(at)s AS date) - st.oldest_overdue_on)",
             "lkmm_filter": "l.lkmm_id = ANY(%(lkmm_ids)s)",
@@ -218,7 +225,7 @@ def _with(at, lkmm_ids, source=None):
         + _FIGURES.format(days_past_due=dialect["days_past_due"], false=dialect["false"])
     )
     ids = list(lkmm_ids or [])
-    params = {"at": at, "lkmm_ids": ids if connection.vendor == "postgresql" else json.dumps(ids)}
+    params = {"at": at, "lkmm_ids": ids if _connection().vendor == "postgresql" else json.dumps(ids)}
     return sql, params
 
 
@@ -229,7 +236,7 @@ def _ids(lkmms):
 
 
 def _rows(sql, params):
-    with connection.cursor() as cursor:
+    with _connection().cursor() as cursor:
         cursor.execute(sql, params)
         columns = [col[0] for col in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
