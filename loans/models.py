@@ -542,6 +542,8 @@ class Installment(models.Model):
             models.Index(
                 fields=["loan", "due_date"], condition=Q(open_derived=True), name="loans_inst_open_due"
             ),
+            # Every LKMM's open installments past due at a date (the portfolio at today).
+            models.Index(fields=["due_date"], condition=Q(open_derived=True), name="loans_inst_open_by_due"),
         ]
 
     def __str__(self):

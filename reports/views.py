@@ -1,8 +1,10 @@
 import datetime
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from institutions.access import staff_required
 from institutions.models import Lkmm
@@ -30,14 +32,78 @@ def lkmm_dashboard(request, code):
     return _dashboard(request, lkmm)
 
 
+# Health flags of an LKMM on the Dinas overview (DOMAIN.md: the Dinas's bar for kredit macet is 5%).
+PAR30_BAR = Decimal("10")
+COVERAGE_BAR = Decimal("100")
+OVERVIEW_PER_PAGE = 50
+BERMASALAH, PERHATIAN, SEHAT = "bermasalah", "perhatian", "sehat"
+FLAG_ORDER = {BERMASALAH: 0, PERHATIAN: 1, SEHAT: 2}
+SORTS = {
+    "status": lambda row: (FLAG_ORDER[row["flag"]], row["lkmm"].kecamatan, row["lkmm"].name),
+    "nama": lambda row: (row["lkmm"].name,),
+    "sisa": lambda row: (-row["figures"]["outstanding"], row["lkmm"].name),
+    "npl": lambda row: (-(row["figures"]["npl_ratio"] or 0), row["lkmm"].name),
+    "par30": lambda row: (-(row["figures"]["par30_ratio"] or 0), row["lkmm"].name),
+}
+
+
+def health_flag(figures):
+    """bermasalah: NPL above the bar or the reserve short of what is required; perhatian: PAR30 above
+    its bar; otherwise sehat."""
+    if (figures["npl_ratio"] or 0) > NPL_BAR or (
+        figures["required"] and (figures["coverage"] or 0) < COVERAGE_BAR
+    ):
+        return BERMASALAH
+    if (figures["par30_ratio"] or 0) > PAR30_BAR:
+        return PERHATIAN
+    return SEHAT
+
+
 def _overview(request):
+    """Every LKMM of the Dinas at today: flagged ones first (or sorted as asked), 50 a page, with each
+    kecamatan's subtotal and the city total over all of them, whatever the page."""
     today = timezone.localdate()
     lkmms = list(Lkmm.objects.for_user(request.user).filter(is_active=True).select_related("quality_policy"))
     figures = portfolio_by_lkmm(lkmms=lkmms, at=today)
-    rows = [(lkmm, figures[lkmm.pk]) for lkmm in lkmms]
-    totals = combine(list(figures.values()))
+    rows = [
+        {"lkmm": lkmm, "figures": figures[lkmm.pk], "flag": health_flag(figures[lkmm.pk])} for lkmm in lkmms
+    ]
+    by_kecamatan = {}
+    for row in rows:
+        by_kecamatan.setdefault(row["lkmm"].kecamatan, []).append(row["figures"])
+    kecamatan = [(name, len(group), combine(group)) for name, group in sorted(by_kecamatan.items())]
+    counts = {flag: sum(1 for row in rows if row["flag"] == flag) for flag in FLAG_ORDER}
+    shown = request.GET.get("status")
+    if shown in FLAG_ORDER:
+        rows = [row for row in rows if row["flag"] == shown]
+    sort = request.GET.get("urut") if request.GET.get("urut") in SORTS else "status"
+    rows.sort(key=SORTS[sort])
+    page = Paginator(rows, OVERVIEW_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
-        request, "reports/overview.html", {"rows": rows, "totals": totals, "today": today, "npl_bar": NPL_BAR}
+        request,
+        "reports/overview.html",
+        {
+            "page": page,
+            "rows": page.object_list,
+            "totals": combine([figures[lkmm.pk] for lkmm in lkmms]),
+            "kecamatan": kecamatan,
+            "counts": counts,
+            "shown": shown if shown in FLAG_ORDER else "",
+            "sort": sort,
+            "sort_choices": [
+                ("status", _("kesehatan")),
+                ("nama", _("nama")),
+                ("sisa", _("sisa pokok")),
+                ("npl", "NPL"),
+                ("par30", "PAR30"),
+            ],
+            "query": query.urlencode(),
+            "today": today,
+            "npl_bar": NPL_BAR,
+            "par30_bar": PAR30_BAR,
+        },
     )
 
 

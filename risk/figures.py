@@ -54,6 +54,12 @@ bands AS (
 _SCOPE = "l.status IN ({statuses}) AND l.disbursed_on <= %(at)s AND {lkmm_filter}"
 
 _KEPT = """
+scoped AS (
+    SELECT l.id, l.lkmm_id, l.frequency, l.restructured_from_id, l.late_fee,
+           l.principal_outstanding_derived, l.oldest_unpaid_due_derived
+    FROM loans_loan l
+    WHERE {scope} AND l.principal_outstanding_derived > 0
+),
 open_due AS (
     SELECT i.loan_id,
            CAST(SUM(i.principal + i.interest - i.interest_waived_derived - i.principal_paid_derived
@@ -62,8 +68,8 @@ open_due AS (
                          AND l.late_fee > i.late_fee_waived_derived + i.late_fee_paid_derived
                     THEN l.late_fee - i.late_fee_waived_derived - i.late_fee_paid_derived ELSE 0 END)
                 AS BIGINT) AS overdue_fees
-    FROM loans_installment i JOIN loans_loan l ON l.id = i.loan_id
-    WHERE i.open_derived AND i.due_date < %(at)s AND {scope}
+    FROM loans_installment i JOIN scoped l ON l.id = i.loan_id
+    WHERE i.open_derived AND i.due_date < %(at)s
     GROUP BY i.loan_id
 ),
 standing AS (
@@ -73,8 +79,7 @@ standing AS (
                AS oldest_overdue_on,
            COALESCE(o.overdue_amount, 0) AS overdue_amount,
            COALESCE(o.overdue_fees, 0) AS overdue_fees
-    FROM loans_loan l LEFT JOIN open_due o ON o.loan_id = l.id
-    WHERE {scope} AND l.principal_outstanding_derived > 0
+    FROM scoped l LEFT JOIN open_due o ON o.loan_id = l.id
 )"""
 
 _HISTORY = """

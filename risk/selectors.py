@@ -9,16 +9,10 @@ The required reserve and the KSP weighted sum are sums of whole rupiah, each loa
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import (
-    BigIntegerField,
-    Count,
-    F,
-    IntegerField,
-    Sum,
-)
+from django.db.models import BigIntegerField, Count, F, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce, Round
 
-from ledger.models import AccountCode, JournalLine
+from ledger.models import Account, AccountCode, JournalLine
 from loans.models import DISBURSED_STATUSES, Loan
 from risk import figures as figures_sql
 from risk.models import QualityClass
@@ -71,12 +65,26 @@ def _percent(part, whole):
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def reserves_held(*, lkmms, at):
+    """{lkmm id: balance of its cadangan risiko account (a credit balance) at `at`}, one small indexed sum
+    per account: a join from every journal line would make the planner scan all of them, as it cannot
+    know that the reserve accounts have few lines."""
+    lines = (
+        JournalLine.objects.filter(account=OuterRef("pk"), entry__date__lte=at)
+        .values("account")
+        .annotate(balance=Sum("credit") - Sum("debit"))
+        .values("balance")
+    )
+    return dict(
+        Account.objects.filter(lkmm__in=lkmms, code=AccountCode.CADANGAN)
+        .annotate(balance=Coalesce(Subquery(lines), 0))
+        .values_list("lkmm", "balance")
+    )
+
+
 def reserve_held(*, lkmms, at):
-    """Balance of the cadangan risiko account (a credit balance) at `at`."""
-    totals = JournalLine.objects.filter(
-        account__lkmm__in=lkmms, account__code=AccountCode.CADANGAN, entry__date__lte=at
-    ).aggregate(debit=Coalesce(Sum("debit"), 0), credit=Coalesce(Sum("credit"), 0))
-    return totals["credit"] - totals["debit"]
+    """Balance of the cadangan risiko accounts of `lkmms` together (a credit balance) at `at`."""
+    return sum(reserves_held(lkmms=lkmms, at=at).values())
 
 
 def _finish(figures, held):
@@ -114,14 +122,7 @@ def portfolio_by_lkmm(*, lkmms, at):
 
     lkmms = list(lkmms)
     rows = figures_sql.totals_by_lkmm(at, lkmms=lkmms)
-    held = dict(
-        JournalLine.objects.filter(
-            account__lkmm__in=lkmms, account__code=AccountCode.CADANGAN, entry__date__lte=at
-        )
-        .values("account__lkmm")
-        .annotate(balance=Coalesce(Sum("credit"), 0) - Coalesce(Sum("debit"), 0))
-        .values_list("account__lkmm", "balance")
-    )
+    held = reserves_held(lkmms=lkmms, at=at)
     members = dict(
         Member.objects.filter(lkmm__in=lkmms, status=MemberStatus.AKTIF)
         .values("lkmm")

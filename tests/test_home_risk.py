@@ -80,7 +80,7 @@ def test_dinas_totals_are_the_sum_of_each_lkmm(dinas_client, lkmm, other_lkmm):
     overdue_loan(lkmm, days=33)  # Diragukan, 50% of 1.200.000
     overdue_loan(other_lkmm, days=60)  # Macet, 100% of 1.200.000
     response = dinas_client.get("/")
-    rows = {lkmm.code: f for lkmm, f in response.context["rows"]}
+    rows = {row["lkmm"].code: row["figures"] for row in response.context["rows"]}
     assert (rows["semenggu"]["required"], rows["wonosari"]["required"]) == (600_000, 1_200_000)
     totals = response.context["totals"]
     assert (totals["required"], totals["outstanding"], totals["npl_ratio"]) == (1_800_000, 2_400_000, 100)

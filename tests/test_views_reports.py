@@ -156,7 +156,7 @@ def test_dinas_home_is_the_overview_of_every_lkmm(dinas_client, lkmm, other_lkmm
 
     assert response.status_code == 200
     assert "reports/overview.html" in [t.name for t in response.templates]
-    rows = {lkmm.code: figures for lkmm, figures in response.context["rows"]}
+    rows = {row["lkmm"].code: row["figures"] for row in response.context["rows"]}
     assert sorted(rows) == ["mandiri", "semenggu", "wonosari"]  # active LKMMs only
     assert (rows["semenggu"]["loans"], rows["semenggu"]["past_due_loans"]) == (1, 1)
     assert (rows["wonosari"]["loans"], rows["wonosari"]["past_due_loans"]) == (1, 0)
@@ -173,6 +173,63 @@ def test_dinas_home_is_the_overview_of_every_lkmm(dinas_client, lkmm, other_lkmm
         assert name in html
         assert f'href="{reverse("reports:lkmm", args=[code])}"' in html
     assert "LKMM Tutup" not in html
+
+
+def test_dinas_home_puts_flagged_lkmms_first_with_kecamatan_subtotals(dinas_client, lkmm, other_lkmm):
+    healthy = LkmmFactory(code="mandiri", name="LKMM Mandiri", kecamatan="Patrang")
+    # Weekly, the oldest installment 33 days past due: Diragukan under lkm-2015, so NPL 100%.
+    make_active_loan(member=MemberFactory(lkmm=other_lkmm), disbursed_on=today() - days(40))
+    current_loan(lkmm)
+    current_loan(healthy)
+
+    response = dinas_client.get(HOME)
+
+    flags = [(row["lkmm"].code, row["flag"]) for row in response.context["rows"]]
+    assert flags == [("wonosari", "bermasalah"), ("mandiri", "sehat"), ("semenggu", "sehat")]
+    assert response.context["counts"] == {"bermasalah": 1, "perhatian": 0, "sehat": 2}
+    kecamatan = {
+        name: (count, f["loans"], f["outstanding"]) for name, count, f in response.context["kecamatan"]
+    }
+    assert kecamatan == {"Patrang": (1, 1, 1_200_000), "Sumbersari": (2, 2, 2_400_000)}
+    # The city total is the sum of the kecamatan rows printed above it.
+    assert response.context["totals"]["outstanding"] == 3_600_000
+    only_flagged = dinas_client.get(HOME, {"status": "bermasalah"})
+    assert [row["lkmm"].code for row in only_flagged.context["rows"]] == ["wonosari"]
+    by_name = dinas_client.get(HOME, {"urut": "nama"})
+    assert [row["lkmm"].name for row in by_name.context["rows"]] == [
+        "LKMM Mandiri",
+        "LKMM Semenggu",
+        "LKMM Wonosari",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("npl", "par30", "required", "coverage", "flag"),
+    [
+        (Decimal("5.01"), Decimal("0"), 0, None, "bermasalah"),
+        (Decimal("5.00"), Decimal("10.00"), 100, Decimal("100"), "sehat"),
+        (Decimal("0"), Decimal("0"), 100, Decimal("99.99"), "bermasalah"),
+        (Decimal("0"), Decimal("10.01"), 0, None, "perhatian"),
+        (None, None, 0, None, "sehat"),
+    ],
+)
+def test_health_flags_follow_the_bars(npl, par30, required, coverage, flag):
+    from reports.views import health_flag
+
+    figures = {"npl_ratio": npl, "par30_ratio": par30, "required": required, "coverage": coverage}
+    assert health_flag(figures) == flag
+
+
+def test_dinas_home_shows_fifty_lkmms_a_page(dinas_client):
+    for k in range(52):
+        LkmmFactory(code=f"desa{k:02d}", name=f"LKMM Desa {k:02d}")
+    first = dinas_client.get(HOME, {"urut": "nama"})
+    assert len(first.context["rows"]) == 50
+    assert "Halaman 1 dari 2" in first.content.decode()
+    second = dinas_client.get(HOME, {"urut": "nama", "page": 2})
+    assert [row["lkmm"].code for row in second.context["rows"]] == ["desa50", "desa51"]
+    # Totals cover every LKMM, whatever the page.
+    assert sum(count for _name, count, _f in second.context["kecamatan"]) == 52
 
 
 @pytest.mark.parametrize("code", ["semenggu", "wonosari"])
