@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """Arrears and portfolio benchmark at province scale (see bench/README.md).
 
-Generates the book with bench/generate.py (PostgreSQL COPY; the services would take hours), then times the arrears engine
-(LoanQuerySet.with_standing / past_due) and the portfolio measures (risk.selectors) for one LKMM and
-for the whole book, today and 90 days ago.
+Generates the book with bench/generate.py (PostgreSQL COPY; the services would take hours), then
+times the arrears engine (LoanQuerySet.with_standing / past_due) and the portfolio measures
+(risk.selectors) for one LKMM and for the whole book, today and 90 days ago.
 
     /work/main/.venv/bin/python bench/arrears.py                 # generate (about 3-4 min) and measure
     /work/main/.venv/bin/python bench/arrears.py --reuse         # measure the book already there
