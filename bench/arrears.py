@@ -73,7 +73,8 @@ SELECT count(*), coalesce(sum(s.outstanding), 0), count(*) FILTER (WHERE s.oldes
        coalesce(sum(s.outstanding) FILTER (WHERE c.non_performing), 0),
        coalesce(sum(s.outstanding) FILTER (WHERE s.oldest_overdue_on < %(at)s::date - 30
                                           OR s.restructured_from_id IS NOT NULL), 0),
-       round(coalesce(sum(s.outstanding * coalesce(c.reserve_rate, 0) / 100), 0))
+       coalesce(sum((s.outstanding::bigint * round(coalesce(c.reserve_rate, 0) * 100)::bigint + 5000)
+                    / 10000), 0)
 """
 SET_BASED = """
 WITH waived AS (

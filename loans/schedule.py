@@ -1,12 +1,17 @@
 """Schedule maths, exactly as DOMAIN.md "Money: the rule". Pure functions: no database, no floats.
 
-Amounts are whole rupiah (int); rates are Decimal percent per month.
+Amounts are whole rupiah (int); rates are Decimal percent per month. Every amount is computed in exact
+fractions and only the result is rounded: a weekly or daily period rate (r * 12 / 52, r * 12 / 365) has
+no finite decimal, and any decimal cut of it rounds some x,5 the wrong way (Rp35.651.625 at 2%
+declining over 60 weeks: installment 30's interest is 84.907,5, so Rp84.908).
 """
 
 import calendar
 import datetime
+import math
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 
 from django.utils.translation import gettext as _
 
@@ -42,20 +47,24 @@ class Line:
         return self.principal + self.interest
 
 
-def period_rate(rate_per_month: Decimal, frequency: str) -> Decimal:
-    """Monthly i = r; weekly i = r * 12 / 52; daily i = r * 12 / 365 (as a fraction, not percent)."""
-    r = Decimal(rate_per_month) / 100
+def period_rate(rate_per_month: Decimal, frequency: str) -> Fraction:
+    """Monthly i = r; weekly i = r * 12 / 52; daily i = r * 12 / 365, as an exact fraction (not percent)."""
+    r = Fraction(rate_per_month) / 100
     if frequency == Frequency.MONTHLY:
         return r
     return r * 12 / PERIODS_PER_YEAR[frequency]
 
 
-def round_half_up(value: Decimal) -> int:
-    return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def round_half_up(value: Decimal | Fraction | int) -> int:
+    """To the whole rupiah, halves away from zero, exactly (a Decimal or a Fraction)."""
+    value = Fraction(value)
+    whole = math.floor(abs(value) + Fraction(1, 2))
+    return whole if value >= 0 else -whole
 
 
-def round_up_unit(value: Decimal, unit: int) -> int:
-    return int((Decimal(value) / unit).quantize(Decimal(1), rounding=ROUND_CEILING)) * unit
+def round_up_unit(value: Decimal | Fraction | int, unit: int) -> int:
+    """Up to the next multiple of the rounding unit, exactly."""
+    return math.ceil(Fraction(value) / unit) * unit
 
 
 def add_months(start: datetime.date, months: int, day: int) -> datetime.date:
@@ -93,22 +102,19 @@ def build_schedule(
         raise ScheduleError(_("Jumlah pinjaman harus lebih dari nol."))
     if count < 1:
         raise ScheduleError(_("Jumlah angsuran minimal 1."))
-    if Decimal(rate_per_month) < 0:
+    if Fraction(rate_per_month) < 0:
         raise ScheduleError(_("Bunga tidak boleh negatif."))
     if rounding_unit < 1:
         raise ScheduleError(_("Satuan pembulatan minimal Rp1."))
-    with localcontext() as ctx:
-        ctx.prec = 40
-        i = period_rate(rate_per_month, frequency)
-        P = Decimal(principal)
-        if method == Method.FLAT:
-            parts = _flat(P, i, count, rounding_unit)
-        elif method == Method.ANNUITY:
-            parts = _annuity(P, i, count, rounding_unit)
-        elif method == Method.DECLINING:
-            parts = _declining(P, i, count, rounding_unit)
-        else:
-            raise ScheduleError(_("Metode bunga tidak dikenal."))
+    i = period_rate(rate_per_month, frequency)
+    if method == Method.FLAT:
+        parts = _flat(principal, i, count, rounding_unit)
+    elif method == Method.ANNUITY:
+        parts = _annuity(principal, i, count, rounding_unit)
+    elif method == Method.DECLINING:
+        parts = _declining(principal, i, count, rounding_unit)
+    else:
+        raise ScheduleError(_("Metode bunga tidak dikenal."))
     for seq, (principal_part, _interest) in enumerate(parts, start=1):
         if principal_part <= 0:
             raise ScheduleError(
@@ -124,7 +130,12 @@ def build_schedule(
     ]
 
 
+# [(principal part, interest)] per installment, before any check. P and i are taken as exact fractions
+# whatever their type (int, Decimal, Fraction), so no intermediate value is ever rounded.
+
+
 def _flat(P, i, n, unit):
+    P, i = Fraction(P), Fraction(i)
     interest = round_half_up(P * i)
     installment = round_up_unit(P / n + P * i, unit)
     parts = [(installment - interest, interest) for _ in range(n - 1)]
@@ -133,6 +144,7 @@ def _flat(P, i, n, unit):
 
 
 def _annuity(P, i, n, unit):
+    P, i = Fraction(P), Fraction(i)
     pmt = P / n if i == 0 else P * i / (1 - (1 + i) ** -n)
     installment = round_up_unit(pmt, unit)
     balance, parts = int(P), []
@@ -146,6 +158,7 @@ def _annuity(P, i, n, unit):
 
 
 def _declining(P, i, n, unit):
+    P, i = Fraction(P), Fraction(i)
     principal_part = round_up_unit(P / n, unit)
     balance, parts = int(P), []
     for _k in range(n - 1):

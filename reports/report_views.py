@@ -139,8 +139,8 @@ def _arrears_table(loans, totals):
 
 def split_whole(total, exact):
     """Whole rupiah parts of `total` near the `exact` Decimal amounts, adding up to `total` exactly: each
-    part rounded down, the rupiah left over going to the largest remainders (hordak's ratio_split). So
-    the per-class reserves add up to the required reserve, which rounds their exact sum once."""
+    part rounded down, the rupiah left over going to the largest remainders (hordak's ratio_split). Only
+    for months closed before reserves were rounded per loan, whose stored total rounded the sum once."""
     parts = [int(x.to_integral_value(rounding=ROUND_DOWN)) for x in exact]
     by_remainder = sorted(range(len(exact)), key=lambda i: exact[i] - parts[i], reverse=True)
     for i in by_remainder[: max(total - sum(parts), 0)]:
@@ -150,17 +150,19 @@ def split_whole(total, exact):
 
 def quality_report(*, lkmm, at):
     """Every class of the LKMM's policy (empty ones too) with its loans, outstanding principal, reserve
-    rate and required reserve; the totals; and the portfolio measures (NPL, reserve held, coverage)."""
+    rate and required reserve; the totals; and the portfolio measures (NPL, reserve held, coverage).
+    A class's required reserve is the sum of its loans' own (each rounded half up), and the total the
+    sum of the classes'."""
     stored = stored_portfolio(lkmm=lkmm, at=at)
     if stored is not None:
         # A closed month reads the figures stored when it was closed, as they were reported.
         figures = stored
         classes = {c.pk: c for c in QualityClass.objects.filter(policy_id=lkmm.quality_policy_id)}
         found = {
-            classes.get(row["quality_class"]): {"loans": row["loans"], "outstanding": row["outstanding"]}
+            classes.get(row.pop("quality_class")): row
             for row in ClosedLoanFigure.objects.filter(period_close=stored["closed"])
             .values("quality_class")
-            .annotate(loans=Count("pk"), outstanding=Sum("outstanding"))
+            .annotate(loans=Count("pk"), outstanding=Sum("outstanding"), required=Sum("required_reserve"))
         }
     else:
         figures = portfolio(lkmms=[lkmm], at=at)
@@ -171,6 +173,7 @@ def quality_report(*, lkmm, at):
             "loans": found.get(quality_class, {}).get("loans", 0),
             "outstanding": found.get(quality_class, {}).get("outstanding") or 0,
             "rate": quality_class.reserve_rate,
+            "required": found.get(quality_class, {}).get("required") or 0,
         }
         for quality_class in QualityClass.objects.filter(policy_id=lkmm.quality_policy_id).order_by(
             "position"
@@ -178,9 +181,12 @@ def quality_report(*, lkmm, at):
     ]
     if None in found:  # thresholds that leave a gap: such loans still count, in a row of their own
         rows.append({"quality_class": None, **found[None], "rate": Decimal(0)})
-    exact = [row["outstanding"] * row["rate"] / 100 for row in rows]
-    for row, required in zip(rows, split_whole(figures["required"], exact), strict=True):
-        row["required"] = required
+    if sum(row["required"] for row in rows) != figures["required"]:
+        # A month closed before per-loan rounding stored a total that rounded the sum once: its rows are
+        # shared out of that total, so that they still add up to it as it was reported.
+        exact = [row["outstanding"] * row["rate"] / 100 for row in rows]
+        for row, required in zip(rows, split_whole(figures["required"], exact), strict=True):
+            row["required"] = required
     return rows, figures
 
 
@@ -261,7 +267,9 @@ def measures_of(rows, figures):
         {
             "label": _("PPAP wajib"),
             "value": figures["required"],
-            "formula": _("PPAP wajib = Σ (tarif cadangan kelas × sisa pokok kelas)"),
+            "formula": _(
+                "PPAP wajib = Σ (tarif cadangan kelas × sisa pokok) tiap pinjaman, dibulatkan per pinjaman"
+            ),
         },
         {
             "label": _("Cadangan dimiliki"),

@@ -120,6 +120,9 @@ class ClosedLoanFigure(models.Model):
         QualityClass, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("kelas")
     )
     reserve_rate = models.DecimalField(_("tarif cadangan (%)"), max_digits=5, decimal_places=2)
+    # round_half_up(reserve_rate% x outstanding): the loan's own row of the PPAP; the close's summary
+    # "required" is the sum of these.
+    required_reserve = models.PositiveBigIntegerField(_("PPAP wajib"))
 
     class Meta:
         verbose_name = _("angka pinjaman tutup buku")

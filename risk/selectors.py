@@ -2,13 +2,27 @@
 
 Every figure is one aggregate query over loans annotated by LoanQuerySet.with_standing (days past due
 from the allocation table) and by the LKMM's quality policy, turned into SQL CASE expressions here.
+The required reserve and the KSP weighted sum are sums of whole rupiah, each loan rounded on its own
+(DOMAIN.md "Required reserve (PPAP)"), so every total is the sum of the rows printed under it.
 """
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import BooleanField, Case, Count, DecimalField, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Round
 
 from ledger.models import AccountCode, JournalLine
 from loans.models import DISBURSED_STATUSES, Loan
@@ -37,9 +51,19 @@ def _class_conditions(at, lkmms):
     return conditions
 
 
+def rupiah_of_percent(percent):
+    """round_half_up(percent% x outstanding) of each loan, in integer SQL that SQLite and PostgreSQL
+    evaluate alike: the percent (two decimals) as a whole number of hundredths (ROUNDed, as SQLite
+    multiplies 1.15 x 100 in floating point to 114.99999999999999), then (outstanding x hundredths +
+    5000) / 10000, an integer division of non-negative integers, which is exactly half up."""
+    hundredths = Cast(Round(F(percent) * 100), IntegerField())
+    return (Cast("outstanding", BigIntegerField()) * hundredths + 5000) / 10000
+
+
 def loans_at(at, *, lkmms=None):
     """The portfolio at `at`: loans disbursed by then with principal outstanding at `at`, each annotated
-    with its standing and its quality class (id, reserve rate, non-performing, KSP weight)."""
+    with its standing, its quality class (id, reserve rate, non-performing, KSP weight) and its required
+    reserve in whole rupiah."""
     loans = Loan.objects.filter(status__in=DISBURSED_STATUSES, disbursed_on__lte=at)
     if lkmms is not None:
         loans = loans.filter(lkmm__in=lkmms)
@@ -58,17 +82,13 @@ def loans_at(at, *, lkmms=None):
         reserve_rate=case(lambda c: c.reserve_rate, RATE, Value(Decimal(0))),
         non_performing=case(lambda c: c.non_performing, BooleanField(), Value(False)),
         ksp_weight=case(lambda c: c.ksp_weight, RATE, Value(Decimal(0))),
-    )
+    ).annotate(required_reserve=rupiah_of_percent("reserve_rate"))
 
 
 def _percent(part, whole):
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def _rupiah(value):
-    return int(Decimal(value or 0).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def reserve_held(*, lkmms, at):
@@ -81,7 +101,6 @@ def reserve_held(*, lkmms, at):
 
 def _aggregates(at):
     restructured = Q(restructured_from__isnull=False)
-    money = DecimalField(max_digits=20, decimal_places=4)
 
     def past(days):
         return Q(oldest_overdue_on__lt=at - datetime.timedelta(days=days)) | restructured
@@ -95,19 +114,14 @@ def _aggregates(at):
         "par1": Coalesce(Sum("outstanding", filter=Q(oldest_overdue_on__isnull=False) | restructured), 0),
         "par30": Coalesce(Sum("outstanding", filter=past(30)), 0),
         "par90": Coalesce(Sum("outstanding", filter=past(90)), 0),
-        # Percent times rupiah, divided by 100 in Python: SQLite would divide whole numbers.
-        "required": Sum(F("outstanding") * F("reserve_rate"), output_field=money),
-        "ksp_problem": Sum(F("outstanding") * F("ksp_weight"), output_field=money),
+        "required": Coalesce(Sum("required_reserve"), 0),
+        "ksp_problem": Coalesce(Sum(rupiah_of_percent("ksp_weight")), 0),
     }
 
 
-def _finish(figures, held, *, percent_sums=True):
-    """Ratios from the parts. `percent_sums`: required and ksp_problem are still sums of rupiah x
-    percent from the database (divided by 100 here); combine() passes rupiah already."""
+def _finish(figures, held):
+    """Ratios from the parts."""
     figures["outstanding"] = figures.pop("total_outstanding")
-    if percent_sums:
-        figures["required"] = _rupiah(Decimal(figures["required"] or 0) / 100)
-        figures["ksp_problem"] = _rupiah(Decimal(figures["ksp_problem"] or 0) / 100)
     figures["held"] = held
     total = figures["outstanding"]
     figures.update(
@@ -146,7 +160,7 @@ def combine(figures):
     total["total_outstanding"] = total.pop("outstanding")
     held = sum(f["held"] for f in figures)
     members = total.pop("members")
-    return {**_finish(total, held, percent_sums=False), "members": members}
+    return {**_finish(total, held), "members": members}
 
 
 def portfolio_by_lkmm(*, lkmms, at):
@@ -172,7 +186,6 @@ def portfolio_by_lkmm(*, lkmms, at):
         .values_list("lkmm", "n")
     )
     empty = dict.fromkeys(_aggregates(at), 0)
-    empty["required"] = empty["ksp_problem"] = None
     return {
         lkmm.pk: {
             **_finish({**empty, **rows.get(lkmm.pk, {})}, held.get(lkmm.pk, 0)),
@@ -187,14 +200,7 @@ def by_class(*, lkmms, at):
     rows = (
         loans_at(at, lkmms=lkmms)
         .values("quality_class_id")
-        .annotate(
-            loans=Count("pk"),
-            total=Sum("outstanding"),
-            reserve=Sum(
-                F("outstanding") * F("reserve_rate"),
-                output_field=DecimalField(max_digits=20, decimal_places=4),
-            ),
-        )
+        .annotate(loans=Count("pk"), total=Sum("outstanding"), reserve=Sum("required_reserve"))
     )
     classes = {c.pk: c for c in QualityClass.objects.filter(pk__in=[r["quality_class_id"] for r in rows])}
     result = [
@@ -202,7 +208,7 @@ def by_class(*, lkmms, at):
             "quality_class": classes.get(row["quality_class_id"]),
             "loans": row["loans"],
             "outstanding": row["total"],
-            "required": _rupiah(Decimal(row["reserve"] or 0) / 100),
+            "required": row["reserve"],
         }
         for row in rows
     ]

@@ -199,6 +199,7 @@ def month_close(*, lkmm, actor, month):
             days_past_due=loan.days_past_due,
             quality_class_id=loan.quality_class_id,
             reserve_rate=loan.reserve_rate,
+            required_reserve=loan.required_reserve,
         )
         for loan in loans_at(last, lkmms=[lkmm])
     )

@@ -291,8 +291,9 @@ def test_quality_report_at_a_date_before_any_loan(pengelola_client, lkmm, book):
 
 
 def test_class_reserves_add_up_to_the_required_reserve(pengelola_client, lkmm):
-    """bank-5: L 1% of 1.000.050 = 10.000,50 and DPK 5% of 1.000.010 = 50.000,50. Rounded one by one they
-    make 60.002; the required reserve is their sum 60.001,00. The rupiah goes to one class, not both."""
+    """bank-5: L 1% of 1.000.050 = 10.000,50 and DPK 5% of 1.000.010 = 50.000,50. Each loan is rounded
+    half up on its own (DOMAIN.md): 10.001 + 50.001, and the required reserve is their sum 60.002 (not
+    the rounded exact sum 60.001)."""
     lkmm.quality_policy = QualityPolicy.objects.get(code="bank-5")
     lkmm.save()
     weekly_loan(lkmm, name="Lancar", principal=1_000_050, disbursed_on=D(2026, 1, 15))
@@ -303,12 +304,12 @@ def test_class_reserves_add_up_to_the_required_reserve(pengelola_client, lkmm):
     rows = {r["quality_class"].code: (r["outstanding"], r["required"]) for r in response.context["rows"]}
     assert rows == {
         "L": (1_000_050, 10_001),
-        "DPK": (1_000_010, 50_000),
+        "DPK": (1_000_010, 50_001),
         "KL": (0, 0),
         "D": (0, 0),
         "M": (0, 0),
     }
-    assert response.context["figures"]["required"] == 60_001 == portfolio(lkmms=[lkmm], at=AT)["required"]
+    assert response.context["figures"]["required"] == 60_002 == portfolio(lkmms=[lkmm], at=AT)["required"]
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,10 @@
 
 import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from loans.schedule import (
@@ -38,6 +39,31 @@ def schedule(principal, rate, count, frequency, method, unit, first_due=FIRST_DU
 
 def parts(lines):
     return [(line.principal, line.interest) for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("terms", "seq", "expected"),
+    [
+        # DOMAIN.md's named example: the weekly i = 2% x 12 / 52 has no finite decimal; installment 30's
+        # exact interest is 18.396.625 x 0,24 / 52 = 84.907,5, so Rp84.908 (a 40-digit i gave 84.907).
+        ((35_651_625, "2", 60, "weekly", "declining", 5000), 30, (595_000, 84_908)),
+        ((35_651_625, "2", 60, "weekly", "declining", 5000), 1, (595_000, 164_546)),
+        ((35_651_625, "2", 60, "weekly", "declining", 5000), 60, (546_625, 2_523)),
+        ((1_200_000, "1.5", 10, "weekly", "flat", 1), 1, (120_000, 4_154)),
+        ((1_000_000, "1.5", 12, "monthly", "annuity", 100), 1, (76_700, 15_000)),
+        ((1_000_000, "1.5", 12, "monthly", "annuity", 100), 12, (90_088, 1_351)),
+        ((1_000_000, "2", 10, "monthly", "declining", 1000), 10, (100_000, 2_000)),
+        ((1_000_000, "0", 12, "monthly", "flat", 5000), 12, (65_000, 0)),
+    ],
+)
+def test_worked_installments(terms, seq, expected):
+    assert parts(schedule(*terms))[seq - 1] == expected
+
+
+def test_named_example_balance_before_installment_30():
+    lines = schedule(35_651_625, "2", 60, "weekly", "declining", 5000)
+    assert 35_651_625 - sum(line.principal for line in lines[:29]) == 18_396_625
+    assert Fraction(18_396_625) * Fraction(2, 100) * 12 / 52 == Fraction(169_815, 2)  # 84.907,5
 
 
 def test_lumajang_zero_rate_monthly_unit_5000():
@@ -208,6 +234,89 @@ def test_property_refused_exactly_when_a_principal_part_would_not_be_positive(t)
     except ScheduleError:
         refused = True
     assert refused == should_refuse
+
+
+def oracle(principal, rate, count, frequency, method, unit):
+    """DOMAIN.md "Money: the rule" in exact fractions, written apart from loans.schedule: [(principal
+    part, interest)] per installment, before any refusal."""
+    i = Fraction(rate) / 100 * 12 / {"monthly": 12, "weekly": 52, "daily": 365}[frequency]
+    P, n = Fraction(principal), count
+
+    def rupiah(x):  # half up; every amount here is >= 0
+        return (x + Fraction(1, 2)) // 1
+
+    def up_to_unit(x):
+        return -(-x // unit) * unit
+
+    if method == "flat":
+        interest = rupiah(P * i)
+        part = up_to_unit(P / n + P * i) - interest
+        return [(part, interest)] * (n - 1) + [(principal - part * (n - 1), interest)]
+    if method == "annuity":
+        installment = up_to_unit(P / n if i == 0 else P * i / (1 - (1 + i) ** -n))
+        rows, balance = [], principal
+        for _ in range(n - 1):
+            interest = rupiah(balance * i)
+            rows.append((installment - interest, interest))
+            balance -= installment - interest
+        return rows + [(balance, rupiah(balance * i))]
+    part, rows, balance = up_to_unit(P / n), [], principal
+    for _ in range(n - 1):
+        rows.append((part, rupiah(balance * i)))
+        balance -= part
+    return rows + [(balance, rupiah(balance * i))]
+
+
+PERIODS = {"monthly": 12, "weekly": 52, "daily": 365}
+
+
+@st.composite
+def exact_terms(draw):
+    t = draw(
+        st.fixed_dictionaries(
+            {
+                "principal": st.integers(min_value=100_000, max_value=50_000_000),
+                "rate": st.integers(min_value=0, max_value=1000).map(lambda c: Decimal(c).scaleb(-2)),
+                "count": st.integers(min_value=1, max_value=120),
+                "frequency": st.sampled_from(list(PERIODS)),
+                "method": st.sampled_from(["flat", "annuity", "declining"]),
+                "unit": st.sampled_from([1, 100, 500, 1000, 5000]),
+            }
+        )
+    )
+    # Half the time aim at a tie, where a decimal cut of i goes wrong: with i = a / b in lowest terms and
+    # b even, an odd multiple of b / 2 as principal makes the first interest P x i exactly x,5.
+    i = Fraction(t["rate"]) / 100 * 12 / PERIODS[t["frequency"]]
+    if i.denominator % 2 == 0 and draw(st.booleans()):
+        half = i.denominator // 2
+        odd = draw(st.integers(min_value=-(-100_000 // half) // 2, max_value=(50_000_000 // half - 1) // 2))
+        t["principal"] = half * (2 * odd + 1)
+    return t
+
+
+NAMED_EXAMPLE = {
+    "principal": 35_651_625,
+    "rate": Decimal(2),
+    "count": 60,
+    "frequency": "weekly",
+    "method": "declining",
+    "unit": 5000,
+}
+
+
+@settings(max_examples=500, deadline=None)
+@given(exact_terms())
+@example(NAMED_EXAMPLE)
+def test_property_schedule_equals_the_exact_fraction_oracle(t):
+    """Every installment equals DOMAIN.md's formulas in exact fractions, and terms are refused exactly
+    when the oracle leaves some principal part at zero or below."""
+    terms = (t["principal"], t["rate"], t["count"], t["frequency"], t["method"], t["unit"])
+    expected = oracle(*terms)
+    if any(principal <= 0 for principal, _ in expected):
+        with pytest.raises(ScheduleError):
+            schedule(*terms)
+        return
+    assert parts(schedule(*terms)) == expected
 
 
 def test_flat_monthly_with_interest_unit_1000():
