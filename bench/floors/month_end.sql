@@ -1,6 +1,7 @@
 -- Floor for the month-end close of every LKMM (risk.services.month_close for each): one statement
 -- computing, from the facts only, the figures a close stores at the month's last day: per loan
--- (ClosedLoanFigure: outstanding, overdue, late fees owed, days past due, quality class, reserve rate)
+-- (ClosedLoanFigure: outstanding, overdue, late fees owed, days past due, quality class, reserve rate,
+-- required reserve)
 -- and per LKMM (the summary: loans, outstanding, overdue, past-due loans, NPL, PAR1/30/90, required
 -- reserve, KSP problem loans, reserve held). GROUPING SETS gives both in one result: rows with a
 -- loan_id are loans, rows without are the LKMM's summary. It never reads the kept *_derived columns,
@@ -78,8 +79,8 @@ SELECT s.lkmm_id,
                                               OR s.restructured_from_id IS NOT NULL), 0) AS par30,
        coalesce(sum(s.outstanding) FILTER (WHERE s.oldest_overdue_on < :'at'::date - 90
                                               OR s.restructured_from_id IS NOT NULL), 0) AS par90,
-       round(sum(s.outstanding * coalesce(c.reserve_rate, 0)) / 100) AS required,
-       round(sum(s.outstanding * coalesce(c.ksp_weight, 0)) / 100) AS ksp_problem,
+       sum(round(s.outstanding * coalesce(c.reserve_rate, 0) / 100)) AS required,
+       sum(round(s.outstanding * coalesce(c.ksp_weight, 0) / 100)) AS ksp_problem,
        max(coalesce(h.held, 0)) AS held
 FROM s
 JOIN institutions_lkmm k ON k.id = s.lkmm_id

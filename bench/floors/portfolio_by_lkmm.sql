@@ -6,7 +6,8 @@
 --
 --   psql -h 127.0.0.1 -U postgres -d lkmm_bench_small -v at=2026-12-02 -f bench/floors/portfolio_by_lkmm.sql
 --
--- required and ksp_problem are whole rupiah (rounded half up, as risk.selectors does).
+-- required and ksp_problem are sums of whole rupiah, each loan rounded half up on its own (as
+-- risk.selectors does; numeric round() is half away from zero, the same for these positive amounts).
 -- The CTEs inst, per_loan and s are the same in arrears.sql, portfolio_by_lkmm.sql and month_end.sql
 -- (without the one-LKMM filter).
 WITH inst AS (
@@ -61,8 +62,8 @@ WITH inst AS (
                                                   OR s.restructured_from_id IS NOT NULL), 0) AS par30,
            coalesce(sum(s.outstanding) FILTER (WHERE s.oldest_overdue_on < :'at'::date - 90
                                                   OR s.restructured_from_id IS NOT NULL), 0) AS par90,
-           round(sum(s.outstanding * coalesce(c.reserve_rate, 0)) / 100) AS required,
-           round(sum(s.outstanding * coalesce(c.ksp_weight, 0)) / 100) AS ksp_problem
+           sum(round(s.outstanding * coalesce(c.reserve_rate, 0) / 100)) AS required,
+           sum(round(s.outstanding * coalesce(c.ksp_weight, 0) / 100)) AS ksp_problem
     FROM s
     JOIN institutions_lkmm k ON k.id = s.lkmm_id
     -- The quality class: the first class of the LKMM's policy whose threshold for the loan's frequency
