@@ -591,7 +591,10 @@ class Session:
             self.conn.request(method, path, body=body, headers=headers)
             response = self.conn.getresponse()
         except (http.client.HTTPException, OSError):
+            # A GET is retried once on a fresh connection; a POST never (it might have been recorded).
             self.conn.close()
+            if method != "GET":
+                raise
             self.conn.request(method, path, body=body, headers=headers)
             response = self.conn.getresponse()
         text = response.read().decode("utf-8", "replace")
