@@ -77,7 +77,10 @@ def parse_args():
     p.add_argument("--port", type=int, default=0, help="gunicorn port (default: a free one)")
     p.add_argument("--only", default="abcdefg", help="run only these measurements, e.g. --only ad")
     p.add_argument("--json", type=Path, help="where to write the figures (default bench/results/<size>.json)")
+    p.add_argument("--markdown", type=Path, metavar="JSON", help="print a results file as Markdown and stop")
     args = p.parse_args()
+    if args.markdown:
+        return args
     lkmms, loans, name = gen.SIZES[args.size]
     args.lkmms = args.lkmms or lkmms
     args.loans = args.loans or loans
@@ -218,7 +221,7 @@ class Results:
 def ms(seconds):
     if seconds is None:
         return "-"
-    return f"{seconds * 1000:,.1f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+    return f"{seconds * 1000:,.1f} ms" if seconds < 1 else f"{seconds:,.2f} s"
 
 
 def describe(row):
@@ -940,6 +943,35 @@ def table(rows):
     return "\n".join(lines)
 
 
+def markdown(report):
+    """A results file as the Markdown table of bench/README.md."""
+    lines = [
+        "| | what | median | spread | floor | ratio | notes |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for row in report["results"]:
+        kind = row.get("kind", "time")
+        if kind == "time":
+            app, floor = row["app"], row.get("floor")
+            cells = [
+                ms(app["median"]),
+                f"{ms(app['min'])} – {ms(app['max'])}",
+                ms(floor["median"]) if floor else "–",
+            ]
+        elif kind == "http":
+            cells = [f"{row['rps']:.1f} req/s", f"p50 {ms(row['p50'])}, p99 {ms(row['p99'])}"]
+            cells.append(f"{row['floor_rps']:.1f} req/s" if row["key"] != "f0" else "–")
+        else:
+            cells = [f"{row['pps']:.1f} payments/s", f"p50 {ms(row['p50'])}, p95 {ms(row['p95'])}"]
+            cells.append(f"{row['floor']['tps']:.1f} tps, p95 {ms(row['floor']['p95'])}")
+        ratio_text = f"{row['ratio']:.1f}" if row.get("ratio") is not None else "–"
+        what = row["what"].replace("|", "\\|")
+        lines.append(
+            f"| {row['key']} | {what} | " + " | ".join(cells) + f" | {ratio_text} | {row.get('notes', '')} |"
+        )
+    return "\n".join(lines)
+
+
 def environment(book, scratch):
     from django.db import connection
 
@@ -963,7 +995,11 @@ def environment(book, scratch):
 
 def main():
     args = parse_args()
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text())))
+        return
     started = time.perf_counter()
+    load_before = os.getloadavg()
     url, scratch, timings = prepare_book(args)
     setup_django(url)
     book = Book()
@@ -991,7 +1027,9 @@ def main():
     order = {k: i for i, k in enumerate("abcdefg")}
     rows = sorted(results.rows, key=lambda r: (order[r["key"][0]], r["key"]))
     total = time.perf_counter() - started
-    print(f"\n{args.size}: {args.lkmms:,} LKMMs, {args.loans:,} loans; today {book.today}; {total:.0f} s\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n{args.size}: {args.lkmms:,} LKMMs, {args.loans:,} loans; today {book.today}; {total:.0f} s")
+    print(f"load average at the start {', '.join(f'{x:.1f}' for x in load_before)}, at the end {load}\n")
     print(table(rows))
     report = {
         "size": args.size,
@@ -1000,6 +1038,8 @@ def main():
         "environment": environment(book, scratch),
         "book": counts,
         "timings": {**timings, "total_s": total},
+        # Other work on the machine shares its cores: the 1, 5 and 15 minute load averages.
+        "load_average": {"start": load_before, "end": os.getloadavg()},
         "check_books": checks,
         "results": rows,
     }
