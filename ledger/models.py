@@ -217,3 +217,28 @@ class PeriodClose(models.Model):
 
     def __str__(self):
         return f"{self.lkmm} {self.month:%m/%Y}"
+
+
+class MonthFigures(models.Model):
+    """One LKMM's portfolio figures at the end of a month, stored when the month has ended, closed or not
+    (`manage.py store_month_figures`, run daily; or on first read), so month views and trends read rows
+    instead of recomputing the portfolio. A closed month's own figures are its PeriodClose.summary. An
+    entry or waiver dated into a stored month drops the stored figures from that month on (ledger.services
+    month_figures_forget); they are computed again when next needed."""
+
+    lkmm = models.ForeignKey(Lkmm, on_delete=models.CASCADE, related_name="+", verbose_name=_("LKMM"))
+    month = models.DateField(_("bulan"), help_text=_("Tanggal 1 bulan itu."))
+    figures = models.JSONField(_("angka"), default=dict)
+    computed_at = models.DateTimeField(_("dihitung pada"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("angka akhir bulan")
+        verbose_name_plural = _("angka akhir bulan")
+        ordering = ["lkmm", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["lkmm", "month"], name="ledger_month_figures_unique"),
+            models.CheckConstraint(condition=Q(month__day=1), name="ledger_month_figures_first_of_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.lkmm} {self.month:%m/%Y}"

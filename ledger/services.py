@@ -9,7 +9,16 @@ from django.utils.translation import gettext as _
 from institutions.models import Lkmm
 from institutions.services import audit_record
 from institutions.templatetags.lkmm_format import format_rupiah
-from ledger.models import Account, AccountCode, AccountKind, EntryKind, JournalEntry, JournalLine, PeriodClose
+from ledger.models import (
+    Account,
+    AccountCode,
+    AccountKind,
+    EntryKind,
+    JournalEntry,
+    JournalLine,
+    MonthFigures,
+    PeriodClose,
+)
 from ledger.selectors import cash_lowest_from
 
 STANDARD_CHART = [
@@ -55,6 +64,14 @@ def refuse_if_closed(*, lkmm, date):
         )
 
 
+def month_figures_forget(*, lkmm, date):
+    """An event dated into a month that has ended changes that month's figures and every later month's:
+    drop the stored ones (they are computed again when next read). Events of the current month, the
+    usual case, cost nothing here."""
+    if date < timezone.localdate().replace(day=1):
+        MonthFigures.objects.filter(lkmm=lkmm, month__gte=date.replace(day=1)).delete()
+
+
 @transaction.atomic
 def entry_post(*, lkmm, date, memo, lines, kind, actor=None, source=None, loan=None, token=None):
     """Post a balanced journal entry. `lines` is a list of (account code, debit, credit).
@@ -71,6 +88,7 @@ def entry_post(*, lkmm, date, memo, lines, kind, actor=None, source=None, loan=N
     # Numbers are sequential per LKMM; the LKMM row lock serialises concurrent posters (and closes).
     Lkmm.objects.select_for_update().get(pk=lkmm.pk)
     refuse_if_closed(lkmm=lkmm, date=date)
+    month_figures_forget(lkmm=lkmm, date=date)
     accounts = {a.code: a for a in Account.objects.filter(lkmm=lkmm, code__in={c for c, _, _ in lines})}
     if len(accounts) < len({c for c, _, _ in lines}):
         chart_ensure(lkmm=lkmm)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -181,7 +181,14 @@ class LoanQuerySet(LkmmScopedQuerySet):
         fees = (
             open_due.filter(Q(settled_on_derived__isnull=True) | Q(settled_on_derived__gt=F("due_date")))
             .values("loan")
-            .annotate(s=Sum(OuterRef("late_fee") - F("late_fee_waived_derived") - F("late_fee_paid_derived")))
+            .annotate(
+                s=Sum(
+                    Greatest(
+                        OuterRef("late_fee") - F("late_fee_waived_derived") - F("late_fee_paid_derived"),
+                        Value(0),
+                    )
+                )
+            )
             .values("s")
         )
         disbursed = Q(disbursed_on__isnull=False)
@@ -259,7 +266,37 @@ class LoanQuerySet(LkmmScopedQuerySet):
             .order_by("due_date")
             .values("due_date")[:1]
         )
-        owed_before = due_before.values("loan").annotate(s=Sum("owed")).values("s")
+        # Per installment, what is still unpaid, never below zero (a waiver dated after a payment that
+        # a back-dated payment re-allocated must not make another installment owe less).
+        overdue = (
+            due_before.annotate(paid=Coalesce(Subquery(paid_on_installment), 0))
+            .values("loan")
+            .annotate(s=Sum(Greatest(F("owed") - F("paid"), Value(0))))
+            .values("s")
+        )
+        fee_paid = (
+            counted.filter(installment=OuterRef("pk")).values("installment").annotate(s=Sum("late_fee"))
+        )
+        fee_waived = (
+            Waiver.objects.filter(installment=OuterRef("pk"), on__lte=at)
+            .values("installment")
+            .annotate(s=Sum("late_fee"))
+        )
+        unpaid_fees = (
+            due_before.annotate(paid=Coalesce(Subquery(paid_by_due_date), 0))
+            .filter(paid__lt=F("owed"))
+            .annotate(
+                unpaid_fee=Greatest(
+                    F("loan__late_fee")
+                    - Coalesce(Subquery(fee_waived.values("s")), 0)
+                    - Coalesce(Subquery(fee_paid.values("s")), 0),
+                    Value(0),
+                )
+            )
+            .values("loan")
+            .annotate(s=Sum("unpaid_fee"))
+            .values("s")
+        )
         late_installments = (
             due_before.annotate(paid=Coalesce(Subquery(paid_by_due_date), 0))
             .filter(paid__lt=F("owed"))
@@ -295,11 +332,7 @@ class LoanQuerySet(LkmmScopedQuerySet):
             standing_at=models.Value(at, output_field=models.DateField()),
             oldest_overdue_on=Case(When(moved, then=Value(None)), default=Subquery(oldest_unpaid)),
             principal_repaid=loan_sum(mine, "principal"),
-            overdue_amount=unless_moved(
-                Coalesce(Subquery(owed_before), 0)
-                - loan_sum(mine.filter(installment__due_date__lt=at), F("principal") + F("interest")),
-                models.BigIntegerField(),
-            ),
+            overdue_amount=unless_moved(Coalesce(Subquery(overdue), 0), models.BigIntegerField()),
             outstanding=F("principal")
             - F("principal_repaid")
             - Case(When(written_off, then=F("written_off_principal")), default=Value(0))
@@ -314,7 +347,7 @@ class LoanQuerySet(LkmmScopedQuerySet):
                 models.BigIntegerField(),
             ),
             late_fees_paid=loan_sum(mine, "late_fee"),
-            overdue_fees=unless_moved(F("late_fees_owed") - F("late_fees_paid"), models.BigIntegerField()),
+            overdue_fees=unless_moved(Coalesce(Subquery(unpaid_fees), 0), models.BigIntegerField()),
         )
 
     def past_due(self, at):

@@ -20,7 +20,7 @@ from institutions.access import check_approver
 from institutions.models import Lkmm, Role
 from institutions.services import audit_record
 from ledger.models import AccountCode, EntryKind, JournalLine
-from ledger.services import entry_post, memo_in_books_language
+from ledger.services import entry_post, memo_in_books_language, month_figures_forget
 from loans import allocation as engine
 from loans import schedule, standing
 from loans.models import (
@@ -621,6 +621,7 @@ def late_fees_waive(*, loan, actor, on, reason):
         for inst_id, fee in owed.items()
     )
     standing.reallocate(loan=loan, since=on)
+    month_figures_forget(lkmm=loan.lkmm, date=on)
     audit_record(
         actor=actor,
         action="loan.waive_late_fees",

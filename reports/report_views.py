@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from institutions.access import staff_required
 from institutions.forms import DateInput
 from institutions.models import Lkmm
+from loans.models import Loan
 from reports import exports
 from reports.selectors import _current_group
 from reports.views import NPL_BAR
@@ -56,12 +57,13 @@ def my_report(request, report):
 def arrears_list(*, lkmm, at):
     """Loans past due at `at`, most days past due first, each with its member, current group and quality
     class; their totals; and the classes of the LKMM's policy. Three queries whatever the number of loans."""
-    loans = list(
-        loans_at(at, lkmms=[lkmm])
-        .filter(oldest_overdue_on__isnull=False)
-        .select_related("member")
-        .annotate(group_name=Subquery(_current_group("member")))
-        .order_by("oldest_overdue_on", "number")
+    loans = loans_at(
+        at,
+        lkmms=[lkmm],
+        past_due_only=True,
+        queryset=Loan.objects.select_related("member").annotate(
+            group_name=Subquery(_current_group("member"))
+        ),
     )
     classes = list(QualityClass.objects.filter(policy_id=lkmm.quality_policy_id).order_by("position"))
     by_pk = {c.pk: c for c in classes}

@@ -6,7 +6,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from institutions.templatetags.lkmm_format import format_rupiah
@@ -15,7 +15,29 @@ from members.models import GroupMembership
 
 
 def installments_due_between(*, lkmm, start, end, at):
-    """Installments of active loans due in [start, end] with what is still unpaid on them at `at`."""
+    """Installments of active loans due in [start, end] with what is still unpaid on them at `at`: from
+    the kept standing from today on (only open installments), from the allocation before."""
+    if at >= timezone.localdate():
+        return (
+            Installment.objects.filter(
+                loan__lkmm=lkmm,
+                loan__status=LoanStatus.AKTIF,
+                open_derived=True,
+                due_date__gte=start,
+                due_date__lte=end,
+            )
+            .annotate(
+                remaining=F("principal")
+                + F("interest")
+                - F("interest_waived_derived")
+                - F("principal_paid_derived")
+                - F("interest_paid_derived")
+            )
+            .filter(remaining__gt=0)
+            .select_related("loan__member")
+            .annotate(group_name=Subquery(_current_group("loan__member")))
+            .order_by("due_date", "group_name", "loan__member__full_name")
+        )
     paid = (
         Allocation.objects.counting_at(at)
         .filter(installment=OuterRef("pk"))
@@ -53,15 +75,32 @@ def overdue_loans(*, lkmm, at, limit=100):
 
 
 def crossed_30_days(*, lkmm, at):
-    """Loans more than 30 days past due at `at` that were not a week earlier."""
+    """Loans more than 30 days past due at `at` that were not a week earlier.
+
+    A loan with no event since the week before (its kept standing holds from then) had the same oldest
+    unpaid installment then; only the loans with a later event are read back at that date."""
     week_ago = at - datetime.timedelta(days=7)
-    now = Loan.objects.past_due(at).filter(lkmm=lkmm, oldest_overdue_on__lt=at - datetime.timedelta(days=30))
-    then = (
-        Loan.objects.filter(lkmm=lkmm)
-        .with_standing(week_ago)
-        .filter(oldest_overdue_on__lt=week_ago - datetime.timedelta(days=30))
+    limit_then = week_ago - datetime.timedelta(days=30)
+    now = list(
+        Loan.objects.past_due(at)
+        .filter(lkmm=lkmm, oldest_overdue_on__lt=at - datetime.timedelta(days=30))
+        .select_related("member")
     )
-    return now.exclude(pk__in=then.values("pk")).select_related("member")
+    if at < timezone.localdate():
+        moved_since = [loan.pk for loan in now]
+    else:
+        moved_since = [loan.pk for loan in now if loan.standing_as_of_derived > week_ago]
+    then_past = set(
+        Loan.objects.filter(pk__in=moved_since)
+        .with_standing(week_ago)
+        .filter(oldest_overdue_on__lt=limit_then)
+        .values_list("pk", flat=True)
+    )
+    return [
+        loan
+        for loan in now
+        if loan.pk not in then_past and (loan.pk in moved_since or loan.oldest_overdue_on >= limit_then)
+    ]
 
 
 def whatsapp_reminder(*, loan, lkmm):

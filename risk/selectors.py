@@ -1,7 +1,7 @@
 """Loan quality, reserve and portfolio measures for any date and any set of LKMMs, in the database.
 
-Every figure is one aggregate query over loans annotated by LoanQuerySet.with_standing (days past due
-from the allocation table) and by the LKMM's quality policy, turned into SQL CASE expressions here.
+Every figure comes from risk.figures: one SQL statement over the loans' standing at the date (the kept
+standing from today on, the versioned allocation before), joined to the policy's classes as bands.
 The required reserve and the KSP weighted sum are sums of whole rupiah, each loan rounded on its own
 (DOMAIN.md "Required reserve (PPAP)"), so every total is the sum of the rows printed under it.
 """
@@ -11,78 +11,58 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     BigIntegerField,
-    BooleanField,
-    Case,
     Count,
-    DecimalField,
     F,
     IntegerField,
-    Q,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import Cast, Coalesce, Round
 
 from ledger.models import AccountCode, JournalLine
 from loans.models import DISBURSED_STATUSES, Loan
+from risk import figures as figures_sql
 from risk.models import QualityClass
-
-FREQUENCIES = ("daily", "weekly", "monthly")
-RATE = DecimalField(max_digits=5, decimal_places=2)
-
-
-def _class_conditions(at, lkmms):
-    """[(class, Q)] in matching order: a loan takes the first class whose Q it satisfies."""
-    classes = QualityClass.objects.filter(policy__lkmms__isnull=False)
-    if lkmms is not None:
-        classes = classes.filter(policy__lkmms__in=lkmms)
-    conditions = []
-    for quality_class in classes.distinct().order_by("policy_id", "position"):
-        for frequency in FREQUENCIES:
-            limit = quality_class.max_dpd(frequency)
-            condition = Q(lkmm__quality_policy_id=quality_class.policy_id, frequency=frequency)
-            if limit is not None:
-                # DPD <= limit  <=>  nothing overdue, or the oldest unpaid due date is on or after at - limit.
-                condition &= Q(oldest_overdue_on__isnull=True) | Q(
-                    oldest_overdue_on__gte=at - datetime.timedelta(days=limit)
-                )
-            conditions.append((quality_class, condition))
-    return conditions
 
 
 def rupiah_of_percent(percent):
     """round_half_up(percent% x outstanding) of each loan, in integer SQL that SQLite and PostgreSQL
     evaluate alike: the percent (two decimals) as a whole number of hundredths (ROUNDed, as SQLite
     multiplies 1.15 x 100 in floating point to 114.99999999999999), then (outstanding x hundredths +
-    5000) / 10000, an integer division of non-negative integers, which is exactly half up."""
+    5000) / 10000, an integer division of non-negative integers, which is exactly half up. risk.figures
+    writes the same expression in its SQL."""
     hundredths = Cast(Round(F(percent) * 100), IntegerField())
     return (Cast("outstanding", BigIntegerField()) * hundredths + 5000) / 10000
 
 
-def loans_at(at, *, lkmms=None):
-    """The portfolio at `at`: loans disbursed by then with principal outstanding at `at`, each annotated
-    with its standing, its quality class (id, reserve rate, non-performing, KSP weight) and its required
-    reserve in whole rupiah."""
-    loans = Loan.objects.filter(status__in=DISBURSED_STATUSES, disbursed_on__lte=at)
+def loans_at(at, *, lkmms=None, past_due_only=False, queryset=None):
+    """The portfolio at `at`: the loans (from `queryset`, all by default) disbursed by then with principal
+    outstanding at `at`, ordered by loan number, each carrying its figures from risk.figures
+    (outstanding, oldest_overdue_on and days_past_due, overdue_amount, overdue_fees, quality_class_id,
+    reserve_rate, non_performing, ksp_weight, required_reserve). `past_due_only`: only the loans with an
+    installment past due, most days past due first. Two queries whatever the number of loans."""
+    figures = figures_sql.loan_figures(at, lkmms=lkmms, past_due_only=past_due_only)
+    loans = (queryset if queryset is not None else Loan.objects.all()).filter(
+        status__in=DISBURSED_STATUSES, disbursed_on__lte=at
+    )
     if lkmms is not None:
         loans = loans.filter(lkmm__in=lkmms)
-    loans = loans.with_standing(at).filter(outstanding__gt=0)
-    conditions = _class_conditions(at, lkmms)
-
-    def case(value, output_field, default):
-        return Case(
-            *[When(q, then=Value(value(c))) for c, q in conditions],
-            default=default,
-            output_field=output_field,
-        )
-
-    return loans.annotate(
-        quality_class_id=case(lambda c: c.pk, None, Value(None)),
-        reserve_rate=case(lambda c: c.reserve_rate, RATE, Value(Decimal(0))),
-        non_performing=case(lambda c: c.non_performing, BooleanField(), Value(False)),
-        ksp_weight=case(lambda c: c.ksp_weight, RATE, Value(Decimal(0))),
-    ).annotate(required_reserve=rupiah_of_percent("reserve_rate"))
+    if past_due_only:
+        loans = loans.filter(pk__in=list(figures))
+    result = []
+    for loan in loans.order_by("number", "pk"):
+        figure = figures.get(loan.pk)
+        if figure is None:
+            continue
+        loan.standing_at = at
+        for name in figures_sql.LoanFigures._fields:
+            # days_past_due is Loan's property, from standing_at and oldest_overdue_on.
+            if name not in ("loan_id", "lkmm_id", "required", "days_past_due"):
+                setattr(loan, name, getattr(figure, name))
+        loan.required_reserve = figure.required
+        result.append(loan)
+    if past_due_only:
+        result.sort(key=lambda loan: loan.oldest_overdue_on)
+    return result
 
 
 def _percent(part, whole):
@@ -99,29 +79,8 @@ def reserve_held(*, lkmms, at):
     return totals["credit"] - totals["debit"]
 
 
-def _aggregates(at):
-    restructured = Q(restructured_from__isnull=False)
-
-    def past(days):
-        return Q(oldest_overdue_on__lt=at - datetime.timedelta(days=days)) | restructured
-
-    return {
-        "loans": Count("pk"),
-        "total_outstanding": Coalesce(Sum("outstanding"), 0),
-        "overdue": Coalesce(Sum("overdue_amount"), 0),
-        "past_due_loans": Count("pk", filter=Q(oldest_overdue_on__isnull=False)),
-        "npl": Coalesce(Sum("outstanding", filter=Q(non_performing=True)), 0),
-        "par1": Coalesce(Sum("outstanding", filter=Q(oldest_overdue_on__isnull=False) | restructured), 0),
-        "par30": Coalesce(Sum("outstanding", filter=past(30)), 0),
-        "par90": Coalesce(Sum("outstanding", filter=past(90)), 0),
-        "required": Coalesce(Sum("required_reserve"), 0),
-        "ksp_problem": Coalesce(Sum(rupiah_of_percent("ksp_weight")), 0),
-    }
-
-
 def _finish(figures, held):
     """Ratios from the parts."""
-    figures["outstanding"] = figures.pop("total_outstanding")
     figures["held"] = held
     total = figures["outstanding"]
     figures.update(
@@ -137,27 +96,13 @@ def _finish(figures, held):
 
 def portfolio(*, lkmms, at):
     """Portfolio measures for a set of LKMMs together at `at` (DOMAIN.md "Ratios"), with their parts."""
-    figures = loans_at(at, lkmms=lkmms).aggregate(**_aggregates(at))
-    return _finish(figures, reserve_held(lkmms=lkmms, at=at))
+    return _finish(figures_sql.totals(at, lkmms=lkmms), reserve_held(lkmms=lkmms, at=at))
 
 
 def combine(figures):
     """The measures of several LKMMs together, from each one's figures (no further queries)."""
-    keys = [
-        "loans",
-        "outstanding",
-        "overdue",
-        "past_due_loans",
-        "npl",
-        "par1",
-        "par30",
-        "par90",
-        "required",
-        "ksp_problem",
-        "members",
-    ]
+    keys = [*figures_sql.AGGREGATE_KEYS, "members"]
     total = {key: sum(f.get(key) or 0 for f in figures) for key in keys}
-    total["total_outstanding"] = total.pop("outstanding")
     held = sum(f["held"] for f in figures)
     members = total.pop("members")
     return {**_finish(total, held), "members": members}
@@ -168,9 +113,7 @@ def portfolio_by_lkmm(*, lkmms, at):
     from members.models import Member, MemberStatus
 
     lkmms = list(lkmms)
-    rows = {
-        row.pop("lkmm"): row for row in loans_at(at, lkmms=lkmms).values("lkmm").annotate(**_aggregates(at))
-    }
+    rows = figures_sql.totals_by_lkmm(at, lkmms=lkmms)
     held = dict(
         JournalLine.objects.filter(
             account__lkmm__in=lkmms, account__code=AccountCode.CADANGAN, entry__date__lte=at
@@ -185,7 +128,7 @@ def portfolio_by_lkmm(*, lkmms, at):
         .annotate(n=Count("pk"))
         .values_list("lkmm", "n")
     )
-    empty = dict.fromkeys(_aggregates(at), 0)
+    empty = dict.fromkeys(figures_sql.AGGREGATE_KEYS, 0)
     return {
         lkmm.pk: {
             **_finish({**empty, **rows.get(lkmm.pk, {})}, held.get(lkmm.pk, 0)),
@@ -197,18 +140,14 @@ def portfolio_by_lkmm(*, lkmms, at):
 
 def by_class(*, lkmms, at):
     """Kolektibilitas: per quality class, the number of loans, their outstanding and required reserve."""
-    rows = (
-        loans_at(at, lkmms=lkmms)
-        .values("quality_class_id")
-        .annotate(loans=Count("pk"), total=Sum("outstanding"), reserve=Sum("required_reserve"))
-    )
+    rows = figures_sql.totals_by_class(at, lkmms=lkmms)
     classes = {c.pk: c for c in QualityClass.objects.filter(pk__in=[r["quality_class_id"] for r in rows])}
     result = [
         {
             "quality_class": classes.get(row["quality_class_id"]),
             "loans": row["loans"],
-            "outstanding": row["total"],
-            "required": row["reserve"],
+            "outstanding": row["outstanding"],
+            "required": row["required"],
         }
         for row in rows
     ]
@@ -238,6 +177,52 @@ def stored_portfolio(*, lkmm, at):
         return None
     close = PeriodClose.objects.filter(lkmm=lkmm, month=at.replace(day=1), reopened_at__isnull=True).first()
     return stored_summary(close) if close is not None else None
+
+
+def month_end(month):
+    return (month.replace(day=1) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def _from_json(figures):
+    decimals = {"npl_ratio", "par1_ratio", "par30_ratio", "par90_ratio", "coverage", "ksp_coverage"}
+    return {
+        key: (Decimal(value) if key in decimals and value is not None else value)
+        for key, value in figures.items()
+    }
+
+
+def _to_json(figures):
+    return {key: (str(value) if isinstance(value, Decimal) else value) for key, value in figures.items()}
+
+
+def month_figures(*, lkmms, month):
+    """{lkmm id: portfolio figures at the end of `month`} (a month that has ended) for every LKMM, read
+    from stored rows: a closed month's own figures (PeriodClose.summary, marked "closed"), else the
+    figures stored at month end (ledger.MonthFigures, marked "provisional": the month may still change
+    until it is closed). Missing ones are computed in one statement for all of them and stored. A few
+    queries whatever the number of LKMMs."""
+    from ledger.models import MonthFigures, PeriodClose
+
+    month = month.replace(day=1)
+    lkmms = list(lkmms)
+    ids = [lkmm.pk for lkmm in lkmms]
+    result = {}
+    for close in PeriodClose.objects.filter(lkmm__in=ids, month=month, reopened_at__isnull=True):
+        result[close.lkmm_id] = {**stored_summary(close), "provisional": False}
+    for row in MonthFigures.objects.filter(lkmm__in=ids, month=month).exclude(lkmm__in=list(result)):
+        result[row.lkmm_id] = {**_from_json(row.figures), "closed": None, "provisional": True}
+    missing = [lkmm for lkmm in lkmms if lkmm.pk not in result]
+    if missing:
+        computed = portfolio_by_lkmm(lkmms=missing, at=month_end(month))
+        for figures in computed.values():
+            figures.pop("members")  # today's count, not the month's
+        MonthFigures.objects.bulk_create(
+            [MonthFigures(lkmm_id=pk, month=month, figures=_to_json(f)) for pk, f in computed.items()],
+            ignore_conflicts=True,
+        )
+        for pk, figures in computed.items():
+            result[pk] = {**figures, "closed": None, "provisional": True}
+    return result
 
 
 def repayment_rate(*, lkmms, start, end):
@@ -277,8 +262,8 @@ def write_off_ratio(*, lkmms, start, end):
         lkmm__in=lkmms, written_off_on__gte=start, written_off_on__lte=end
     ).aggregate(s=Coalesce(Sum("written_off_principal"), 0))["s"]
     average = (
-        loans_at(start, lkmms=lkmms).aggregate(s=Coalesce(Sum("outstanding"), 0))["s"]
-        + loans_at(end, lkmms=lkmms).aggregate(s=Coalesce(Sum("outstanding"), 0))["s"]
+        figures_sql.totals(start, lkmms=lkmms)["outstanding"]
+        + figures_sql.totals(end, lkmms=lkmms)["outstanding"]
     ) / 2
     return {
         "written_off": written_off,

@@ -59,6 +59,23 @@ def test_a_loan_late_for_weeks_already_is_not_newly_crossed(pengelola_client, lk
     assert response.context["crossed"] == []
 
 
+def test_a_payment_this_week_is_read_back_for_the_loans_crossing_30_days(pengelola_client, lkmm):
+    from loans.services import repayment_record
+
+    today = timezone.localdate()
+    # Weekly installments due 60, 53, 46, 39, 32, ... days ago. Four paid three days ago: 32 days past
+    # due now, but 53 a week ago (already past 30 then: not newly crossed).
+    late = overdue_loan(lkmm, days=60)
+    repayment_record(loan=late, amount=4 * 124_154, paid_on=today - datetime.timedelta(days=3), actor=None)
+    # Four paid ten days ago: 32 days past due now, 25 a week ago (newly crossed).
+    crossing = overdue_loan(lkmm, days=60)
+    repayment_record(
+        loan=crossing, amount=4 * 124_154, paid_on=today - datetime.timedelta(days=10), actor=None
+    )
+    response = pengelola_client.get("/")
+    assert [x.pk for x in response.context["crossed"]] == [crossing.pk]
+
+
 def test_dinas_totals_are_the_sum_of_each_lkmm(dinas_client, lkmm, other_lkmm):
     overdue_loan(lkmm, days=33)  # Diragukan, 50% of 1.200.000
     overdue_loan(other_lkmm, days=60)  # Macet, 100% of 1.200.000

@@ -31,9 +31,14 @@ def one_installment_loan(lkmm, *, frequency, principal=100_000, due=DUE):
     return loan_disburse(loan=loan, disbursed_on=due - datetime.timedelta(days=30), actor=None, first_due=due)
 
 
+def only(loans, loan):
+    (found,) = [each for each in loans if each.pk == loan.pk]
+    return found
+
+
 def class_code_at(lkmm, loan, dpd):
     return QualityClass.objects.get(
-        pk=loans_at(DUE + datetime.timedelta(days=dpd), lkmms=[lkmm]).get(pk=loan.pk).quality_class_id
+        pk=only(loans_at(DUE + datetime.timedelta(days=dpd), lkmms=[lkmm]), loan).quality_class_id
     ).code
 
 
@@ -173,9 +178,9 @@ def test_arrears_at_a_past_date_ignore_later_payments():
     lkmm = LkmmFactory()
     loan = one_installment_loan(lkmm, frequency="weekly")
     repayment_record(loan=loan, amount=100_000, paid_on=DUE + datetime.timedelta(days=40), actor=None)
-    before = loans_at(DUE + datetime.timedelta(days=39), lkmms=[lkmm]).get(pk=loan.pk)
+    before = only(loans_at(DUE + datetime.timedelta(days=39), lkmms=[lkmm]), loan)
     assert (before.days_past_due, QualityClass.objects.get(pk=before.quality_class_id).code) == (39, "D")
-    assert not loans_at(DUE + datetime.timedelta(days=40), lkmms=[lkmm]).filter(pk=loan.pk).exists()
+    assert loan.pk not in [each.pk for each in loans_at(DUE + datetime.timedelta(days=40), lkmms=[lkmm])]
 
 
 def test_repayment_rate_and_write_off_ratio():

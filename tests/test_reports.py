@@ -445,16 +445,16 @@ def test_query_counts_do_not_grow_with_the_loans(pengelola_client, lkmm, fmt):
 
 def test_query_counts_are_pinned(pengelola_client, lkmm, django_assert_num_queries):
     _overdue_loans(lkmm, 12)
-    # session, user, staff, the LKMM with its policy, the policy's classes (risk.selectors builds its CASE
-    # expressions from them), the loans with members and groups, the classes again for their names; the
-    # page adds the staff's LKMM (base.html's brand).
+    # session, user, staff, the LKMM with its policy, the loans' figures (risk.figures, one statement),
+    # the loans with members and groups, the classes for their names; the page adds the staff's LKMM
+    # (base.html's brand).
     with django_assert_num_queries(8):
         pengelola_client.get(arrears_url(lkmm))
     with django_assert_num_queries(7):
         pengelola_client.get(arrears_url(lkmm, format="xlsx"))
-    # session, user, staff, the LKMM; portfolio: classes, the aggregate, the reserve held; by_class:
-    # classes, the rows per class, their classes; the policy's classes; the page: the staff's LKMM.
-    with django_assert_num_queries(12):
+    # session, user, staff, the LKMM; portfolio: the aggregate, the reserve held; by_class: the rows per
+    # class, their classes; the policy's classes; the page: the staff's LKMM.
+    with django_assert_num_queries(10):
         pengelola_client.get(quality_url(lkmm))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         pengelola_client.get(quality_url(lkmm, format="csv"))

@@ -1,0 +1,296 @@
+"""Every loan's figures at a date, and their sums per LKMM and per class, as a few set-based SQL
+statements (common table expressions) that run alike on SQLite and PostgreSQL.
+
+Two sources give a loan's standing at `at`:
+- from today on, the kept standing (loans.standing): the outstanding principal and the oldest unpaid due
+  date are columns; the overdue amount and the late fees charged by `at` are one pass over the open
+  installments (a partial index holds only those);
+- at an earlier date, the versioned allocation: what counts at `at` per installment (payments valued on
+  or before `at` and not reversed on or before it, waivers dated on or before it), exactly as
+  LoanQuerySet.with_history_standing does it.
+The quality class is a join to the policy's classes as bands of days past due (per installment
+frequency, each class from just above the earlier classes' limits up to its own), so the statement does
+not grow with the number of classes. The required reserve is rounded half up per loan in integers, so
+every total is the sum of its rows (DOMAIN.md).
+"""
+
+import datetime
+from collections import namedtuple
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from loans.models import DISBURSED_STATUSES
+
+LoanFigures = namedtuple(
+    "LoanFigures",
+    "loan_id lkmm_id outstanding oldest_overdue_on days_past_due overdue_amount overdue_fees restructured "
+    "quality_class_id reserve_rate non_performing ksp_weight required ksp_problem",
+)
+
+# The classes of every policy as bands of days past due, per installment frequency: a loan takes the
+# first class (by position) whose limit is at least its days past due, i.e. the class whose band
+# (above every earlier limit, up to its own) holds it. A class after one without limit never matches.
+_BANDS = """
+limits AS (
+    SELECT id, policy_id, position, 'daily' AS frequency, max_dpd_daily AS hi FROM risk_qualityclass
+    UNION ALL
+    SELECT id, policy_id, position, 'weekly', max_dpd_weekly FROM risk_qualityclass
+    UNION ALL
+    SELECT id, policy_id, position, 'monthly', max_dpd_monthly FROM risk_qualityclass
+),
+bands AS (
+    SELECT id, policy_id, frequency, hi,
+           COALESCE(MAX(hi) OVER earlier, -1) + 1 AS lo,
+           COUNT(*) OVER earlier - COUNT(hi) OVER earlier AS unbounded_before
+    FROM limits
+    WINDOW earlier AS (
+        PARTITION BY policy_id, frequency ORDER BY position ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    )
+)"""
+
+# The loans in scope: disbursed by `at`, of the LKMMs asked for.
+_SCOPE = "l.status IN ({statuses}) AND l.disbursed_on <= %(at)s AND {lkmm_filter}"
+
+_KEPT = """
+open_due AS (
+    SELECT i.loan_id,
+           CAST(SUM(i.principal + i.interest - i.interest_waived_derived - i.principal_paid_derived
+               - i.interest_paid_derived) AS BIGINT) AS overdue_amount,
+           CAST(SUM(CASE WHEN (i.settled_on_derived IS NULL OR i.settled_on_derived > i.due_date)
+                         AND l.late_fee > i.late_fee_waived_derived + i.late_fee_paid_derived
+                    THEN l.late_fee - i.late_fee_waived_derived - i.late_fee_paid_derived ELSE 0 END)
+                AS BIGINT) AS overdue_fees
+    FROM loans_installment i JOIN loans_loan l ON l.id = i.loan_id
+    WHERE i.open_derived AND i.due_date < %(at)s AND {scope}
+    GROUP BY i.loan_id
+),
+standing AS (
+    SELECT l.id AS loan_id, l.lkmm_id, l.frequency, l.restructured_from_id,
+           l.principal_outstanding_derived AS outstanding,
+           CASE WHEN l.oldest_unpaid_due_derived < %(at)s THEN l.oldest_unpaid_due_derived END
+               AS oldest_overdue_on,
+           COALESCE(o.overdue_amount, 0) AS overdue_amount,
+           COALESCE(o.overdue_fees, 0) AS overdue_fees
+    FROM loans_loan l LEFT JOIN open_due o ON o.loan_id = l.id
+    WHERE {scope}
+)"""
+
+_HISTORY = """
+paid AS (
+    SELECT a.installment_id,
+           CAST(SUM(a.principal) AS BIGINT) AS principal,
+           CAST(SUM(a.interest) AS BIGINT) AS interest,
+           CAST(SUM(a.late_fee) AS BIGINT) AS late_fee,
+           CAST(SUM(CASE WHEN r.paid_on <= i.due_date THEN a.principal + a.interest ELSE 0 END) AS BIGINT)
+               AS by_due
+    FROM loans_allocation a
+    JOIN loans_repayment r ON r.id = a.repayment_id
+    JOIN loans_installment i ON i.id = a.installment_id
+    JOIN loans_loan l ON l.id = i.loan_id
+    WHERE r.paid_on <= %(at)s
+      AND (a.valid_from IS NULL OR a.valid_from <= %(at)s)
+      AND (a.valid_to IS NULL OR a.valid_to > %(at)s)
+      AND {scope}
+    GROUP BY a.installment_id
+),
+waived AS (
+    SELECT w.installment_id, CAST(SUM(w.interest) AS BIGINT) AS interest,
+           CAST(SUM(w.late_fee) AS BIGINT) AS late_fee
+    FROM loans_waiver w JOIN loans_loan l ON l.id = w.loan_id
+    WHERE w."on" <= %(at)s AND {scope}
+    GROUP BY w.installment_id
+),
+owed AS (
+    SELECT i.loan_id, i.due_date, l.late_fee,
+           i.principal + i.interest - COALESCE(w.interest, 0) AS owed,
+           COALESCE(p.principal, 0) + COALESCE(p.interest, 0) AS paid,
+           COALESCE(p.by_due, 0) AS by_due,
+           COALESCE(p.principal, 0) AS principal_paid,
+           COALESCE(p.late_fee, 0) AS fees_paid,
+           COALESCE(w.late_fee, 0) AS fees_waived
+    FROM loans_installment i
+    JOIN loans_loan l ON l.id = i.loan_id
+    LEFT JOIN paid p ON p.installment_id = i.id
+    LEFT JOIN waived w ON w.installment_id = i.id
+    WHERE {scope}
+),
+per_loan AS (
+    SELECT loan_id,
+           CAST(SUM(principal_paid) AS BIGINT) AS principal_repaid,
+           MIN(CASE WHEN due_date < %(at)s AND paid < owed THEN due_date END) AS oldest_overdue_on,
+           CAST(SUM(CASE WHEN due_date < %(at)s AND owed > paid THEN owed - paid ELSE 0 END) AS BIGINT)
+               AS overdue_amount,
+           CAST(SUM(CASE WHEN due_date < %(at)s AND by_due < owed AND late_fee > fees_waived + fees_paid
+                    THEN late_fee - fees_waived - fees_paid ELSE 0 END) AS BIGINT) AS overdue_fees
+    FROM owed GROUP BY loan_id
+),
+standing AS (
+    SELECT l.id AS loan_id, l.lkmm_id, l.frequency, l.restructured_from_id,
+           l.principal - COALESCE(pl.principal_repaid, 0)
+             - CASE WHEN l.written_off_on <= %(at)s THEN l.written_off_principal ELSE 0 END
+             - CASE WHEN l.transferred_on <= %(at)s THEN l.transferred_principal ELSE 0 END AS outstanding,
+           CASE WHEN {moved} THEN NULL ELSE pl.oldest_overdue_on END AS oldest_overdue_on,
+           CASE WHEN {moved} THEN 0 ELSE COALESCE(pl.overdue_amount, 0) END AS overdue_amount,
+           CASE WHEN {moved} THEN 0 ELSE COALESCE(pl.overdue_fees, 0) END AS overdue_fees
+    FROM loans_loan l LEFT JOIN per_loan pl ON pl.loan_id = l.id
+    WHERE {scope}
+)"""
+_MOVED = "(l.written_off_on <= %(at)s OR l.transferred_on <= %(at)s)"
+
+# Per loan: days past due, class, and the reserve rounded half up per loan in integers (the rate has
+# two decimals: outstanding x hundredths of a percent / 10000).
+_FIGURES = """
+figures AS (
+    SELECT s.loan_id, s.lkmm_id, s.outstanding, s.oldest_overdue_on, s.dpd, s.overdue_amount,
+           s.overdue_fees, s.restructured,
+           b.id AS quality_class_id,
+           COALESCE(c.reserve_rate, 0) AS reserve_rate,
+           COALESCE(c.non_performing, {false}) AS non_performing,
+           COALESCE(c.ksp_weight, 0) AS ksp_weight,
+           (s.outstanding * CAST(ROUND(COALESCE(c.reserve_rate, 0) * 100) AS INTEGER) + 5000) / 10000
+               AS required,
+           (s.outstanding * CAST(ROUND(COALESCE(c.ksp_weight, 0) * 100) AS INTEGER) + 5000) / 10000
+               AS ksp_problem
+    FROM (
+        SELECT st.*, lk.quality_policy_id,
+               CASE WHEN st.restructured_from_id IS NULL THEN 0 ELSE 1 END AS restructured,
+               CASE WHEN st.oldest_overdue_on IS NULL THEN 0 ELSE {days_past_due} END AS dpd
+        FROM standing st JOIN institutions_lkmm lk ON lk.id = st.lkmm_id
+        WHERE st.outstanding > 0
+    ) s
+    LEFT JOIN bands b ON b.policy_id = s.quality_policy_id AND b.frequency = s.frequency
+        AND b.unbounded_before = 0 AND s.dpd >= b.lo AND (b.hi IS NULL OR s.dpd <= b.hi)
+    LEFT JOIN risk_qualityclass c ON c.id = b.id
+)"""
+
+_AGGREGATES = """
+    COUNT(*) AS loans,
+    COALESCE(CAST(SUM(outstanding) AS BIGINT), 0) AS outstanding,
+    COALESCE(CAST(SUM(overdue_amount) AS BIGINT), 0) AS overdue,
+    COALESCE(CAST(SUM(CASE WHEN oldest_overdue_on IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT), 0)
+        AS past_due_loans,
+    COALESCE(CAST(SUM(CASE WHEN non_performing THEN outstanding ELSE 0 END) AS BIGINT), 0) AS npl,
+    COALESCE(CAST(SUM(CASE WHEN dpd > 0 OR restructured = 1 THEN outstanding ELSE 0 END) AS BIGINT), 0)
+        AS par1,
+    COALESCE(CAST(SUM(CASE WHEN dpd > 30 OR restructured = 1 THEN outstanding ELSE 0 END) AS BIGINT), 0)
+        AS par30,
+    COALESCE(CAST(SUM(CASE WHEN dpd > 90 OR restructured = 1 THEN outstanding ELSE 0 END) AS BIGINT), 0)
+        AS par90,
+    COALESCE(CAST(SUM(required) AS BIGINT), 0) AS required,
+    COALESCE(CAST(SUM(ksp_problem) AS BIGINT), 0) AS ksp_problem"""
+AGGREGATE_KEYS = (
+    "loans",
+    "outstanding",
+    "overdue",
+    "past_due_loans",
+    "npl",
+    "par1",
+    "par30",
+    "par90",
+    "required",
+    "ksp_problem",
+)
+
+
+def _dialect():
+    if connection.vendor == "postgresql":
+        return {
+            "days_past_due": "(CAST(%(at)s AS date) - st.oldest_overdue_on)",
+            "lkmm_filter": "l.lkmm_id = ANY(%(lkmm_ids)s)",
+            "false": "false",
+        }
+    return {
+        "days_past_due": "CAST(julianday(%(at)s) - julianday(st.oldest_overdue_on) AS INTEGER)",
+        "lkmm_filter": "l.lkmm_id IN (SELECT value FROM json_each(%(lkmm_ids)s))",
+        "false": "0",
+    }
+
+
+def _with(at, lkmm_ids, source=None):
+    """The WITH clause ending in `figures`, and its parameters. `source`: "kept" or "history" (tests
+    compare the two); by default the kept standing from today on."""
+    import json
+
+    dialect = _dialect()
+    if lkmm_ids is None:
+        dialect["lkmm_filter"] = "1 = 1"
+    statuses = ", ".join(f"'{status}'" for status in DISBURSED_STATUSES)
+    scope = _SCOPE.format(statuses=statuses, lkmm_filter=dialect["lkmm_filter"])
+    if source is None:
+        source = "kept" if at >= timezone.localdate() else "history"
+    source = {"kept": _KEPT, "history": _HISTORY}[source]
+    sql = (
+        "WITH "
+        + source.format(scope=scope, moved=_MOVED)
+        + ","
+        + _BANDS
+        + ","
+        + _FIGURES.format(days_past_due=dialect["days_past_due"], false=dialect["false"])
+    )
+    ids = list(lkmm_ids or [])
+    params = {"at": at, "lkmm_ids": ids if connection.vendor == "postgresql" else json.dumps(ids)}
+    return sql, params
+
+
+def _ids(lkmms):
+    if lkmms is None:
+        return None
+    return [getattr(lkmm, "pk", lkmm) for lkmm in lkmms]
+
+
+def _rows(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [col[0] for col in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _as_date(value):
+    if value is None or isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def loan_figures(at, *, lkmms=None, past_due_only=False, source=None):
+    """{loan id: LoanFigures} of every loan with principal outstanding at `at`."""
+    sql, params = _with(at, _ids(lkmms), source)
+    sql += " SELECT * FROM figures"
+    if past_due_only:
+        sql += " WHERE oldest_overdue_on IS NOT NULL"
+    result = {}
+    for row in _rows(sql, params):
+        row["oldest_overdue_on"] = _as_date(row["oldest_overdue_on"])
+        row["days_past_due"] = row.pop("dpd")
+        row["non_performing"] = bool(row["non_performing"])
+        for name in ("reserve_rate", "ksp_weight"):
+            # SQLite hands decimals back as floats: two decimals, as the policy stores them.
+            row[name] = Decimal(str(row[name])).quantize(Decimal("0.01"))
+        row["restructured"] = bool(row["restructured"])
+        result[row["loan_id"]] = LoanFigures(**{name: row[name] for name in LoanFigures._fields})
+    return result
+
+
+def totals_by_lkmm(at, *, lkmms=None):
+    """{lkmm id: {AGGREGATE_KEYS: sums}} for the LKMMs with loans outstanding at `at`."""
+    sql, params = _with(at, _ids(lkmms))
+    sql += f" SELECT lkmm_id, {_AGGREGATES} FROM figures GROUP BY lkmm_id"
+    return {row.pop("lkmm_id"): row for row in _rows(sql, params)}
+
+
+def totals(at, *, lkmms=None):
+    """The sums of AGGREGATE_KEYS over every loan of `lkmms` outstanding at `at`."""
+    sql, params = _with(at, _ids(lkmms))
+    sql += f" SELECT {_AGGREGATES} FROM figures"
+    return _rows(sql, params)[0]
+
+
+def totals_by_class(at, *, lkmms=None):
+    """[{quality_class_id, loans, outstanding, required}] per class (None: no class matched)."""
+    sql, params = _with(at, _ids(lkmms))
+    sql += (
+        " SELECT quality_class_id, COUNT(*) AS loans, CAST(SUM(outstanding) AS BIGINT) AS outstanding,"
+        " CAST(SUM(required) AS BIGINT) AS required FROM figures GROUP BY quality_class_id"
+    )
+    return _rows(sql, params)

@@ -1,0 +1,66 @@
+"""Month-end figures stored for every LKMM (closed month or not), read back, dropped by back-dated events."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from ledger.models import MonthFigures
+from loans.services import repayment_record
+from risk.selectors import month_figures, portfolio
+from risk.services import month_close
+from tests.factories import LkmmFactory, ketua_of, make_active_loan
+
+D = datetime.date
+pytestmark = pytest.mark.django_db
+JANUARY = D(2026, 1, 1)
+
+
+@pytest.fixture
+def loan():
+    loan = make_active_loan()  # 1.200.000 weekly from 01/01/2026, 10 x 124.154 from 08/01
+    repayment_record(loan=loan, amount=124_154, paid_on=D(2026, 1, 8), actor=None)
+    return loan
+
+
+def test_figures_are_computed_once_then_read_from_the_stored_row(loan, django_assert_num_queries):
+    figures = month_figures(lkmms=[loan.lkmm], month=JANUARY)[loan.lkmm_id]
+    assert (figures["outstanding"], figures["overdue"], figures["provisional"]) == (
+        1_080_000,
+        3 * 124_154,
+        True,
+    )
+    assert figures == {**portfolio(lkmms=[loan.lkmm], at=D(2026, 1, 31)), "closed": None, "provisional": True}
+    # the closes, the stored rows: no portfolio statement.
+    with django_assert_num_queries(2):
+        again = month_figures(lkmms=[loan.lkmm], month=JANUARY)[loan.lkmm_id]
+    assert again == figures
+
+
+def test_a_back_dated_payment_drops_the_stored_months_from_its_date(loan):
+    month_figures(lkmms=[loan.lkmm], month=JANUARY)
+    month_figures(lkmms=[loan.lkmm], month=D(2026, 2, 1))
+    assert MonthFigures.objects.filter(lkmm=loan.lkmm).count() == 2
+    repayment_record(loan=loan, amount=124_154, paid_on=D(2026, 2, 3), actor=None)
+    assert list(MonthFigures.objects.filter(lkmm=loan.lkmm).values_list("month", flat=True)) == [JANUARY]
+    february = month_figures(lkmms=[loan.lkmm], month=D(2026, 2, 1))[loan.lkmm_id]
+    assert february["outstanding"] == 1_200_000 - 2 * 120_000
+
+
+def test_a_closed_month_reads_its_close(loan):
+    close = month_close(lkmm=loan.lkmm, actor=ketua_of(loan.lkmm), month=JANUARY)
+    figures = month_figures(lkmms=[loan.lkmm], month=JANUARY)[loan.lkmm_id]
+    assert (figures["closed"], figures["provisional"], figures["outstanding"]) == (close, False, 1_080_000)
+
+
+def test_the_daily_command_stores_every_lkmm_for_the_months_that_ended(loan):
+    other = LkmmFactory()
+    out = io.StringIO()
+    call_command("store_month_figures", "--since", "2026-01", stdout=out)
+    assert out.getvalue().startswith("2026-01: 2 LKMM(s)")
+    months = (timezone.localdate().year - 2026) * 12 + timezone.localdate().month - 1
+    assert MonthFigures.objects.filter(lkmm=loan.lkmm).count() == months
+    assert MonthFigures.objects.filter(lkmm=other, month=JANUARY).get().figures["outstanding"] == 0
+    assert MonthFigures.objects.get(lkmm=loan.lkmm, month=JANUARY).figures["outstanding"] == 1_080_000
