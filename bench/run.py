@@ -177,6 +177,23 @@ def timed(function, repeat, warmup=1):
     return times, result
 
 
+def timed_pair(app, floor, repeat, warmup=1):
+    """The app and its floor run alternately (after `warmup` untimed runs of each), so both see the same
+    load on the machine: (app times, app's last result, floor times, floor's last result)."""
+    for _ in range(warmup):
+        app()
+        floor()
+    app_times, floor_times, app_result, floor_result = [], [], None, None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        app_result = app()
+        app_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        floor_result = floor()
+        floor_times.append(time.perf_counter() - started)
+    return app_times, app_result, floor_times, floor_result
+
+
 def summary(times):
     return {"median": statistics.median(times), "min": min(times), "max": max(times), "runs": len(times)}
 
@@ -293,22 +310,32 @@ def get_page(client, path):
     return seconds, response.status_code, len(queries.captured_queries)
 
 
-def time_page(client, path, repeat):
-    """Times of `repeat` GETs (after one warm-up), the status and the query count of the last."""
-    get_page(client, path)
-    times, status, queries = [], None, None
-    for _ in range(repeat):
-        seconds, status, queries = get_page(client, path)
-        times.append(seconds)
-    return summary(times), status, queries
+def time_pages(app, floor, repeat):
+    """GETs of two pages, alternately: app = (client, path), floor = (client, path). Returns for each
+    (times, (status, query count) of its last GET)."""
+    page = {}
+
+    def getter(which, client, path):
+        def get():
+            seconds, status, queries = get_page(client, path)
+            page[which] = (status, queries)
+            return seconds
+
+        return get
+
+    app_times, _, floor_times, _ = timed_pair(getter("app", *app), getter("floor", *floor), repeat)
+    return app_times, page["app"], floor_times, page["floor"]
 
 
 def measure_a(book, results, repeat):
     from reports.report_views import arrears_list
 
     lkmm = book.largest
-    times, (loans, _totals, _classes) = timed(lambda: arrears_list(lkmm=lkmm, at=book.today), repeat)
-    ftimes, rows = timed(lambda: run_floor("arrears.sql", at=book.today, lkmm=lkmm.pk), repeat)
+    times, (loans, _totals, _classes), ftimes, rows = timed_pair(
+        lambda: arrears_list(lkmm=lkmm, at=book.today),
+        lambda: run_floor("arrears.sql", at=book.today, lkmm=lkmm.pk),
+        repeat,
+    )
     app_figures = {
         loan.pk: (
             loan.days_past_due,
@@ -343,32 +370,41 @@ def measure_a(book, results, repeat):
 
 
 def measure_b(book, results, repeat):
-    login = client_for(None)
-    floor, status, queries = time_page(login, "/akun/masuk/", repeat)
-    results.add(
-        "b0",
-        "login page, in-process (floor of b)",
-        app=floor,
-        status=status,
-        queries=queries,
-        notes=f"{queries} queries",
-    )
+    """Each page alternately with the login page; b0 is every login GET of both."""
+    login = (client_for(None), "/akun/masuk/")
     pages = [
         ("b1", f"manager home /, {book.largest.code}", book.pengelola[book.largest.pk]),
         ("b2", f"Dinas home /, {len(book.lkmms):,} LKMMs", book.dinas),
     ]
+    rows, logins = [], []
     for key, what, user in pages:
-        app, status, queries = time_page(client_for(user), "/", repeat)
-        results.add(
-            key,
-            what,
-            app=app,
-            floor=floor,
-            ratio=ratio(app, floor),
-            status=status,
-            queries=queries,
-            notes=f"HTTP {status}, {queries} queries",
+        times, (status, queries), floor_times, (login_status, login_queries) = time_pages(
+            (client_for(user), "/"), login, repeat
         )
+        logins += floor_times
+        app, floor = summary(times), summary(floor_times)
+        rows.append(
+            {
+                "key": key,
+                "what": what,
+                "app": app,
+                "floor": floor,
+                "ratio": ratio(app, floor),
+                "status": status,
+                "queries": queries,
+                "notes": f"HTTP {status}, {queries} queries",
+            }
+        )
+    results.add(
+        "b0",
+        "login page, in-process (floor of b1, b2)",
+        app=summary(logins),
+        status=login_status,
+        queries=login_queries,
+        notes=f"HTTP {login_status}, {login_queries} queries",
+    )
+    for row in rows:
+        results.add(**row)
 
 
 def measure_c(book, results, repeat):
@@ -381,7 +417,9 @@ def measure_c(book, results, repeat):
 
     month = (book.today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     last = month_end(month)
-    times, summaries, stored = [], {}, {}
+    times, summaries, stored, ftimes, rows = [], {}, {}, [], []
+    if repeat > 1:
+        run_floor("month_end.sql", at=last)  # warm-up of the floor; the app's first run is timed
     for _run in range(repeat):
         with transaction.atomic():
             started = time.perf_counter()
@@ -399,7 +437,9 @@ def measure_c(book, results, repeat):
             )
             stored = {row[0]: row[1:] for row in ClosedLoanFigure.objects.values_list("loan_id", *fields)}
             transaction.set_rollback(True)
-    ftimes, rows = timed(lambda: run_floor("month_end.sql", at=last), repeat, warmup=1 if repeat > 1 else 0)
+        started = time.perf_counter()
+        rows = run_floor("month_end.sql", at=last)
+        ftimes.append(time.perf_counter() - started)
     floor_lkmms = {r["lkmm_id"]: r for r in rows if r["loan_id"] is None}
     floor_loans = {
         r["loan_id"]: (
@@ -443,8 +483,11 @@ def measure_d(book, results, repeat):
         ("d1", book.today, "today"),
         ("d2", book.today - datetime.timedelta(days=90), "today-90"),
     ):
-        times, figures = timed(lambda at=at: portfolio_by_lkmm(lkmms=book.lkmms, at=at), repeat)
-        ftimes, rows = timed(lambda at=at: run_floor("portfolio_by_lkmm.sql", at=at), repeat)
+        times, figures, ftimes, rows = timed_pair(
+            lambda at=at: portfolio_by_lkmm(lkmms=book.lkmms, at=at),
+            lambda at=at: run_floor("portfolio_by_lkmm.sql", at=at),
+            repeat,
+        )
         floor_by = {r["lkmm_id"]: r for r in rows}
         bad = [
             pk for pk, f in figures.items() if any(int(f[k] or 0) != int(floor_by[pk][k] or 0) for k in keys)
@@ -522,8 +565,7 @@ def measure_e(book, results, repeat):
                 services.repayment_record(loan=loan, amount=20_000, paid_on=today, actor=pengelola)
                 transaction.set_rollback(True)
 
-        first_times, _ = timed(lambda: pay(fresh), repeat)
-        last_times, _ = timed(lambda: pay(old), repeat)
+        last_times, _, first_times, _ = timed_pair(lambda: pay(old), lambda: pay(fresh), repeat)
         first, last = summary(first_times), summary(last_times)
         results.add(
             "e1",
@@ -534,8 +576,10 @@ def measure_e(book, results, repeat):
             notes=f"setting up 299 payments took {setup:.1f} s",
         )
         client = client_for(pengelola)
-        new_page, status_new, queries_new = time_page(client, f"/pinjaman/{fresh.pk}/", repeat)
-        old_page, status_old, queries_old = time_page(client, f"/pinjaman/{old.pk}/", repeat)
+        old_times, (status_old, queries_old), new_times, (status_new, queries_new) = time_pages(
+            (client, f"/pinjaman/{old.pk}/"), (client, f"/pinjaman/{fresh.pk}/"), repeat
+        )
+        old_page, new_page = summary(old_times), summary(new_times)
         results.add(
             "e2",
             "loan page /pinjaman/<id>/: loan with 299 payments vs new loan",
@@ -723,7 +767,7 @@ def measure_f(book, results, port, seconds):
         ("f4", f"Dinas home, {len(book.lkmms):,} LKMMs", "/", dinas),
         ("f5", f"arrears report, {lkmm.code}", f"/laporan/{lkmm.code}/tunggakan/", manager),
     ]
-    floor = None
+    measured = []
     for key, what, path, session in pages:
         started = time.perf_counter()
         status, location, _ = (session or Session(port)).request("GET", path)
@@ -734,22 +778,28 @@ def measure_f(book, results, port, seconds):
         figures = wrk(port, path, session.cookie_header() if session else None, seconds)
         if figures["non_2xx_3xx"] or figures["socket_errors"]:
             notes.append(f"{figures['non_2xx_3xx']} non-2xx/3xx, {figures['socket_errors']} socket errors")
-        if floor is None:
-            floor = figures
-        row_ratio = floor["rps"] / figures["rps"] if figures["rps"] else None
         output = figures.pop("output")
+        if status != 200 or figures["non_2xx_3xx"] or figures["socket_errors"]:
+            print(output)
+        measured.append((key, what, path, status, figures, notes))
+    # The login page again at the end: the floor is the mean of both runs, as the load may change.
+    again = wrk(port, "/akun/masuk/", None, seconds)
+    again.pop("output")
+    floor_rps = (measured[0][4]["rps"] + again["rps"]) / 2
+    for key, what, path, status, figures, notes in measured:
+        if key == "f0":
+            notes.append(f"{figures['rps']:.1f} req/s before the pages, {again['rps']:.1f} after")
+            figures = {**figures, "rps_after": again["rps"]}
         results.add(
             key,
             f"HTTP {what} {path}",
             kind="http",
             **figures,
             status=status,
-            floor_rps=floor["rps"],
-            ratio=row_ratio if key != "f0" else None,
+            floor_rps=floor_rps,
+            ratio=floor_rps / figures["rps"] if key != "f0" and figures["rps"] else None,
             notes="; ".join(notes),
         )
-        if status != 200 or figures["non_2xx_3xx"] or figures["socket_errors"]:
-            print(output)
 
 
 def pick_payment_loans(book):
