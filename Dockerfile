@@ -34,4 +34,6 @@ RUN SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime \
 # Numeric, so an orchestrator can check runAsNonRoot; 10001 is the lkmm user made above.
 USER 10001:10001
 EXPOSE 8000
-CMD ["gunicorn", "lkmm.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# --timeout above DB_STATEMENT_TIMEOUT_MS (30 s): PostgreSQL cancels a slow query before gunicorn kills
+# the worker and leaves the query running (docs/deploy-postgresql.md).
+CMD ["gunicorn", "lkmm.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]

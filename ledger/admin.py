@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from institutions.admin import ReadOnlyAdmin
-from ledger.models import Account, JournalEntry, JournalLine, PeriodClose
+from ledger.models import Account, JournalEntry, JournalLine, MonthFigures, PeriodClose
 
 
 @admin.register(Account)
@@ -49,3 +49,12 @@ class PeriodCloseAdmin(ReadOnlyAdmin):
         if obj.reopened_at:
             return "–"
         return format_html('<a href="{}">Buka kembali…</a>', reverse("risk:reopen", args=[obj.pk]))
+
+
+@admin.register(MonthFigures)
+class MonthFiguresAdmin(ReadOnlyAdmin):
+    """Computed by store_month_figures (or on first read); never edited by hand."""
+
+    list_display = ["lkmm", "month", "computed_at"]
+    list_filter = ["month"]
+    list_select_related = ["lkmm"]

@@ -13,6 +13,7 @@ from institutions.models import Lkmm
 from ledger import selectors, services
 from ledger.forms import CashBookForm, TrialBalanceForm, VoucherForm
 from ledger.models import Account, AccountCode, EntryKind, JournalEntry
+from lkmm.db_routers import reads_replica
 
 
 def _lkmm_for(request, code):
@@ -20,6 +21,7 @@ def _lkmm_for(request, code):
 
 
 @staff_required
+@reads_replica
 def trial_balance(request, code):
     """Neraca saldo at a date: each account's debit and credit totals and balance, and the latest entries."""
     lkmm = _lkmm_for(request, code)
@@ -53,6 +55,7 @@ def _may_record(request, lkmm):
 
 
 @staff_required
+@reads_replica
 def cash_book(request, code):
     """Buku kas (or, with ?account=1102, buku bank) over a date range, this month by default."""
     lkmm = _lkmm_for(request, code)
@@ -112,6 +115,7 @@ def voucher_create(request, code):
 
 
 @staff_required
+@reads_replica
 def entry_detail(request, code, number):
     """One journal entry, printable: for a voucher, its bukti kas."""
     lkmm = _lkmm_for(request, code)

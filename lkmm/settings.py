@@ -4,6 +4,7 @@ Every value comes from an environment variable or a `.env` file beside manage.py
 developer's machine (SQLite, DEBUG on); production must set DEBUG=off, SECRET_KEY and DATABASE_URL.
 """
 
+import sys
 from pathlib import Path
 
 import environ
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "lkmm.db_routers.PrimaryAfterWriteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "institutions.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -77,15 +79,75 @@ TEMPLATES = [
     }
 ]
 
+# --- Database ---------------------------------------------------------------------------------------
 # SQLite in the project folder is the embedded default; PostgreSQL in production and CI.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # PostgreSQL's JIT compiles the portfolio queries (large CASE expressions) for seconds before
-    # running them for milliseconds: bench/arrears.py measured one LKMM at 6.8 s with JIT, 0.17 s
-    # without.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+# docs/deploy-postgresql.md explains these settings and the server settings that go with them.
+
+# "pgbouncer": connections go through PgBouncer in transaction mode (see _database below).
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured("DATABASE_POOLER must be empty or 'pgbouncer'.")
+
+# A web request's statement is cancelled after DB_STATEMENT_TIMEOUT_MS, so that a runaway query stops
+# in the database instead of running on after gunicorn has killed its worker. manage.py commands
+# (migrate, check_books, jobs over every LKMM) get DB_COMMAND_STATEMENT_TIMEOUT_MS instead: none by
+# default. runserver serves web requests, so it counts as web.
+RUNNING_COMMAND = Path(sys.argv[0]).name in ("manage.py", "django-admin") and sys.argv[1:2] != ["runserver"]
+if RUNNING_COMMAND:
+    DB_STATEMENT_TIMEOUT_MS = env.int("DB_COMMAND_STATEMENT_TIMEOUT_MS", default=0)
+    DB_REPLICA_STATEMENT_TIMEOUT_MS = DB_STATEMENT_TIMEOUT_MS
+else:
+    DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30_000)
+    # The report pages read the replica: they may be given longer there without risk to the primary.
+    DB_REPLICA_STATEMENT_TIMEOUT_MS = env.int(
+        "DB_REPLICA_STATEMENT_TIMEOUT_MS", default=DB_STATEMENT_TIMEOUT_MS
+    )
+# A transaction left open and idle holds its locks and keeps VACUUM from cleaning up behind it.
+DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=60_000)
+
+
+def _database(config, *, statement_timeout_ms):
+    config["ATOMIC_REQUESTS"] = False
+    config["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+    if DATABASE_POOLER == "pgbouncer":
+        # In transaction mode a server connection passes to another client after each transaction:
+        # Django holds no connection, opens no server-side cursor (it would not outlive the
+        # transaction), and sends no startup options (PgBouncer refuses them): jit and the timeouts
+        # come from ALTER ROLE on the server.
+        config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        return config
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # PostgreSQL's JIT compiles the portfolio queries (large CASE expressions) for seconds before
+        # running them for milliseconds: bench/arrears.py measured one LKMM at 6.8 s with JIT, 0.17 s
+        # without. `ALTER ROLE ... SET jit = off` is the primary switch (it also holds behind a
+        # pooler); this is the fallback. Startup options take precedence over the role's settings.
+        options = {
+            "jit": "off",
+            "statement_timeout": statement_timeout_ms,
+            "idle_in_transaction_session_timeout": DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        }
+        config.setdefault("OPTIONS", {}).setdefault(
+            "options", " ".join(f"-c {k}={v}" for k, v in options.items())
+        )
+    return config
+
+
+DATABASES = {
+    "default": _database(
+        env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS,
+    )
+}
+# A streaming replica for the report pages marked @reads_replica (lkmm/db_routers.py).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = _database(
+        env.db("DATABASE_REPLICA_URL"), statement_timeout_ms=DB_REPLICA_STATEMENT_TIMEOUT_MS
+    )
+    DATABASE_ROUTERS = ["lkmm.db_routers.ReplicaRouter"]
+# After a POST, the client reads the primary for this long, so it sees its own write.
+REPLICA_AFTER_WRITE_SECONDS = env.int("REPLICA_AFTER_WRITE_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -145,6 +145,42 @@ class AllocationQuerySet(models.QuerySet):
         )
 
 
+class OpenInstallmentsSum(models.Expression):
+    """A sum over the loan's open installments due before `at` (kept standing), written as one small
+    correlated subquery on the partial index of open installments. Plain SQL rather than a Subquery of a
+    QuerySet: every page with loans builds it, and building and compiling nested QuerySets cost more
+    than running them."""
+
+    OVERDUE = (
+        "i.principal + i.interest - i.interest_waived_derived - i.principal_paid_derived"
+        " - i.interest_paid_derived",
+        "",
+    )
+    # A late fee is charged on an installment not settled by the end of its due date.
+    LATE_FEES = (
+        "CASE WHEN {loan}.late_fee > i.late_fee_waived_derived + i.late_fee_paid_derived"
+        " THEN {loan}.late_fee - i.late_fee_waived_derived - i.late_fee_paid_derived ELSE 0 END",
+        " AND (i.settled_on_derived IS NULL OR i.settled_on_derived > i.due_date)",
+    )
+    output_field = models.BigIntegerField()
+
+    def __init__(self, what, at):
+        super().__init__()
+        self.what, self.at = what, at
+
+    def as_sql(self, compiler, connection):
+        loan = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        amount, condition = (part.format(loan=loan) for part in self.what)
+        sql = (
+            f"CAST(COALESCE((SELECT SUM({amount}) FROM loans_installment i WHERE i.loan_id = {loan}.id"
+            f" AND i.open_derived AND i.due_date < %s{condition}), 0) AS BIGINT)"
+        )
+        return sql, [self.at]
+
+    def get_group_by_cols(self):
+        return [self]
+
+
 class LoanQuerySet(LkmmScopedQuerySet):
     def with_standing(self, at):
         """Annotate each loan's standing at date `at`: oldest_overdue_on (Loan.days_past_due follows),
@@ -163,34 +199,6 @@ class LoanQuerySet(LkmmScopedQuerySet):
         each loan's standing_as_of_derived: the outstanding principal and the oldest unpaid due date are
         columns; the overdue amount and the late fees charged by `at` are sums over the loan's open
         installments due before `at` (a partial index holds only open installments)."""
-        open_due = Installment.objects.filter(loan=OuterRef("pk"), open_derived=True, due_date__lt=at)
-        overdue = (
-            open_due.values("loan")
-            .annotate(
-                s=Sum(
-                    F("principal")
-                    + F("interest")
-                    - F("interest_waived_derived")
-                    - F("principal_paid_derived")
-                    - F("interest_paid_derived")
-                )
-            )
-            .values("s")
-        )
-        # A late fee is charged on an installment not settled by the end of its due date.
-        fees = (
-            open_due.filter(Q(settled_on_derived__isnull=True) | Q(settled_on_derived__gt=F("due_date")))
-            .values("loan")
-            .annotate(
-                s=Sum(
-                    Greatest(
-                        OuterRef("late_fee") - F("late_fee_waived_derived") - F("late_fee_paid_derived"),
-                        Value(0),
-                    )
-                )
-            )
-            .values("s")
-        )
         disbursed = Q(disbursed_on__isnull=False)
         return self.annotate(
             standing_at=models.Value(at, output_field=models.DateField()),
@@ -215,12 +223,8 @@ class LoanQuerySet(LkmmScopedQuerySet):
                 default=Value(0),
                 output_field=models.BigIntegerField(),
             ),
-            overdue_amount=Coalesce(Subquery(overdue, output_field=models.BigIntegerField()), 0),
-            overdue_fees=Case(
-                When(late_fee=0, then=Value(0)),
-                default=Coalesce(Subquery(fees, output_field=models.BigIntegerField()), 0),
-                output_field=models.BigIntegerField(),
-            ),
+            overdue_amount=OpenInstallmentsSum(OpenInstallmentsSum.OVERDUE, at),
+            overdue_fees=OpenInstallmentsSum(OpenInstallmentsSum.LATE_FEES, at),
         )
 
     def with_history_standing(self, at):
@@ -440,6 +444,14 @@ class Loan(models.Model):
                 | Q(disbursed_on__isnull=False),
                 name="loans_loan_disbursed_has_date",
             ),
+        ]
+        indexes = [
+            # Today's portfolio reads only the loans with principal outstanding.
+            models.Index(
+                fields=["lkmm"],
+                condition=Q(principal_outstanding_derived__gt=0),
+                name="loans_loan_outstanding",
+            )
         ]
 
     def __str__(self):

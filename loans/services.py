@@ -296,15 +296,16 @@ def _position(*, installments, states, waivers, late_fee, waive_interest_on_payo
     }
 
 
-def loan_position(*, loan, at):
+def loan_position(*, loan, at, rows=None):
     """The engine's view of a loan at `at`: {installment id: state}, what each installment still owes
     (late fee, interest, principal), the payoff and the interest waivable at early payoff.
 
     At a date on or after every event of the loan this reads the kept standing (one query); at an
     earlier date it replays the engine over the payments that count then.
+    `rows`: the loan's installments, when the caller has read them already.
     """
     if standing.is_forward(loan, at):
-        rows = list(loan.installments.order_by("seq"))
+        rows = rows if rows is not None else list(loan.installments.order_by("seq"))
         installments = [engine.Inst(i.pk, i.due_date, i.principal, i.interest) for i in rows]
         states = {i.pk: standing._state(i) for i in rows}
         waivers = [

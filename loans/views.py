@@ -3,7 +3,6 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from loans.forms import (
     ReverseForm,
     WaiveForm,
 )
-from loans.models import Allocation, Loan, LoanProduct, LoanStatus, Repayment, Waiver
+from loans.models import Allocation, Loan, LoanProduct, LoanStatus, Repayment
 from members.models import Member
 
 
@@ -106,14 +105,17 @@ def loan_create(request, member_pk):
     return render(request, "loans/loan_form.html", {"form": form, "member": member})
 
 
+PAYMENTS_PER_PAGE = 20
+
+
 def _loan_for(request, pk):
     return get_object_or_404(Loan.objects.for_user(request.user).for_list(), pk=pk)
 
 
 def _schedule_rows(loan, today):
     """Installments with what each has received and still owes today (late fees included)."""
-    position = services.loan_position(loan=loan, at=today)
     rows = list(loan.installments.order_by("seq"))
+    position = services.loan_position(loan=loan, at=today, rows=rows)
     for row in rows:
         state = position["states"][row.pk]
         fee, interest, principal = position["owed"][row.pk]
@@ -147,22 +149,21 @@ def loan_detail(request, pk):
         if mine and loan.status in (LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI):
             context["cancel_form"] = CancelForm()
     else:
-        # The engine (services.loan_position) and the lists below read the same payments and waivers:
-        # fetch them once, so the page's query count does not depend on the loan's history.
-        prefetch_related_objects(
-            [loan],
-            Prefetch(
-                "repayments",
-                queryset=Repayment.objects.select_related("recorded_by", "reversed_by", "paid_by"),
-            ),
-            Prefetch("waivers", queryset=Waiver.objects.select_related("installment", "approved_by")),
-        )
+        # The schedule reads the kept standing (one query, whatever the loan's history); the payments
+        # are shown newest first, a page at a time.
         rows, position = _schedule_rows(loan, today)
         context["installments"] = rows
         context["payoff"] = position["payoff"]
         context["early_payoff"] = position["early_payoff"] if loan.waive_interest_on_payoff else None
         context["fees_owed"] = sum(row.fee_owed for row in rows)
-        repayments = sorted(loan.repayments.all(), key=lambda r: (r.paid_on, r.receipt_no))
+        page = Paginator(
+            loan.repayments.select_related("recorded_by", "reversed_by", "paid_by").order_by(
+                "-paid_on", "-receipt_no"
+            ),
+            PAYMENTS_PER_PAGE,
+        ).get_page(request.GET.get("page"))
+        repayments = list(page)
+        context["page"] = page
         for repayment in repayments:
             repayment.may_reverse = (
                 mine
@@ -170,7 +171,7 @@ def loan_detail(request, pk):
                 and may_approve(request.user, lkmm=loan.lkmm, recorded_by_id=repayment.recorded_by_id)
             )
         context["repayments"] = repayments
-        context["waivers"] = loan.waivers.all()
+        context["waivers"] = loan.waivers.select_related("installment", "approved_by")
         if mine and staff.approves and context["fees_owed"]:
             context["waive_form"] = WaiveForm(initial={"on": today})
     lines = context.get("preview") or context.get("installments") or []

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from institutions.access import staff_required
 from institutions.forms import DateInput
 from institutions.models import Lkmm
+from lkmm.db_routers import reads_replica
 from loans.models import Loan
 from reports import exports
 from reports.selectors import _current_group
@@ -77,6 +78,7 @@ def arrears_list(*, lkmm, at):
 
 
 @staff_required
+@reads_replica
 def arrears(request, code):
     lkmm, form, at, fmt = _report(request, code)
     loans, totals, classes = arrears_list(lkmm=lkmm, at=at)
@@ -193,6 +195,7 @@ def quality_report(*, lkmm, at):
 
 
 @staff_required
+@reads_replica
 def quality(request, code):
     lkmm, form, at, fmt = _report(request, code)
     rows, figures = quality_report(lkmm=lkmm, at=at)

@@ -64,28 +64,29 @@ def _current_group(member_path):
 
 
 def overdue_loans(*, lkmm, at, limit=100):
-    """Loans past due at `at`, most days past due first, with the member's group and phone."""
-    return (
+    """Loans past due at `at`, most days past due first, with the member's group and phone (all of them
+    when `limit` is None)."""
+    loans = (
         Loan.objects.past_due(at)
         .filter(lkmm=lkmm)
         .select_related("member")
         .annotate(group_name=Subquery(_current_group("member")))
-        .order_by("oldest_overdue_on", "number")[:limit]
+        .order_by("oldest_overdue_on", "number")
     )
+    return loans if limit is None else loans[:limit]
 
 
-def crossed_30_days(*, lkmm, at):
-    """Loans more than 30 days past due at `at` that were not a week earlier.
+def crossed_30_days(*, lkmm, at, past_due=None):
+    """Loans more than 30 days past due at `at` that were not a week earlier. `past_due`: the loans past
+    due at `at` (overdue_loans without a limit), when the caller has them already.
 
     A loan with no event since the week before (its kept standing holds from then) had the same oldest
     unpaid installment then; only the loans with a later event are read back at that date."""
     week_ago = at - datetime.timedelta(days=7)
     limit_then = week_ago - datetime.timedelta(days=30)
-    now = list(
-        Loan.objects.past_due(at)
-        .filter(lkmm=lkmm, oldest_overdue_on__lt=at - datetime.timedelta(days=30))
-        .select_related("member")
-    )
+    if past_due is None:
+        past_due = Loan.objects.past_due(at).filter(lkmm=lkmm).select_related("member")
+    now = [loan for loan in past_due if loan.oldest_overdue_on < at - datetime.timedelta(days=30)]
     if at < timezone.localdate():
         moved_since = [loan.pk for loan in now]
     else:

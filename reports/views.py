@@ -6,13 +6,16 @@ from django.utils import timezone
 
 from institutions.access import staff_required
 from institutions.models import Lkmm
+from lkmm.db_routers import reads_replica
 from reports.selectors import crossed_30_days, installments_due_between, overdue_loans, whatsapp_reminder
 from risk.selectors import combine, portfolio_by_lkmm
 
+OVERDUE_SHOWN = 100  # the home page lists the loans most days past due first
 NPL_BAR = Decimal("5")  # the Dinas's bar for kredit macet (DOMAIN.md)
 
 
 @staff_required
+@reads_replica
 def home(request):
     staff = request.user.staff
     if staff.is_dinas:
@@ -21,6 +24,7 @@ def home(request):
 
 
 @staff_required
+@reads_replica
 def lkmm_dashboard(request, code):
     lkmm = get_object_or_404(Lkmm.objects.for_user(request.user), code=code)
     return _dashboard(request, lkmm)
@@ -51,10 +55,11 @@ def _alerts(figures, crossed):
 def _dashboard(request, lkmm):
     today = timezone.localdate()
     figures = portfolio_by_lkmm(lkmms=[lkmm], at=today)[lkmm.pk]
-    overdue = list(overdue_loans(lkmm=lkmm, at=today))
+    past_due = list(overdue_loans(lkmm=lkmm, at=today, limit=None))
+    overdue = past_due[:OVERDUE_SHOWN]
     for loan in overdue:
         loan.whatsapp = whatsapp_reminder(loan=loan, lkmm=lkmm)
-    crossed = list(crossed_30_days(lkmm=lkmm, at=today))
+    crossed = crossed_30_days(lkmm=lkmm, at=today, past_due=past_due)
     due_week = list(
         installments_due_between(lkmm=lkmm, start=today, end=today + datetime.timedelta(days=6), at=today)
     )

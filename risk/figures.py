@@ -18,7 +18,7 @@ import datetime
 from collections import namedtuple
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connections, router
 from django.utils import timezone
 
 from loans.models import DISBURSED_STATUSES
@@ -74,47 +74,35 @@ standing AS (
            COALESCE(o.overdue_amount, 0) AS overdue_amount,
            COALESCE(o.overdue_fees, 0) AS overdue_fees
     FROM loans_loan l LEFT JOIN open_due o ON o.loan_id = l.id
-    WHERE {scope}
+    WHERE {scope} AND l.principal_outstanding_derived > 0
 )"""
 
 _HISTORY = """
-paid AS (
-    SELECT a.installment_id,
-           CAST(SUM(a.principal) AS BIGINT) AS principal,
-           CAST(SUM(a.interest) AS BIGINT) AS interest,
-           CAST(SUM(a.late_fee) AS BIGINT) AS late_fee,
-           CAST(SUM(CASE WHEN r.paid_on <= i.due_date THEN a.principal + a.interest ELSE 0 END) AS BIGINT)
-               AS by_due
-    FROM loans_allocation a
-    JOIN loans_repayment r ON r.id = a.repayment_id
-    JOIN loans_installment i ON i.id = a.installment_id
-    JOIN loans_loan l ON l.id = i.loan_id
-    WHERE r.paid_on <= %(at)s
-      AND (a.valid_from IS NULL OR a.valid_from <= %(at)s)
-      AND (a.valid_to IS NULL OR a.valid_to > %(at)s)
-      AND {scope}
-    GROUP BY a.installment_id
-),
 waived AS (
     SELECT w.installment_id, CAST(SUM(w.interest) AS BIGINT) AS interest,
            CAST(SUM(w.late_fee) AS BIGINT) AS late_fee
-    FROM loans_waiver w JOIN loans_loan l ON l.id = w.loan_id
-    WHERE w."on" <= %(at)s AND {scope}
+    FROM loans_waiver w
+    WHERE w."on" <= %(at)s
     GROUP BY w.installment_id
 ),
 owed AS (
     SELECT i.loan_id, i.due_date, l.late_fee,
            i.principal + i.interest - COALESCE(w.interest, 0) AS owed,
-           COALESCE(p.principal, 0) + COALESCE(p.interest, 0) AS paid,
-           COALESCE(p.by_due, 0) AS by_due,
-           COALESCE(p.principal, 0) AS principal_paid,
-           COALESCE(p.late_fee, 0) AS fees_paid,
-           COALESCE(w.late_fee, 0) AS fees_waived
-    FROM loans_installment i
-    JOIN loans_loan l ON l.id = i.loan_id
-    LEFT JOIN paid p ON p.installment_id = i.id
+           COALESCE(w.late_fee, 0) AS fees_waived,
+           CAST(COALESCE(SUM(a.principal + a.interest), 0) AS BIGINT) AS paid,
+           CAST(COALESCE(SUM(CASE WHEN r.paid_on <= i.due_date THEN a.principal + a.interest END), 0)
+                AS BIGINT) AS by_due,
+           CAST(COALESCE(SUM(a.principal), 0) AS BIGINT) AS principal_paid,
+           CAST(COALESCE(SUM(a.late_fee), 0) AS BIGINT) AS fees_paid
+    FROM loans_loan l
+    JOIN loans_installment i ON i.loan_id = l.id
     LEFT JOIN waived w ON w.installment_id = i.id
+    LEFT JOIN (loans_allocation a JOIN loans_repayment r ON r.id = a.repayment_id AND r.paid_on <= %(at)s)
+        ON a.installment_id = i.id
+        AND (a.valid_from IS NULL OR a.valid_from <= %(at)s)
+        AND (a.valid_to IS NULL OR a.valid_to > %(at)s)
     WHERE {scope}
+    GROUP BY i.id, i.loan_id, i.due_date, l.late_fee, i.principal, i.interest, w.interest, w.late_fee
 ),
 per_loan AS (
     SELECT loan_id,
@@ -194,8 +182,15 @@ AGGREGATE_KEYS = (
 )
 
 
+def _connection():
+    """The database the loans are read from (a replica on report pages, see lkmm.db_routers)."""
+    from loans.models import Loan
+
+    return connections[router.db_for_read(Loan)]
+
+
 def _dialect():
-    if connection.vendor == "postgresql":
+    if _connection().vendor == "postgresql":
         return {
             "days_past_due": "(CAST(%(at)s AS date) - st.oldest_overdue_on)",
             "lkmm_filter": "l.lkmm_id = ANY(%(lkmm_ids)s)",
@@ -230,7 +225,7 @@ def _with(at, lkmm_ids, source=None):
         + _FIGURES.format(days_past_due=dialect["days_past_due"], false=dialect["false"])
     )
     ids = list(lkmm_ids or [])
-    params = {"at": at, "lkmm_ids": ids if connection.vendor == "postgresql" else json.dumps(ids)}
+    params = {"at": at, "lkmm_ids": ids if _connection().vendor == "postgresql" else json.dumps(ids)}
     return sql, params
 
 
@@ -241,7 +236,7 @@ def _ids(lkmms):
 
 
 def _rows(sql, params):
-    with connection.cursor() as cursor:
+    with _connection().cursor() as cursor:
         cursor.execute(sql, params)
         columns = [col[0] for col in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

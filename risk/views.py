@@ -13,6 +13,7 @@ from institutions.access import may_approve, recorder_required, staff_required
 from institutions.forms import add_service_errors
 from institutions.models import Lkmm
 from ledger.models import PeriodClose
+from lkmm.db_routers import reads_replica
 from loans.models import Loan, LoanStatus
 from risk import services
 from risk.forms import AllocateForm, CloseForm, ReasonForm, RecoveryForm, WriteOffForm
@@ -29,6 +30,7 @@ def reserve_home(request):
 
 
 @staff_required
+@reads_replica
 def reserve(request, code):
     """The cadangan risiko: held against required now, month by month, and the allocation form."""
     lkmm = get_object_or_404(Lkmm.objects.for_user(request.user), code=code)
@@ -132,6 +134,7 @@ def recovery(request, pk):
 
 
 @staff_required
+@reads_replica
 def closes(request):
     """Tutup buku: an LKMM's closed months and the close form (ketua); for the Dinas, which LKMMs closed
     which of the last six months."""

@@ -464,7 +464,7 @@ def test_a_back_dated_payment_is_allocated_in_value_order(pengelola_client, acti
     assert [a.installment.seq for a in receipt.context["allocations"]] == [1]
     assert dmy(today() - days(25)) in receipt.content.decode()
     page = pengelola_client.get(detail(active))
-    assert [r.receipt_no for r in page.context["repayments"]] == [2, 1]  # in value order
+    assert [r.receipt_no for r in page.context["repayments"]] == [1, 2]  # by value date, newest first
     loan = page.context["loan"]
     assert (loan.days_past_due, loan.outstanding) == (9, 960_000)  # installment 3, due 9 days ago
     entries = JournalEntry.objects.filter(loan=active, kind="repayment").order_by("id")

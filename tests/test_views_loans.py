@@ -479,11 +479,27 @@ def test_loan_detail_query_count_does_not_grow_with_payments(
     with django_assert_max_num_queries(baseline):
         response = pengelola_client.get(url)
 
-    # session, user, staff, loan, payments, waivers, installments (engine), installments (rows), the
-    # menu's LKMM, status history.
+    # session, user, staff, loan, installments (their kept standing), payments: count and page,
+    # waivers, the menu's LKMM, status history.
     assert baseline <= 10
     assert len(response.context["repayments"]) == 6
     assert response.context["received_total"] == 300_000
+
+
+def test_a_long_loans_payments_come_a_page_at_a_time_newest_first(pengelola_client, pengelola, active):
+    start = today() - days(30)
+    for k in range(1, 23):
+        loan_services.repayment_record(
+            loan=active, amount=10_000, paid_on=start + days(k), actor=pengelola.user
+        )
+    url = reverse("loans:detail", args=[active.pk])
+    first = pengelola_client.get(url)
+    assert [r.paid_on for r in first.context["repayments"]] == [start + days(k) for k in range(22, 2, -1)]
+    assert "Halaman 1 dari 2" in first.content.decode()
+    second = pengelola_client.get(url, {"page": 2})
+    assert [r.paid_on for r in second.context["repayments"]] == [start + days(2), start + days(1)]
+    # The schedule still shows everything received.
+    assert second.context["received_total"] == 220_000
 
 
 # --- disbursement --------------------------------------------------------------------------------
