@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from institutions.templatetags.lkmm_format import format_rupiah
 from loans.models import Allocation, Installment, Loan, LoanStatus
 from members.models import GroupMembership
+from risk import figures
 
 
 def installments_due_between(*, lkmm, start, end, at):
@@ -91,12 +92,8 @@ def crossed_30_days(*, lkmm, at, past_due=None):
         moved_since = [loan.pk for loan in now]
     else:
         moved_since = [loan.pk for loan in now if loan.standing_as_of_derived > week_ago]
-    then_past = set(
-        Loan.objects.filter(pk__in=moved_since)
-        .with_standing(week_ago)
-        .filter(oldest_overdue_on__lt=limit_then)
-        .values_list("pk", flat=True)
-    )
+    then = figures.loan_figures(week_ago, loans=moved_since, past_due_only=True) if moved_since else {}
+    then_past = {pk for pk, figure in then.items() if figure.oldest_overdue_on < limit_then}
     return [
         loan
         for loan in now

@@ -194,30 +194,44 @@ def _connection():
     return connections[router.db_for_read(Loan)]
 
 
+def _in(column, param):
+    """`column` is one of the ids passed as `param`: an array parameter on PostgreSQL, a JSON list on
+    SQLite, so the statement's text stays the same however many ids there are."""
+    if _connection().vendor == "postgresql":
+        return f"{column} = ANY(%({param})s)"
+    return f"{column} IN (SELECT value FROM json_each(%({param})s))"
+
+
+def _id_list(ids):
+    import json
+
+    ids = list(ids)
+    return ids if _connection().vendor == "postgresql" else json.dumps(ids)
+
+
 def _dialect():
     if _connection().vendor == "postgresql":
-        return {
-            "days_past_due": "(CAST(%(at)s AS date) - st.oldest_overdue_on)",
-            "lkmm_filter": "l.lkmm_id = ANY(%(lkmm_ids)s)",
-            "false": "false",
-        }
+        return {"days_past_due": "(CAST(%(at)s AS date) - st.oldest_overdue_on)", "false": "false"}
     return {
         "days_past_due": "CAST(julianday(%(at)s) - julianday(st.oldest_overdue_on) AS INTEGER)",
-        "lkmm_filter": "l.lkmm_id IN (SELECT value FROM json_each(%(lkmm_ids)s))",
         "false": "0",
     }
 
 
-def _with(at, lkmm_ids, source=None):
-    """The WITH clause ending in `figures`, and its parameters. `source`: "kept" or "history" (tests
-    compare the two); by default the kept standing from today on."""
-    import json
-
+def _with(at, lkmm_ids, source=None, loan_ids=None):
+    """The WITH clause ending in `figures`, and its parameters: the loans of the LKMMs `lkmm_ids` (all
+    when None), or only the loans `loan_ids`. `source`: "kept" or "history" (tests compare the two); by
+    default the kept standing from today on."""
     dialect = _dialect()
-    if lkmm_ids is None:
-        dialect["lkmm_filter"] = "1 = 1"
+    params = {"at": at}
+    lkmm_filter = "1 = 1"
+    if lkmm_ids is not None:
+        lkmm_filter, params["lkmm_ids"] = _in("l.lkmm_id", "lkmm_ids"), _id_list(lkmm_ids)
+    if loan_ids is not None:
+        lkmm_filter += " AND " + _in("l.id", "loan_ids")
+        params["loan_ids"] = _id_list(loan_ids)
     statuses = ", ".join(f"'{status}'" for status in DISBURSED_STATUSES)
-    scope = _SCOPE.format(statuses=statuses, lkmm_filter=dialect["lkmm_filter"])
+    scope = _SCOPE.format(statuses=statuses, lkmm_filter=lkmm_filter)
     if source is None:
         source = "kept" if at >= timezone.localdate() else "history"
     source = {"kept": _KEPT, "history": _HISTORY}[source]
@@ -229,8 +243,6 @@ def _with(at, lkmm_ids, source=None):
         + ","
         + _FIGURES.format(days_past_due=dialect["days_past_due"], false=dialect["false"])
     )
-    ids = list(lkmm_ids or [])
-    params = {"at": at, "lkmm_ids": ids if _connection().vendor == "postgresql" else json.dumps(ids)}
     return sql, params
 
 
@@ -253,9 +265,10 @@ def _as_date(value):
     return datetime.date.fromisoformat(str(value)[:10])
 
 
-def loan_figures(at, *, lkmms=None, past_due_only=False, source=None):
-    """{loan id: LoanFigures} of every loan with principal outstanding at `at`."""
-    sql, params = _with(at, _ids(lkmms), source)
+def loan_figures(at, *, lkmms=None, loans=None, past_due_only=False, source=None):
+    """{loan id: LoanFigures} of every loan (of `lkmms`, or among the ids `loans`) with principal
+    outstanding at `at`."""
+    sql, params = _with(at, _ids(lkmms), source, loan_ids=loans)
     sql += " SELECT * FROM figures"
     if past_due_only:
         sql += " WHERE oldest_overdue_on IS NOT NULL"
