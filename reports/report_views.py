@@ -2,6 +2,7 @@
 CSV or XLSX (?format=csv|xlsx): the arrears list (daftar tunggakan) and loan quality with the required
 reserve (kolektibilitas & PPAP). LKMM staff read their own LKMM's; the Dinas reads every LKMM's."""
 
+import datetime
 from decimal import ROUND_DOWN, Decimal
 
 from django import forms
@@ -22,7 +23,7 @@ from reports import exports
 from reports.selectors import _current_group
 from reports.views import NPL_BAR
 from risk.models import ClosedLoanFigure, QualityClass
-from risk.selectors import by_class, loans_at, portfolio, stored_portfolio
+from risk.selectors import by_class, loans_at, month_figures, portfolio, stored_portfolio
 
 
 class ReportDateForm(forms.Form):
@@ -169,7 +170,9 @@ def quality_report(*, lkmm, at):
             .annotate(loans=Count("pk"), outstanding=Sum("outstanding"), required=Sum("required_reserve"))
         }
     else:
-        figures = portfolio(lkmms=[lkmm], at=at)
+        # The end of a month that has ended and is not closed reads the figures stored for it.
+        ended = (at + datetime.timedelta(days=1)).day == 1 and at < timezone.localdate().replace(day=1)
+        figures = month_figures(lkmms=[lkmm], month=at)[lkmm.pk] if ended else portfolio(lkmms=[lkmm], at=at)
         found = {row["quality_class"]: row for row in by_class(lkmms=[lkmm], at=at)}
     rows = [
         {

@@ -64,3 +64,19 @@ def test_the_daily_command_stores_every_lkmm_for_the_months_that_ended(loan):
     assert MonthFigures.objects.filter(lkmm=loan.lkmm).count() == months
     assert MonthFigures.objects.filter(lkmm=other, month=JANUARY).get().figures["outstanding"] == 0
     assert MonthFigures.objects.get(lkmm=loan.lkmm, month=JANUARY).figures["outstanding"] == 1_080_000
+
+
+def test_the_quality_report_at_an_ended_month_reads_the_stored_figures(loan, client):
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD, StaffFactory
+
+    month_figures(lkmms=[loan.lkmm], month=JANUARY)
+    stored = MonthFigures.objects.get(lkmm=loan.lkmm, month=JANUARY)
+    stored.figures = {**stored.figures, "held": 777_777}  # marks the stored row as the one read
+    stored.save()
+    staff = StaffFactory(lkmm=loan.lkmm)
+    assert client.login(username=staff.user.username, password=PASSWORD)
+    response = client.get(reverse("reports:quality", args=[loan.lkmm.code]), {"at": "2026-01-31"})
+    assert response.context["figures"]["held"] == 777_777
+    assert response.context["figures"]["provisional"] is True
