@@ -102,9 +102,15 @@ def _finish(figures, held):
     return figures
 
 
-def portfolio(*, lkmms, at):
-    """Portfolio measures for a set of LKMMs together at `at` (DOMAIN.md "Ratios"), with their parts."""
-    return _finish(figures_sql.totals(at, lkmms=lkmms), reserve_held(lkmms=lkmms, at=at))
+def portfolio(*, lkmms, at, loan_figures=None):
+    """Portfolio measures for a set of LKMMs together at `at` (DOMAIN.md "Ratios"), with their parts.
+    `loan_figures`: those LKMMs' loan figures at `at` (risk.figures.loan_figures), when the caller has
+    them already."""
+    if loan_figures is None:
+        totals = figures_sql.totals(at, lkmms=lkmms)
+    else:
+        totals = figures_sql.summarize(loan_figures.values())
+    return _finish(totals, reserve_held(lkmms=lkmms, at=at))
 
 
 def combine(figures):

@@ -21,8 +21,9 @@ from ledger.services import entry_post, memo_in_books_language
 from loans import standing
 from loans.models import Loan, LoanStatus
 from loans.services import loan_transition
+from risk import figures as figures_sql
 from risk.models import ClosedLoanFigure, Recovery
-from risk.selectors import loans_at, portfolio, reserve_held
+from risk.selectors import portfolio, reserve_held
 
 
 def _check_date(on):
@@ -186,22 +187,27 @@ def month_close(*, lkmm, actor, month):
     Lkmm.objects.select_for_update().get(pk=lkmm.pk)
     if PeriodClose.objects.filter(lkmm=lkmm, month=month, reopened_at__isnull=True).exists():
         raise ValidationError({"month": _("Bulan %(m)s sudah ditutup.") % {"m": month.strftime("%m/%Y")}})
+    # One statement gives every loan's figures; the summary is their sums.
+    loans = figures_sql.loan_figures(last, lkmms=[lkmm])
     close = PeriodClose.objects.create(
-        lkmm=lkmm, month=month, closed_by=actor, summary=_json_safe(portfolio(lkmms=[lkmm], at=last))
+        lkmm=lkmm,
+        month=month,
+        closed_by=actor,
+        summary=_json_safe(portfolio(lkmms=[lkmm], at=last, loan_figures=loans)),
     )
     ClosedLoanFigure.objects.bulk_create(
         ClosedLoanFigure(
             period_close=close,
-            loan_id=loan.pk,
+            loan_id=loan.loan_id,
             outstanding=loan.outstanding,
             overdue=loan.overdue_amount,
             late_fees=loan.overdue_fees,
             days_past_due=loan.days_past_due,
             quality_class_id=loan.quality_class_id,
             reserve_rate=loan.reserve_rate,
-            required_reserve=loan.required_reserve,
+            required_reserve=loan.required,
         )
-        for loan in loans_at(last, lkmms=[lkmm])
+        for loan in loans.values()
     )
     audit_record(actor=actor, action="month.close", obj=close, lkmm=lkmm, data={"month": month.isoformat()})
     return close
