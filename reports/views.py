@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 from institutions.access import staff_required
 from institutions.models import Lkmm
 from lkmm.db_routers import reads_replica
+from reports.forms import MonthForm, last_complete_month
 from reports.selectors import crossed_30_days, installments_due_between, overdue_loans, whatsapp_reminder
-from risk.selectors import combine, portfolio_by_lkmm
+from risk.selectors import active_members, combine, month_end, month_figures, portfolio_by_lkmm
 
 OVERDUE_SHOWN = 100  # the home page lists the loans most days past due first
 NPL_BAR = Decimal("5")  # the Dinas's bar for kredit macet (DOMAIN.md)
@@ -60,36 +61,52 @@ def health_flag(figures):
 
 
 def _overview(request):
-    """Every LKMM of the Dinas at today: flagged ones first (or sorted as asked), 50 a page, with each
-    kecamatan's subtotal and the city total over all of them, whatever the page."""
+    """Every LKMM of the Dinas at the end of a month (the last one that ended unless another is chosen),
+    from the stored month-end figures: flagged ones first (or sorted as asked), 50 a page, with each
+    kecamatan's subtotal and the city total over all of them, whatever the page. Beside each LKMM on
+    the page, its figures today."""
     today = timezone.localdate()
+    form = MonthForm(request.GET or None, initial={"bulan": f"{last_complete_month(today):%Y-%m}"})
+    month = form.cleaned_data["bulan"] if form.is_valid() else last_complete_month(today)
     lkmms = list(Lkmm.objects.for_user(request.user).filter(is_active=True).select_related("quality_policy"))
-    figures = portfolio_by_lkmm(lkmms=lkmms, at=today)
-    rows = [
-        {"lkmm": lkmm, "figures": figures[lkmm.pk], "flag": health_flag(figures[lkmm.pk])} for lkmm in lkmms
-    ]
+    stored = month_figures(lkmms=lkmms, month=month)
+    members = active_members(lkmms=lkmms)
+    rows = []
+    for lkmm in lkmms:
+        figures = {**stored[lkmm.pk], "members": members.get(lkmm.pk, 0)}
+        rows.append({"lkmm": lkmm, "figures": figures, "flag": health_flag(figures)})
     by_kecamatan = {}
     for row in rows:
         by_kecamatan.setdefault(row["lkmm"].kecamatan, []).append(row["figures"])
     kecamatan = [(name, len(group), combine(group)) for name, group in sorted(by_kecamatan.items())]
+    totals = combine([row["figures"] for row in rows])
     counts = {flag: sum(1 for row in rows if row["flag"] == flag) for flag in FLAG_ORDER}
+    provisional = sum(1 for row in rows if row["figures"]["provisional"])
     shown = request.GET.get("status")
     if shown in FLAG_ORDER:
         rows = [row for row in rows if row["flag"] == shown]
     sort = request.GET.get("urut") if request.GET.get("urut") in SORTS else "status"
     rows.sort(key=SORTS[sort])
     page = Paginator(rows, OVERVIEW_PER_PAGE).get_page(request.GET.get("page"))
+    now = portfolio_by_lkmm(lkmms=[row["lkmm"] for row in page.object_list], at=today)
+    for row in page.object_list:
+        row["today"] = now[row["lkmm"].pk]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "reports/overview.html",
         {
+            "form": form,
+            "month": month,
+            "month_end": month_end(month),
+            "bulan": f"{month:%Y-%m}",
             "page": page,
             "rows": page.object_list,
-            "totals": combine([figures[lkmm.pk] for lkmm in lkmms]),
+            "totals": totals,
             "kecamatan": kecamatan,
             "counts": counts,
+            "provisional": provisional,
             "shown": shown if shown in FLAG_ORDER else "",
             "sort": sort,
             "sort_choices": [

@@ -122,19 +122,24 @@ def combine(figures):
     return {**_finish(total, held), "members": members}
 
 
-def portfolio_by_lkmm(*, lkmms, at):
-    """{lkmm id: portfolio measures} for each LKMM, in three queries whatever the number of LKMMs."""
+def active_members(*, lkmms):
+    """{lkmm id: number of active members now}."""
     from members.models import Member, MemberStatus
 
-    lkmms = list(lkmms)
-    rows = figures_sql.totals_by_lkmm(at, lkmms=lkmms)
-    held = reserves_held(lkmms=lkmms, at=at)
-    members = dict(
+    return dict(
         Member.objects.filter(lkmm__in=lkmms, status=MemberStatus.AKTIF)
         .values("lkmm")
         .annotate(n=Count("pk"))
         .values_list("lkmm", "n")
     )
+
+
+def portfolio_by_lkmm(*, lkmms, at):
+    """{lkmm id: portfolio measures} for each LKMM, in three queries whatever the number of LKMMs."""
+    lkmms = list(lkmms)
+    rows = figures_sql.totals_by_lkmm(at, lkmms=lkmms)
+    held = reserves_held(lkmms=lkmms, at=at)
+    members = active_members(lkmms=lkmms)
     empty = dict.fromkeys(figures_sql.AGGREGATE_KEYS, 0)
     return {
         lkmm.pk: {

@@ -6,11 +6,13 @@ its own, which would not see rows written inside another connection's transactio
 captures the queries of both connections and checks which one read the page's data.
 """
 
+import io
 from contextlib import ExitStack, contextmanager
 
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.db import connections, router, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -66,6 +68,7 @@ pages = pytest.mark.django_db(transaction=True, serialized_rollback=True, databa
 def test_decorated_get_reads_the_replica(routing, client):
     LkmmFactory(code="semenggu")
     login(client, StaffFactory(dinas=True))
+    call_command("store_month_figures", stdout=io.StringIO())  # as the daily job has done
 
     with captured() as queries:
         response = client.get(HOME)  # the Dinas overview

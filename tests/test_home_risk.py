@@ -77,8 +77,15 @@ def test_a_payment_this_week_is_read_back_for_the_loans_crossing_30_days(pengelo
 
 
 def test_dinas_totals_are_the_sum_of_each_lkmm(dinas_client, lkmm, other_lkmm):
-    overdue_loan(lkmm, days=33)  # Diragukan, 50% of 1.200.000
-    overdue_loan(other_lkmm, days=60)  # Macet, 100% of 1.200.000
+    # The Dinas home shows the end of last month: 33 and 60 days past due then.
+    month_end = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    for owner, days in ((lkmm, 33), (other_lkmm, 60)):  # Diragukan, 50%; Macet, 100% of 1.200.000
+        make_active_loan(
+            member=MemberFactory(lkmm=owner),
+            product=LoanProductFactory(lkmm=owner),
+            disbursed_on=month_end - datetime.timedelta(days=days + 7),
+            first_due=month_end - datetime.timedelta(days=days),
+        )
     response = dinas_client.get("/")
     rows = {row["lkmm"].code: row["figures"] for row in response.context["rows"]}
     assert (rows["semenggu"]["required"], rows["wonosari"]["required"]) == (600_000, 1_200_000)

@@ -41,6 +41,26 @@ def current_loan(lkmm, name="Budi Lancar"):
     return make_active_loan(member=MemberFactory(lkmm=lkmm, full_name=name), disbursed_on=today())
 
 
+def month_end_of_last_month():
+    return today().replace(day=1) - days(1)
+
+
+def late_at_month_end(lkmm, name="Ani Menunggak", overdue_days=23):
+    """Weekly, disbursed so that at the end of last month its oldest unpaid installment was
+    `overdue_days` days past due."""
+    return make_active_loan(
+        member=MemberFactory(lkmm=lkmm, full_name=name),
+        disbursed_on=month_end_of_last_month() - days(overdue_days + 7),
+    )
+
+
+def current_at_month_end(lkmm, name="Budi Lancar"):
+    """Disbursed two days before the end of last month: nothing due yet then."""
+    return make_active_loan(
+        member=MemberFactory(lkmm=lkmm, full_name=name), disbursed_on=month_end_of_last_month() - days(2)
+    )
+
+
 # --- dashboard -----------------------------------------------------------------------------------
 
 
@@ -149,8 +169,8 @@ def test_anonymous_is_sent_to_the_login_page(client, lkmm, url):
 def test_dinas_home_is_the_overview_of_every_lkmm(dinas_client, lkmm, other_lkmm):
     LkmmFactory(code="mandiri", name="LKMM Mandiri", desa="Mandiri")
     LkmmFactory(code="tutup", name="LKMM Tutup", is_active=False)
-    late_loan(lkmm)
-    current_loan(other_lkmm)
+    late_at_month_end(lkmm)
+    current_at_month_end(other_lkmm)
 
     response = dinas_client.get(HOME)
 
@@ -173,14 +193,45 @@ def test_dinas_home_is_the_overview_of_every_lkmm(dinas_client, lkmm, other_lkmm
         assert name in html
         assert f'href="{reverse("reports:lkmm", args=[code])}"' in html
     assert "LKMM Tutup" not in html
+    # Beside each LKMM, its figures today: the late loan is still there, more days past due.
+    today_rows = {row["lkmm"].code: row["today"] for row in response.context["rows"]}
+    assert (today_rows["semenggu"]["loans"], today_rows["semenggu"]["past_due_loans"]) == (1, 1)
+    assert response.context["month"] == (month_end_of_last_month()).replace(day=1)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-13", "Bulan tidak dikenal"),
+        ("٢٠٢٦-١١", "tahun-bulan"),
+        ("2999-01", "sudah berakhir"),
+        ("1999-12", "sejak 2000"),
+    ],
+)
+def test_a_month_that_cannot_be_shown_is_explained_next_to_the_field(dinas_client, lkmm, value, message):
+    response = dinas_client.get(HOME, {"bulan": value})
+    assert response.status_code == 200
+    assert message in response.context["form"].errors["bulan"][0]
+    assert response.context["month"] == month_end_of_last_month().replace(day=1)
+
+
+def test_dinas_home_shows_a_chosen_month(dinas_client, lkmm):
+    loan = late_at_month_end(lkmm, overdue_days=40)
+    earlier = (month_end_of_last_month().replace(day=1) - days(1)).replace(day=1)
+    response = dinas_client.get(HOME, {"bulan": f"{earlier:%Y-%m}"})
+    row = response.context["rows"][0]
+    assert response.context["month"] == earlier
+    # Disbursed 47 days before the end of last month: out, and past due, by the month before too.
+    assert loan.disbursed_on < response.context["month_end"]
+    assert (row["figures"]["loans"], row["figures"]["past_due_loans"]) == (1, 1)
 
 
 def test_dinas_home_puts_flagged_lkmms_first_with_kecamatan_subtotals(dinas_client, lkmm, other_lkmm):
     healthy = LkmmFactory(code="mandiri", name="LKMM Mandiri", kecamatan="Patrang")
     # Weekly, the oldest installment 33 days past due: Diragukan under lkm-2015, so NPL 100%.
-    make_active_loan(member=MemberFactory(lkmm=other_lkmm), disbursed_on=today() - days(40))
-    current_loan(lkmm)
-    current_loan(healthy)
+    late_at_month_end(other_lkmm, overdue_days=33)
+    current_at_month_end(lkmm)
+    current_at_month_end(healthy)
 
     response = dinas_client.get(HOME)
 
@@ -278,17 +329,20 @@ def test_dashboard_query_count_does_not_grow_with_loans(
 def test_overview_query_count_does_not_grow_with_lkmms_or_loans(
     dinas_client, lkmm, django_assert_max_num_queries
 ):
-    late_loan(lkmm)
+    late_at_month_end(lkmm)
+    _queries(dinas_client, HOME)  # the month-end figures are stored on first read
     baseline = _queries(dinas_client, HOME)
     for k in range(5):
         other = LkmmFactory(code=f"desa{k}")
-        late_loan(other)
-        current_loan(other)
+        late_at_month_end(other)
+        current_at_month_end(other)
+    _queries(dinas_client, HOME)
 
     with django_assert_max_num_queries(baseline):
         response = dinas_client.get(HOME)
 
-    # session, user, staff, LKMMs; quality classes, loans by LKMM, reserves, members
-    assert baseline <= 8
+    # session, user, staff, LKMMs; the month: closes, stored figures, members; today beside the page's
+    # LKMMs: their figures, reserves, members.
+    assert baseline <= 10
     assert len(response.context["rows"]) == 6
     assert response.context["totals"]["loans"] == 11
