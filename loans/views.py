@@ -27,6 +27,7 @@ from loans.forms import (
 )
 from loans.models import Allocation, Loan, LoanProduct, LoanStatus, Repayment
 from members.models import Member
+from risk.figures import loan_figures
 
 
 def _effective_rate(product):
@@ -340,11 +341,16 @@ def repayment_receipt(request, pk):
         .select_related("installment")
         .order_by("installment__seq")
     )
-    standing = Loan.objects.with_standing(repayment.paid_on).get(pk=repayment.loan_id)
+    # The loan's outstanding principal at the payment's date (none left: it is out of the portfolio).
+    after = loan_figures(repayment.paid_on, loans=[repayment.loan_id]).get(repayment.loan_id)
     return render(
         request,
         "loans/receipt.html",
-        {"repayment": repayment, "allocations": allocations, "outstanding_after": standing.outstanding},
+        {
+            "repayment": repayment,
+            "allocations": allocations,
+            "outstanding_after": after.outstanding if after else 0,
+        },
     )
 
 

@@ -183,7 +183,11 @@ class Member(models.Model):
                 name="members_member_decile_1_to_10",
             ),
         ]
-        indexes = [models.Index(fields=["nik"])]
+        indexes = [
+            models.Index(fields=["nik"]),
+            # Active members per LKMM (the Dinas home counts them for every LKMM), from the index alone.
+            models.Index(fields=["lkmm", "status"], name="members_member_lkmm_status"),
+        ]
 
     def __str__(self):
         return f"{self.full_name} ({self.code})"

@@ -68,7 +68,11 @@ def _overview(request):
     today = timezone.localdate()
     form = MonthForm(request.GET or None, initial={"bulan": f"{last_complete_month(today):%Y-%m}"})
     month = form.cleaned_data["bulan"] if form.is_valid() else last_complete_month(today)
-    lkmms = list(Lkmm.objects.for_user(request.user).filter(is_active=True).select_related("quality_policy"))
+    lkmms = list(
+        Lkmm.objects.for_user(request.user)
+        .filter(is_active=True)
+        .only("code", "name", "desa", "kecamatan", "quality_policy_id")
+    )
     stored = month_figures(lkmms=lkmms, month=month)
     members = active_members(lkmms=lkmms)
     rows = []

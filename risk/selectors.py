@@ -129,7 +129,7 @@ def active_members(*, lkmms):
     return dict(
         Member.objects.filter(lkmm__in=lkmms, status=MemberStatus.AKTIF)
         .values("lkmm")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # from the (lkmm, status) index alone
         .values_list("lkmm", "n")
     )
 
@@ -221,8 +221,9 @@ def month_figures(*, lkmms, month):
     result = {}
     for close in PeriodClose.objects.filter(lkmm__in=ids, month=month, reopened_at__isnull=True):
         result[close.lkmm_id] = {**stored_summary(close), "provisional": False}
-    for row in MonthFigures.objects.filter(lkmm__in=ids, month=month).exclude(lkmm__in=list(result)):
-        result[row.lkmm_id] = {**_from_json(row.figures), "closed": None, "provisional": True}
+    stored = MonthFigures.objects.filter(lkmm__in=ids, month=month).exclude(lkmm__in=list(result))
+    for lkmm_id, figures in stored.values_list("lkmm_id", "figures"):
+        result[lkmm_id] = {**_from_json(figures), "closed": None, "provisional": True}
     missing = [lkmm for lkmm in lkmms if lkmm.pk not in result]
     if missing:
         computed = portfolio_by_lkmm(lkmms=missing, at=month_end(month))
@@ -255,11 +256,7 @@ def repayment_rate(*, lkmms, start, end):
     due = Installment.objects.filter(
         loan__lkmm__in=lkmms, loan__status__in=DISBURSED_STATUSES, due_date__gte=start, due_date__lte=end
     ).aggregate(s=Coalesce(Sum(F("principal") + F("interest")), 0))["s"]
-    overdue = (
-        Loan.objects.filter(lkmm__in=lkmms, status__in=DISBURSED_STATUSES, disbursed_on__lt=start)
-        .with_standing(start)
-        .aggregate(s=Coalesce(Sum("overdue_amount"), 0))["s"]
-    )
+    overdue = figures_sql.totals(start, lkmms=lkmms)["overdue"]
     return {
         "received": received,
         "due": due,
