@@ -292,14 +292,15 @@ def repayment_reverse_view(request, pk):
 def repayment_create(request, loan_pk):
     today = timezone.localdate()
     loan = get_object_or_404(Loan.objects.for_user(request.user).for_list().with_standing(today), pk=loan_pk)
-    rows, position = _schedule_rows(loan, today)
-    next_due = next((row for row in rows if row.remaining > 0), None)
-    suggested = (loan.overdue_amount + loan.overdue_fees) or (next_due.remaining if next_due else 0)
-    form = RepaymentForm(
-        request.POST or None,
-        loan=loan,
-        initial={"paid_on": today, "token": uuid.uuid4(), "amount": suggested or None},
-    )
+    if request.method == "POST":
+        form = RepaymentForm(request.POST, loan=loan)
+    else:
+        rows, position = _schedule_rows(loan, today)
+        next_due = next((row for row in rows if row.remaining > 0), None)
+        suggested = (loan.overdue_amount + loan.overdue_fees) or (next_due.remaining if next_due else 0)
+        form = RepaymentForm(
+            loan=loan, initial={"paid_on": today, "token": uuid.uuid4(), "amount": suggested or None}
+        )
     if request.method == "POST" and form.is_valid():
         try:
             repayment = services.repayment_record(loan=loan, actor=request.user, **form.cleaned_data)
@@ -312,6 +313,11 @@ def repayment_create(request, loan_pk):
                 % {"amount": format_rupiah(repayment.amount), "receipt": repayment.receipt_code},
             )
             return redirect("loans:receipt", pk=repayment.pk)
+    if request.method == "POST":
+        # The form comes back with its errors: the schedule as it stands now, read only for this page.
+        rows, position = _schedule_rows(loan, today)
+        next_due = next((row for row in rows if row.remaining > 0), None)
+        suggested = (loan.overdue_amount + loan.overdue_fees) or (next_due.remaining if next_due else 0)
     return render(
         request,
         "loans/repayment_form.html",
