@@ -69,6 +69,9 @@ def month_figures_forget(*, lkmm, date):
     drop the stored ones (they are computed again when next read). Events of the current month, the
     usual case, cost nothing here."""
     if date < timezone.localdate().replace(day=1):
+        # Under the LKMM's row lock, so figures being stored for that month (risk.selectors
+        # month_figures holds the same lock) are either complete before this runs or see the event.
+        list(Lkmm.objects.select_for_update().filter(pk=lkmm.pk).values("pk"))
         MonthFigures.objects.filter(lkmm=lkmm, month__gte=date.replace(day=1)).delete()
 
 

@@ -358,6 +358,22 @@ def _books_follow(*, loan, paid, kind, date, memo, cash, actor, source):
     )
 
 
+def _books_differ(*, loan, paid):
+    """Whether the loan's receivable, interest or late-fee income in the books differ from `paid`."""
+    rows = (
+        JournalLine.objects.filter(entry__loan=loan)
+        .values("account__code")
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+    )
+    totals = {row["account__code"]: (row["debit"] or 0) - (row["credit"] or 0) for row in rows}
+    principal, interest, fees = paid
+    return (
+        totals.get(AccountCode.PIUTANG, 0) != loan.principal - principal
+        or -totals.get(AccountCode.PENDAPATAN_BUNGA, 0) != interest
+        or -totals.get(AccountCode.PENDAPATAN_DENDA, 0) != fees
+    )
+
+
 def _post_loan_entry(*, loan, kind, date, memo, actor, source, cash, changes):
     """Dr/Cr kas by `cash`; Cr receivable, interest income and late-fee income by `changes`."""
 
@@ -387,6 +403,19 @@ def _settle_status(*, loan, actor, on, owing=None):
         loan_transition(
             loan=loan, to=LoanStatus.AKTIF, actor=actor, on=on, reason=_("Pembayaran pelunasan dibatalkan.")
         )
+
+
+def _early_payoff_reason(repayment):
+    return memo_in_books_language(
+        gettext_noop("Pelunasan dipercepat %(receipt)s"), receipt=repayment.receipt_code
+    )
+
+
+def _settled_early(*, loan, repayment):
+    """Whether the payment settled the loan early with the interest not yet due waived."""
+    return (
+        loan.waive_interest_on_payoff and loan.waivers.filter(reason=_early_payoff_reason(repayment)).exists()
+    )
 
 
 def _check_payer(*, loan, paid_by):
@@ -485,9 +514,7 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
                 installment_id=installment_id,
                 on=paid_on,
                 interest=interest,
-                reason=memo_in_books_language(
-                    gettext_noop("Pelunasan dipercepat %(receipt)s"), receipt=repayment.receipt_code
-                ),
+                reason=_early_payoff_reason(repayment),
                 approved_by=actor,
             )
             for installment_id, interest in position["waivable_interest"].items()
@@ -552,6 +579,15 @@ def repayment_reverse(*, repayment, actor, on, reason):
             _("Pinjaman ini sudah %(status)s; pembayarannya tidak dapat dibatalkan lagi.")
             % {"status": loan.get_status_display().lower()}
         )
+    if _settled_early(loan=loan, repayment=repayment):
+        # Its interest waivers would stay behind and the interest would be lost; until a reversal can
+        # take them back, the payment stands.
+        raise ValidationError(
+            _(
+                "Pembayaran ini melunasi pinjaman lebih cepat dengan membebaskan bunga yang belum jatuh "
+                "tempo; pembayaran seperti ini belum dapat dibatalkan."
+            )
+        )
     if repayment.reversed_on is not None:
         raise ValidationError(
             _("Pembayaran ini sudah dibatalkan per %(d)s.") % {"d": _d(repayment.reversed_on)}
@@ -609,6 +645,8 @@ def late_fees_waive(*, loan, actor, on, reason):
     loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
     if not _is_ketua(actor):
         raise PermissionDenied(_("Hanya ketua yang dapat membebaskan denda."))
+    if loan.status != LoanStatus.AKTIF:
+        raise ValidationError(_("Denda hanya dibebaskan pada pinjaman aktif."))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan pembebasan denda.")})
@@ -621,7 +659,20 @@ def late_fees_waive(*, loan, actor, on, reason):
         Waiver(loan=loan, installment_id=inst_id, on=on, late_fee=fee, reason=reason, approved_by=actor)
         for inst_id, fee in owed.items()
     )
-    standing.reallocate(loan=loan, since=on)
+    paid = standing.reallocate(loan=loan, since=on)
+    # A waiver dated before later payments re-allocates them (money freed from late fees goes to
+    # interest and principal): the books follow in an entry of its own, with no cash.
+    if _books_differ(loan=loan, paid=paid):
+        _books_follow(
+            loan=loan,
+            paid=paid,
+            kind=EntryKind.REALLOCATION,
+            date=on,
+            cash=0,
+            actor=actor,
+            source=loan,
+            memo=memo_in_books_language(gettext_noop("Pembebasan denda %(loan)s"), loan=loan.code),
+        )
     month_figures_forget(lkmm=loan.lkmm, date=on)
     audit_record(
         actor=actor,
@@ -667,9 +718,15 @@ def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
         raise ValidationError(_("Hanya pinjaman aktif yang dapat direstrukturisasi."))
     if on > timezone.localdate() or on < loan.disbursed_on:
         raise ValidationError({"on": _("Tanggal restrukturisasi antara pencairan dan hari ini.")})
-    if loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=on).exists():
+    if on < loan.standing_as_of_derived:
+        # Not before anything the loan already holds: what moves is the principal outstanding from then.
         raise ValidationError(
-            {"on": _("Ada pembayaran sesudah tanggal ini; pilih tanggal sesudah pembayaran terakhir.")}
+            {
+                "on": _(
+                    "Tanggal restrukturisasi tidak boleh sebelum transaksi terakhir pinjaman ini (%(d)s)."
+                )
+                % {"d": _d(loan.standing_as_of_derived)}
+            }
         )
     if product.lkmm_id != loan.lkmm_id or not product.is_active:
         raise ValidationError({"product": _("Pilih produk aktif LKMM ini.")})

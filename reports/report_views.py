@@ -29,6 +29,12 @@ from risk.selectors import by_class, loans_at, month_figures, portfolio, stored_
 class ReportDateForm(forms.Form):
     at = forms.DateField(label=gettext_lazy("Per tanggal"), widget=DateInput(), required=False)
 
+    def clean_at(self):
+        at = self.cleaned_data["at"]
+        if at is not None and not datetime.date(2000, 1, 1) <= at <= datetime.date(2099, 12, 31):
+            raise forms.ValidationError(_("Pilih tanggal antara 01/01/2000 dan 31/12/2099."))
+        return at
+
 
 def _report(request, code):
     """The LKMM (404 beyond the user's reach), the date form, the date (today unless a valid one is given)

@@ -9,9 +9,11 @@ The required reserve and the KSP weighted sum are sums of whole rupiah, each loa
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import transaction
 from django.db.models import BigIntegerField, Count, F, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce, Round
 
+from institutions.models import Lkmm
 from ledger.models import Account, AccountCode, JournalLine
 from loans.models import DISBURSED_STATUSES, Loan
 from risk import figures as figures_sql
@@ -226,13 +228,19 @@ def month_figures(*, lkmms, month):
         result[lkmm_id] = {**_from_json(figures), "closed": None, "provisional": True}
     missing = [lkmm for lkmm in lkmms if lkmm.pk not in result]
     if missing:
-        computed = portfolio_by_lkmm(lkmms=missing, at=month_end(month))
-        for figures in computed.values():
-            figures.pop("members")  # today's count, not the month's
-        MonthFigures.objects.bulk_create(
-            [MonthFigures(lkmm_id=pk, month=month, figures=_to_json(f)) for pk, f in computed.items()],
-            ignore_conflicts=True,
-        )
+        # Computed and stored on the primary, with the LKMMs' rows locked as every money event locks
+        # them (entry_post, and month_figures_forget for waivers): an event dated into the month either
+        # commits before and is counted, or waits and then drops what was stored. Never from a replica,
+        # which may lag.
+        with transaction.atomic():
+            list(Lkmm.objects.select_for_update().filter(pk__in=[lkmm.pk for lkmm in missing]).values("pk"))
+            computed = portfolio_by_lkmm(lkmms=missing, at=month_end(month))
+            for figures in computed.values():
+                figures.pop("members")  # today's count, not the month's
+            MonthFigures.objects.bulk_create(
+                [MonthFigures(lkmm_id=pk, month=month, figures=_to_json(f)) for pk, f in computed.items()],
+                ignore_conflicts=True,
+            )
         for pk, figures in computed.items():
             result[pk] = {**figures, "closed": None, "provisional": True}
     return result

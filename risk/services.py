@@ -82,9 +82,14 @@ def loan_write_off(*, loan, actor, on, reason):
     _check_date(on)
     if loan.status != LoanStatus.AKTIF:
         raise ValidationError(_("Hanya pinjaman aktif yang dapat dihapusbukukan."))
-    if on < loan.disbursed_on or loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=on).exists():
+    # Not before anything the loan already holds (its payments, their reversals, its waivers): what is
+    # written off is the principal outstanding from that date on.
+    if on < loan.standing_as_of_derived:
         raise ValidationError(
-            {"on": _("Tanggal hapus buku harus sesudah pencairan dan pembayaran terakhir.")}
+            {
+                "on": _("Tanggal hapus buku tidak boleh sebelum transaksi terakhir pinjaman ini (%(d)s).")
+                % {"d": loan.standing_as_of_derived.strftime("%d/%m/%Y")}
+            }
         )
     preview = write_off_preview(loan=loan, on=on)
     names = {"loan": loan.code, "member": loan.member.full_name}
