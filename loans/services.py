@@ -307,12 +307,7 @@ def loan_position(*, loan, at, rows=None):
     if standing.is_forward(loan, at):
         rows = rows if rows is not None else list(loan.installments.order_by("seq"))
         installments = [engine.Inst(i.pk, i.due_date, i.principal, i.interest) for i in rows]
-        states = {i.pk: standing._state(i) for i in rows}
-        waivers = [
-            engine.Waiver(i.pk, datetime.date.min, i.interest_waived_derived, i.late_fee_waived_derived)
-            for i in rows
-            if i.interest_waived_derived or i.late_fee_waived_derived
-        ]
+        states, waivers = standing.kept_inputs(rows)
     else:
         installments, waivers = _engine_inputs(loan)
         payments = _counting(loan.repayments.all(), at)
@@ -327,25 +322,32 @@ def loan_position(*, loan, at, rows=None):
     )
 
 
-def _books_follow(*, loan, paid, kind, date, memo, cash, actor, source):
-    """Post the event's entry: `cash` into (or out of) kas, and whatever moves the loan's receivable,
-    interest and late-fee income to what the kept standing now says (`paid`: the totals of principal,
-    interest and late fees the loan has received), so the books cannot drift from the allocation."""
+def _book_balances(loan):
+    """The loan's receivable and its interest and late-fee income in the books, as debit - credit."""
     rows = (
         JournalLine.objects.filter(entry__loan=loan)
         .values("account__code")
         .annotate(debit=Sum("debit"), credit=Sum("credit"))
     )
-    totals = {row["account__code"]: row for row in rows}
+    totals = {row["account__code"]: (row["debit"] or 0) - (row["credit"] or 0) for row in rows}
+    return tuple(
+        totals.get(code, 0)
+        for code in (AccountCode.PIUTANG, AccountCode.PENDAPATAN_BUNGA, AccountCode.PENDAPATAN_DENDA)
+    )
 
-    def balance(code):
-        row = totals.get(code, {"debit": 0, "credit": 0})
-        return (row["debit"] or 0) - (row["credit"] or 0)
 
+def _book_changes(*, loan, paid):
+    """What moves the loan's receivable, interest and late-fee income in the books to `paid` (the totals
+    of principal, interest and late fees the loan has received), as _post_loan_entry's `changes`."""
+    receivable, interest_income, fee_income = _book_balances(loan)
     principal, interest, fees = paid
-    receivable_change = (loan.principal - principal) - balance(AccountCode.PIUTANG)
-    interest_change = interest + balance(AccountCode.PENDAPATAN_BUNGA)
-    fee_change = fees + balance(AccountCode.PENDAPATAN_DENDA)
+    return (receivable - (loan.principal - principal), interest + interest_income, fees + fee_income)
+
+
+def _books_follow(*, loan, paid, kind, date, memo, cash, actor, source, changes=None):
+    """Post the event's entry: `cash` into (or out of) kas, and whatever moves the loan's receivable,
+    interest and late-fee income to what the kept standing now says, so the books cannot drift from the
+    allocation. `changes`: those moves, when the caller has computed them already."""
     return _post_loan_entry(
         loan=loan,
         kind=kind,
@@ -354,23 +356,7 @@ def _books_follow(*, loan, paid, kind, date, memo, cash, actor, source):
         actor=actor,
         source=source,
         cash=cash,
-        changes=(-receivable_change, interest_change, fee_change),
-    )
-
-
-def _books_differ(*, loan, paid):
-    """Whether the loan's receivable, interest or late-fee income in the books differ from `paid`."""
-    rows = (
-        JournalLine.objects.filter(entry__loan=loan)
-        .values("account__code")
-        .annotate(debit=Sum("debit"), credit=Sum("credit"))
-    )
-    totals = {row["account__code"]: (row["debit"] or 0) - (row["credit"] or 0) for row in rows}
-    principal, interest, fees = paid
-    return (
-        totals.get(AccountCode.PIUTANG, 0) != loan.principal - principal
-        or -totals.get(AccountCode.PENDAPATAN_BUNGA, 0) != interest
-        or -totals.get(AccountCode.PENDAPATAN_DENDA, 0) != fees
+        changes=changes if changes is not None else _book_changes(loan=loan, paid=paid),
     )
 
 
@@ -662,10 +648,12 @@ def late_fees_waive(*, loan, actor, on, reason):
     paid = standing.reallocate(loan=loan, since=on)
     # A waiver dated before later payments re-allocates them (money freed from late fees goes to
     # interest and principal): the books follow in an entry of its own, with no cash.
-    if _books_differ(loan=loan, paid=paid):
+    changes = _book_changes(loan=loan, paid=paid)
+    if any(changes):
         _books_follow(
             loan=loan,
             paid=paid,
+            changes=changes,
             kind=EntryKind.REALLOCATION,
             date=on,
             cash=0,

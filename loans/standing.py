@@ -177,17 +177,23 @@ def is_forward(loan, on):
     return loan.standing_as_of_derived is not None and on >= loan.standing_as_of_derived
 
 
-def open_position(loan):
-    """(open installments, their engine inputs) from the kept columns: what a forward payment needs."""
-    installments = list(loan.installments.filter(open_derived=True).order_by("due_date", "seq"))
+def kept_inputs(installments):
+    """The engine's states and waivers of `installments` from their kept columns. Every waiver is dated
+    on or before standing_as_of, so at any later date they all count."""
     states = {i.pk: _state(i) for i in installments}
-    # Every waiver is dated on or before standing_as_of, so at any later date they all count.
     waivers = [
         engine.Waiver(i.pk, datetime.date.min, i.interest_waived_derived, i.late_fee_waived_derived)
         for i in installments
         if i.interest_waived_derived or i.late_fee_waived_derived
     ]
-    return installments, states, waivers
+    return states, waivers
+
+
+def open_position(loan):
+    """(open installments, their engine states, waivers) from the kept columns: what a forward payment
+    needs."""
+    installments = list(loan.installments.filter(open_derived=True).order_by("due_date", "seq"))
+    return installments, *kept_inputs(installments)
 
 
 def allocate_forward(*, loan, repayment, opened=None):

@@ -292,16 +292,14 @@ def repayment_reverse_view(request, pk):
 def repayment_create(request, loan_pk):
     today = timezone.localdate()
     loan = get_object_or_404(Loan.objects.for_user(request.user).for_list().with_standing(today), pk=loan_pk)
-    if request.method == "POST":
-        form = RepaymentForm(request.POST, loan=loan)
-    else:
-        rows, position = _schedule_rows(loan, today)
-        next_due = next((row for row in rows if row.remaining > 0), None)
-        suggested = (loan.overdue_amount + loan.overdue_fees) or (next_due.remaining if next_due else 0)
+    if request.method != "POST":
+        page = _repayment_page(loan, today)
         form = RepaymentForm(
-            loan=loan, initial={"paid_on": today, "token": uuid.uuid4(), "amount": suggested or None}
+            loan=loan, initial={"paid_on": today, "token": uuid.uuid4(), "amount": page["suggested"] or None}
         )
-    if request.method == "POST" and form.is_valid():
+        return render(request, "loans/repayment_form.html", {"form": form, "loan": loan, **page})
+    form = RepaymentForm(request.POST, loan=loan)
+    if form.is_valid():
         try:
             repayment = services.repayment_record(loan=loan, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -313,23 +311,22 @@ def repayment_create(request, loan_pk):
                 % {"amount": format_rupiah(repayment.amount), "receipt": repayment.receipt_code},
             )
             return redirect("loans:receipt", pk=repayment.pk)
-    if request.method == "POST":
-        # The form comes back with its errors: the schedule as it stands now, read only for this page.
-        rows, position = _schedule_rows(loan, today)
-        next_due = next((row for row in rows if row.remaining > 0), None)
-        suggested = (loan.overdue_amount + loan.overdue_fees) or (next_due.remaining if next_due else 0)
-    return render(
-        request,
-        "loans/repayment_form.html",
-        {
-            "form": form,
-            "loan": loan,
-            "payoff": position["payoff"],
-            "early_payoff": position["early_payoff"] if loan.waive_interest_on_payoff else None,
-            "next_due": next_due,
-            "suggested": suggested,
-        },
-    )
+    # The form comes back with its errors: the schedule as it stands now, read only for this page.
+    context = {"form": form, "loan": loan, **_repayment_page(loan, today)}
+    return render(request, "loans/repayment_form.html", context)
+
+
+def _repayment_page(loan, today):
+    """What the payment page shows beside the form: the payoff, the next installment due and the amount
+    suggested (what is overdue, else the next installment)."""
+    rows, position = _schedule_rows(loan, today)
+    next_due = next((row for row in rows if row.remaining > 0), None)
+    return {
+        "payoff": position["payoff"],
+        "early_payoff": position["early_payoff"] if loan.waive_interest_on_payoff else None,
+        "next_due": next_due,
+        "suggested": (loan.overdue_amount + loan.overdue_fees) or (next_due.remaining if next_due else 0),
+    }
 
 
 @staff_required
