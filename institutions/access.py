@@ -1,88 +1,134 @@
-"""Who may open which view. Data scoping itself lives in LkmmScopedQuerySet.for_user."""
+"""Who may open which view and who may decide. Data scoping itself lives in LkmmScopedQuerySet.for_user.
 
+One rule decides every decision (DOMAIN.md "Authority and four eyes"): authority comes from the role
+alone (the ketua, or a board officer in office the LKMM named as an approver: `Staff.approves`); four
+eyes adds a condition and never removes one: the person who decides must not be the one who recorded
+or proposed the item. Decisions that act at once without four eyes (reversal, waiver, restructure,
+write-off, recovery, reserve movements, close) become a request by a recorder or approver and a
+decision by another approver under it (institutions.decisions).
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+
+DECIDE = "decide"
+REQUEST = "request"
 
 
 def _staff(user):
     return getattr(user, "staff", None)
 
 
-def staff_required(view):
-    """Any LKMM staff or Dinas reviewer (reading). Superusers without a role use Django admin."""
+def _role_required(test):
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            staff = _staff(request.user)
+            if staff is None or not test(staff):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
 
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if _staff(request.user) is None:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
+        return wrapped
 
-    return wrapped
-
-
-def recorder_required(view):
-    """Pengelola or ketua of an LKMM: the people who record. Dinas reviewers get 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        staff = _staff(request.user)
-        if staff is None or not staff.records:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+    return decorator
 
 
-def ketua_required(view):
-    """Approvals and the LKMM's own configuration: the ketua only."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        staff = _staff(request.user)
-        if staff is None or not staff.approves:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# Any LKMM staff or Dinas reviewer (reading). Superusers without a role use Django admin.
+staff_required = _role_required(lambda staff: True)
+# Pengelola or ketua of an LKMM: the people who record. Dinas reviewers get 403.
+recorder_required = _role_required(lambda staff: staff.records)
+# The LKMM's own configuration (products, the board): whoever decides for it.
+decider_required = _role_required(lambda staff: staff.approves)
 
 
-def check_approver(user, *, lkmm, recorded_by_id, what):
-    """Raise unless `user` may approve `what`, recorded in `lkmm` by the user with id `recorded_by_id`.
-
-    The ketua approves. Where the LKMM requires four eyes, approval comes from a second person: any of
-    its recording staff (ketua or pengelola) except the one who recorded it. This one rule serves
-    membership decisions, loan approvals and payment reversals alike.
-    """
-    from django.core.exceptions import ValidationError
-    from django.utils.translation import gettext as _
-
+def _own_staff(user, lkmm):
     staff = _staff(user)
     if staff is None or not staff.records or staff.lkmm_id != lkmm.pk:
-        raise PermissionDenied(_("Hanya pengurus LKMM ini yang dapat menyetujui %(what)s.") % {"what": what})
-    if lkmm.four_eyes:
-        if recorded_by_id == user.pk:
-            raise ValidationError(
-                _(
-                    "LKMM ini memakai prinsip empat mata: %(what)s disetujui oleh orang lain "
-                    "daripada yang mencatatnya."
-                )
-                % {"what": what}
-            )
-    elif not staff.approves:
-        raise PermissionDenied(_("Hanya ketua yang dapat menyetujui %(what)s.") % {"what": what})
+        return None
+    return staff
 
 
-def may_approve(user, *, lkmm, recorded_by_id):
-    """Whether to offer `user` the approval buttons (the service checks again with check_approver)."""
-    from django.core.exceptions import ValidationError
+# Set only while a four-eyes request's inputs are checked by running its service in a transaction that
+# is always rolled back (institutions.decisions.request_create): the proposer is not the decider there.
+_checking_request = ContextVar("checking_request", default=False)
 
+
+@contextmanager
+def checking_request():
+    token = _checking_request.set(True)
     try:
-        check_approver(user, lkmm=lkmm, recorded_by_id=recorded_by_id, what="")
+        yield
+    finally:
+        _checking_request.reset(token)
+
+
+def check_decider(user, *, lkmm, what, recorded_by=(), requested_by=None, at_once=False):
+    """Raise unless `user` may decide `what` for `lkmm`.
+
+    `recorded_by`: ids of whoever recorded the item (an application, a payment). `at_once`: a decision
+    that acts at once without four eyes; under four eyes it must come from a request (`requested_by`,
+    the proposer) and is taken by another approver.
+    """
+    if _checking_request.get():
+        return
+    staff = _own_staff(user, lkmm)
+    if staff is None or not staff.approves:
+        raise PermissionDenied(
+            _("Hanya ketua atau penyetuju LKMM ini yang dapat memutuskan %(what)s.") % {"what": what}
+        )
+    if not lkmm.four_eyes:
+        return
+    if at_once and requested_by is None:
+        raise ValidationError(
+            _(
+                "LKMM ini memakai prinsip empat mata: %(what)s diajukan dulu, lalu diputuskan oleh "
+                "penyetuju lain."
+            )
+            % {"what": what}
+        )
+    excluded = {pk for pk in recorded_by if pk is not None}
+    if requested_by is not None:
+        excluded.add(requested_by.pk)
+    if user.pk in excluded:
+        raise ValidationError(
+            _(
+                "LKMM ini memakai prinsip empat mata: %(what)s diputuskan oleh penyetuju lain daripada "
+                "yang mencatat atau mengajukannya."
+            )
+            % {"what": what}
+        )
+
+
+def may_decide(user, *, lkmm, recorded_by=(), requested_by=None, at_once=False):
+    """Whether to offer `user` the decision buttons (the service checks again with check_decider)."""
+    try:
+        check_decider(
+            user, lkmm=lkmm, what="", recorded_by=recorded_by, requested_by=requested_by, at_once=at_once
+        )
     except (PermissionDenied, ValidationError):
         return False
     return True
+
+
+def decision_mode(user, *, lkmm):
+    """For a decision that acts at once without four eyes: DECIDE (act now), REQUEST (propose it, for
+    another approver to decide) or None (not this person's to touch)."""
+    staff = _own_staff(user, lkmm)
+    if staff is None:
+        return None
+    if lkmm.four_eyes:
+        return REQUEST
+    return DECIDE if staff.approves else None
+
+
+def deciders_of(lkmm, *, excluded=()):
+    """Names of those who may decide, for the page that tells someone who cannot."""
+    return [
+        user.get_full_name() or user.get_username() for user in lkmm.deciders() if user.pk not in excluded
+    ]

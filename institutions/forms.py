@@ -90,6 +90,11 @@ class BoardSeatForm(forms.Form):
     member = forms.ModelChoiceField(label=_("Anggota LKMM"), queryset=None, required=False)
     user = forms.ModelChoiceField(label=_("Akun staf"), queryset=None, required=False)
     term_end = forms.DateField(label=_("Akhir masa jabatan"), required=False, widget=DateInput())
+    decides = forms.BooleanField(
+        label=_("Penyetuju"),
+        required=False,
+        help_text=_("Memutus seperti ketua selama menjabat (untuk prinsip empat mata); perlu akun staf."),
+    )
 
     def __init__(self, *args, lkmm, **kwargs):
         from members.models import Member, MemberStatus  # members imports institutions
@@ -108,6 +113,8 @@ class BoardSeatForm(forms.Form):
                 cleaned["name"] = cleaned["user"].get_full_name() or cleaned["user"].get_username()
             elif "name" in cleaned:
                 self.add_error("name", _("Tulis nama pengurus, atau pilih anggota atau akun staf."))
+        if cleaned.get("decides") and not cleaned.get("user"):
+            self.add_error("user", _("Penyetuju harus punya akun staf LKMM ini."))
         return cleaned
 
 
@@ -133,3 +140,13 @@ class BaseBoardSeatFormSet(forms.BaseFormSet):
 BoardSeatFormSet = forms.formset_factory(
     BoardSeatForm, formset=BaseBoardSeatFormSet, extra=len(BOARD_ROLE_ROWS)
 )
+
+
+class DecisionNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Catatan keputusan"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Wajib bila menolak."),
+    )

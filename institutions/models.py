@@ -1,6 +1,9 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 ROUNDING_UNITS = [(1, "Rp1"), (100, "Rp100"), (500, "Rp500"), (1000, "Rp1.000"), (5000, "Rp5.000")]
@@ -86,6 +89,34 @@ class Lkmm(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        if self.four_eyes and self.deciders().count() < 2:
+            raise ValidationError(
+                {
+                    "four_eyes": _(
+                        "Empat mata hanya dapat dipakai bila LKMM punya sedikitnya dua orang yang dapat "
+                        "memutuskan: ketua dan penyetuju lain (pengurus yang menjabat dengan akun staf)."
+                    )
+                }
+            )
+
+    def deciders(self, at=None):
+        """The active logins who decide for this LKMM (DOMAIN.md "Authority and four eyes"): its ketua
+        and the board officers in office it named as approvers."""
+        from django.contrib.auth import get_user_model
+
+        if self.pk is None:
+            return get_user_model().objects.none()
+        at = at or timezone.localdate()
+        named = BoardMember.objects.filter(lkmm=self, decides=True).current(at).values("user_id")
+        return (
+            get_user_model()
+            .objects.filter(is_active=True, staff__lkmm=self)
+            .filter(Q(staff__role=Role.KETUA) | Q(pk__in=named))
+            .order_by("first_name", "username")
+        )
+
 
 class Role(models.TextChoices):
     PENGELOLA = "pengelola", _("Pengelola")
@@ -136,9 +167,18 @@ class Staff(models.Model):
         """May record members, loans and repayments (for their own LKMM)."""
         return self.role in (Role.PENGELOLA, Role.KETUA)
 
-    @property
+    @cached_property
     def approves(self):
-        return self.role == Role.KETUA
+        """Decides for the LKMM: the ketua, or a board officer in office named as an approver."""
+        if self.role == Role.KETUA:
+            return True
+        if self.role != Role.PENGELOLA:
+            return False
+        return (
+            BoardMember.objects.filter(lkmm_id=self.lkmm_id, user_id=self.user_id, decides=True)
+            .current(timezone.localdate())
+            .exists()
+        )
 
     @property
     def is_dinas(self):
@@ -257,6 +297,11 @@ class BoardMember(models.Model):
         verbose_name=_("akun staf"),
     )
     role = models.CharField(_("jabatan"), max_length=20, choices=BoardRole.choices)
+    decides = models.BooleanField(
+        _("penyetuju"),
+        default=False,
+        help_text=_("Memutus seperti ketua selama menjabat (perlu akun staf LKMM ini)."),
+    )
     term_start = models.DateField(_("mulai menjabat"))
     term_end = models.DateField(_("akhir masa jabatan"), null=True, blank=True)
 
@@ -271,8 +316,104 @@ class BoardMember(models.Model):
                 condition=Q(term_end__isnull=True) | Q(term_end__gte=F("term_start")),
                 name="institutions_board_term_ends_after_start",
                 violation_error_message=_("Akhir masa jabatan tidak boleh sebelum mulainya."),
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(decides=False) | Q(user__isnull=False),
+                name="institutions_board_approver_has_login",
+                violation_error_message=_("Penyetuju harus punya akun staf."),
+            ),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.get_role_display()})"
+
+
+class RequestKind(models.TextChoices):
+    """The decisions that act at once without four eyes and become a request under it."""
+
+    REVERSAL = "reversal", _("Pembatalan pembayaran")
+    WAIVER = "waiver", _("Pembebasan denda")
+    RESTRUCTURE = "restructure", _("Restrukturisasi")
+    WRITE_OFF = "write_off", _("Hapus buku")
+    RECOVERY = "recovery", _("Pemulihan pinjaman hapus buku")
+    RESERVE = "reserve", _("Alokasi cadangan risiko")
+    CLOSE = "close", _("Tutup buku")
+
+
+class RequestStatus(models.TextChoices):
+    WAITING = "menunggu", _("Menunggu keputusan")
+    APPROVED = "disetujui", _("Disetujui")
+    REJECTED = "ditolak", _("Ditolak")
+    WITHDRAWN = "ditarik", _("Ditarik")
+
+
+class DecisionRequestQuerySet(LkmmScopedQuerySet):
+    def waiting(self):
+        return self.filter(status=RequestStatus.WAITING)
+
+
+class DecisionRequest(models.Model):
+    """Under four eyes: a decision proposed by one person and taken, or refused, by another approver.
+
+    `payload` holds the proposed decision's inputs (dates as ISO text, objects by id); on approval the
+    same service that acts at once without four eyes runs with the approver as its actor, so the books
+    and the audit trail are the same either way (institutions.decisions).
+    """
+
+    lkmm = models.ForeignKey(Lkmm, on_delete=models.PROTECT, related_name="requests", verbose_name=_("LKMM"))
+    kind = models.CharField(_("jenis"), max_length=20, choices=RequestKind.choices)
+    # What the request is about ("loan:12", "repayment:40", "month:2026-11"): one waiting request each.
+    target = models.CharField(_("tentang"), max_length=40)
+    summary = models.CharField(_("ringkasan"), max_length=200)
+    payload = models.JSONField(_("isi"), default=dict)
+    reason = models.TextField(_("alasan"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.WAITING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("diajukan oleh")
+    )
+    requested_at = models.DateTimeField(_("diajukan pada"), auto_now_add=True)
+    # Who recorded the item decided on (a payment's recorder): excluded from deciding, like the requester.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dicatat oleh"),
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("diputuskan oleh"),
+    )
+    decided_at = models.DateTimeField(_("diputuskan pada"), null=True, blank=True)
+    decision_note = models.TextField(_("catatan keputusan"), blank=True)
+
+    objects = DecisionRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("permintaan keputusan")
+        verbose_name_plural = _("permintaan keputusan")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lkmm", "kind", "target"],
+                condition=Q(status="menunggu"),
+                name="institutions_one_waiting_request_per_target",
+                violation_error_message=_("Permintaan yang sama sudah menunggu keputusan."),
+            )
+        ]
+        indexes = [models.Index(fields=["lkmm", "status"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.summary}"
+
+    @property
+    def excluded_ids(self):
+        """Who may not decide this request under four eyes: whoever proposed it or recorded its item."""
+        return {pk for pk in (self.requested_by_id, self.recorded_by_id) if pk is not None}

@@ -96,6 +96,7 @@ def board_elect(*, lkmm, actor, held_on, place, attendees, method, notes="", sea
             role=seat["role"],
             member=member,
             user=seat.get("user"),
+            decides=bool(seat.get("decides")),
             term_end=seat.get("term_end"),
         )
         board_member.full_clean()

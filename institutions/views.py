@@ -1,14 +1,22 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from institutions import services
-from institutions.access import ketua_required, staff_required
-from institutions.forms import BoardMeetingForm, BoardSeatFormSet, add_service_errors
-from institutions.models import BoardMember, BoardRole, CommunityMeeting, ElectionMethod, Lkmm
+from institutions import decisions, services
+from institutions.access import decider_required, deciders_of, may_decide, staff_required
+from institutions.forms import BoardMeetingForm, BoardSeatFormSet, DecisionNoteForm, add_service_errors
+from institutions.models import (
+    BoardMember,
+    BoardRole,
+    CommunityMeeting,
+    DecisionRequest,
+    ElectionMethod,
+    Lkmm,
+    RequestStatus,
+)
 
 _ROLE_RANK = {role: rank for rank, role in enumerate(BoardRole.values)}
 
@@ -62,7 +70,7 @@ def board_detail(request, code):
     )
 
 
-@ketua_required
+@decider_required
 def board_elect(request, code):
     lkmm = get_object_or_404(Lkmm.objects.for_user(request.user), code=code)
     form = BoardMeetingForm(
@@ -81,3 +89,69 @@ def board_elect(request, code):
                 messages.success(request, _("Pengurus baru %(lkmm)s dicatat.") % {"lkmm": lkmm.name})
                 return redirect("board:detail", code=lkmm.code)
     return render(request, "institutions/board_form.html", {"lkmm": lkmm, "form": form, "formset": formset})
+
+
+@staff_required
+def request_list(request):
+    """The four-eyes inbox: what waits for a decision, and what was decided lately."""
+    requests = DecisionRequest.objects.for_user(request.user).select_related(
+        "lkmm", "requested_by", "decided_by"
+    )
+    waiting = list(requests.waiting()[:200])
+    decided = list(requests.exclude(status=RequestStatus.WAITING)[:30])
+    for item in waiting:
+        item.may_decide = may_decide(
+            request.user, lkmm=item.lkmm, recorded_by=[item.recorded_by_id], requested_by=item.requested_by
+        )
+    return render(request, "institutions/request_list.html", {"waiting": waiting, "decided": decided})
+
+
+@staff_required
+def request_detail(request, pk):
+    item = get_object_or_404(
+        DecisionRequest.objects.for_user(request.user).select_related("lkmm", "requested_by", "decided_by"),
+        pk=pk,
+    )
+    waiting = item.status == RequestStatus.WAITING
+    decides = waiting and may_decide(
+        request.user, lkmm=item.lkmm, recorded_by=[item.recorded_by_id], requested_by=item.requested_by
+    )
+    withdraws = waiting and item.requested_by_id == request.user.pk
+    form = DecisionNoteForm(request.POST or None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if not ((action in ("approve", "reject") and decides) or (action == "withdraw" and withdraws)):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                if action == "withdraw":
+                    decisions.request_withdraw(request=item, actor=request.user)
+                else:
+                    decisions.request_decide(
+                        request=item,
+                        actor=request.user,
+                        approve=action == "approve",
+                        note=form.cleaned_data["note"],
+                    )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                done = {
+                    "approve": _("%(kind)s disetujui dan dijalankan."),
+                    "reject": _("%(kind)s ditolak."),
+                    "withdraw": _("%(kind)s ditarik."),
+                }[action]
+                messages.success(request, done % {"kind": item.get_kind_display()})
+                return redirect("requests:detail", pk=item.pk)
+    return render(
+        request,
+        "institutions/request_detail.html",
+        {
+            "item": item,
+            "details": decisions.request_details(item),
+            "form": form if (decides or withdraws) else None,
+            "decides": decides,
+            "withdraws": withdraws,
+            "deciders": deciders_of(item.lkmm, excluded=item.excluded_ids) if waiting and not decides else [],
+        },
+    )

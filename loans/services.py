@@ -9,15 +9,15 @@ match it in the event's own journal entry, so the ledger and the schedule cannot
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from institutions.access import check_approver
-from institutions.models import Lkmm, Role
+from institutions.access import check_decider
+from institutions.models import Lkmm
 from institutions.services import audit_record
 from ledger.models import AccountCode, EntryKind, JournalLine
 from ledger.services import entry_post, memo_in_books_language, month_figures_forget
@@ -47,11 +47,6 @@ def _d(date):
 
 def _next_number(queryset, field):
     return (queryset.aggregate(n=Max(field))["n"] or 0) + 1
-
-
-def _is_ketua(actor):
-    staff = getattr(actor, "staff", None)
-    return staff is not None and staff.role == Role.KETUA
 
 
 def loan_transition(*, loan, to, actor, on, reason=""):
@@ -177,7 +172,7 @@ def loan_apply(*, member, product, principal, purpose, applied_on, actor):
 @transaction.atomic
 def loan_approve(*, loan, actor, on=None):
     loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
-    check_approver(actor, lkmm=loan.lkmm, recorded_by_id=loan.created_by_id, what=_("pinjaman"))
+    check_decider(actor, lkmm=loan.lkmm, recorded_by=[loan.created_by_id], what=_("pinjaman"))
     loan_transition(loan=loan, to=LoanStatus.DISETUJUI, actor=actor, on=on or timezone.localdate())
     return loan
 
@@ -185,7 +180,7 @@ def loan_approve(*, loan, actor, on=None):
 @transaction.atomic
 def loan_reject(*, loan, actor, reason):
     loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
-    check_approver(actor, lkmm=loan.lkmm, recorded_by_id=loan.created_by_id, what=_("penolakan pinjaman"))
+    check_decider(actor, lkmm=loan.lkmm, recorded_by=[loan.created_by_id], what=_("penolakan pinjaman"))
     loan_transition(loan=loan, to=LoanStatus.DITOLAK, actor=actor, on=timezone.localdate(), reason=reason)
     return loan
 
@@ -546,14 +541,19 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
 
 
 @transaction.atomic
-def repayment_reverse(*, repayment, actor, on, reason):
+def repayment_reverse(*, repayment, actor, on, reason, requested_by=None):
     """Reverse a payment from date `on`: before it the payment still counts, from it on the loan is as if
     it had never been made (later payments re-allocated). The payment and its reversal both remain."""
     repayment = Repayment.objects.select_related("loan").get(pk=repayment.pk)
     loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=repayment.loan_id)
     repayment = Repayment.objects.select_for_update().get(pk=repayment.pk)
-    check_approver(
-        actor, lkmm=loan.lkmm, recorded_by_id=repayment.recorded_by_id, what=_("pembatalan pembayaran")
+    check_decider(
+        actor,
+        lkmm=loan.lkmm,
+        what=_("pembatalan pembayaran"),
+        recorded_by=[repayment.recorded_by_id],
+        requested_by=requested_by,
+        at_once=True,
     )
     reason = (reason or "").strip()
     if not reason:
@@ -626,11 +626,10 @@ def repayment_reverse(*, repayment, actor, on, reason):
 
 
 @transaction.atomic
-def late_fees_waive(*, loan, actor, on, reason):
+def late_fees_waive(*, loan, actor, on, reason, requested_by=None):
     """A ketua waives the late fees owed on a loan at `on`, with reason; recorded per installment."""
     loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
-    if not _is_ketua(actor):
-        raise PermissionDenied(_("Hanya ketua yang dapat membebaskan denda."))
+    check_decider(actor, lkmm=loan.lkmm, what=_("pembebasan denda"), requested_by=requested_by, at_once=True)
     if loan.status != LoanStatus.AKTIF:
         raise ValidationError(_("Denda hanya dibebaskan pada pinjaman aktif."))
     reason = (reason or "").strip()
@@ -690,7 +689,7 @@ def restructure_preview(*, loan, on):
 
 
 @transaction.atomic
-def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
+def loan_restructure(*, loan, actor, on, product, reason, first_due=None, requested_by=None):
     """Reschedule the outstanding principal on new terms (DOMAIN.md "Restructuring").
 
     Unpaid interest of installments due by `on` and late fees owed are waived (with the reason and the
@@ -698,7 +697,7 @@ def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
     a new, flagged loan carries the principal; the books move the receivable from one to the other.
     """
     loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
-    check_approver(actor, lkmm=loan.lkmm, recorded_by_id=None, what=_("restrukturisasi"))
+    check_decider(actor, lkmm=loan.lkmm, what=_("restrukturisasi"), requested_by=requested_by, at_once=True)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan restrukturisasi.")})

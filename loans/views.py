@@ -8,8 +8,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from institutions.access import ketua_required, may_approve, recorder_required, staff_required
+from institutions.access import (
+    DECIDE,
+    decider_required,
+    decision_mode,
+    may_decide,
+    recorder_required,
+    staff_required,
+)
+from institutions.decisions import act_or_request, requested_message
 from institutions.forms import add_service_errors
+from institutions.models import DecisionRequest, RequestKind
 from institutions.templatetags.lkmm_format import format_rupiah
 from loans import schedule, services, standing
 from loans.forms import (
@@ -57,7 +66,7 @@ def product_list(request):
     return render(request, "loans/product_list.html", {"products": products})
 
 
-@ketua_required
+@decider_required
 def product_create(request):
     lkmm = request.user.staff.lkmm
     form = ProductForm(request.POST or None, initial={"rounding_unit": lkmm.default_rounding_unit})
@@ -135,10 +144,15 @@ def loan_detail(request, pk):
     staff = request.user.staff
     mine = staff.records and staff.lkmm_id == loan.lkmm_id
     context = {"loan": loan, "today": today, "mine": mine}
-    context["may_approve"] = mine and may_approve(
-        request.user, lkmm=loan.lkmm, recorded_by_id=loan.created_by_id
+    context["may_approve"] = (
+        mine
+        and loan.status == LoanStatus.DIAJUKAN
+        and may_decide(request.user, lkmm=loan.lkmm, recorded_by=[loan.created_by_id])
     )
-    context["may_restructure"] = mine and may_approve(request.user, lkmm=loan.lkmm, recorded_by_id=None)
+    # Decisions that act at once: taken now, or under four eyes proposed for another approver.
+    mode = decision_mode(request.user, lkmm=loan.lkmm) if mine else None
+    context["decision_mode"] = mode
+    context["may_restructure"] = mode is not None
     if loan.status in (LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI, LoanStatus.DITOLAK, LoanStatus.DIBATALKAN):
         context["preview"] = schedule.build_schedule(
             first_due=schedule.first_due_after(today, loan.frequency), **loan.schedule_terms()
@@ -165,16 +179,20 @@ def loan_detail(request, pk):
         ).get_page(request.GET.get("page"))
         repayments = list(page)
         context["page"] = page
+        movable = mode is not None and not standing.is_moved(loan)
         for repayment in repayments:
-            repayment.may_reverse = (
-                mine
-                and not standing.is_moved(loan)
-                and may_approve(request.user, lkmm=loan.lkmm, recorded_by_id=repayment.recorded_by_id)
-            )
+            repayment.may_reverse = movable and repayment.reversed_on is None
         context["repayments"] = repayments
         context["waivers"] = loan.waivers.select_related("installment", "approved_by")
-        if mine and staff.approves and context["fees_owed"]:
+        if mode is not None and loan.status == LoanStatus.AKTIF and context["fees_owed"]:
             context["waive_form"] = WaiveForm(initial={"on": today})
+    if loan.lkmm.four_eyes:
+        targets = [f"loan:{loan.pk}"] + [f"repayment:{r.pk}" for r in context.get("repayments", [])]
+        context["waiting_requests"] = (
+            DecisionRequest.objects.waiting()
+            .filter(lkmm=loan.lkmm, target__in=targets)
+            .select_related("requested_by")
+        )
     lines = context.get("preview") or context.get("installments") or []
     context["total_interest"] = sum(line.interest for line in lines)
     context["schedule_total"] = sum(line.total for line in lines)
@@ -253,16 +271,40 @@ def loan_cancel_view(request, pk):
     )
 
 
+def _summary(loan):
+    return f"{loan.code} {loan.member.full_name}"
+
+
 @require_POST
-@ketua_required
+@recorder_required
 def late_fees_waive_view(request, pk):
-    return _loan_action(
-        request,
-        pk,
-        form=WaiveForm(request.POST),
-        service=services.late_fees_waive,
-        done=_("Denda %(code)s dibebaskan."),
-    )
+    loan = _loan_for(request, pk)
+    mode = decision_mode(request.user, lkmm=loan.lkmm)
+    if mode is None:
+        raise PermissionDenied
+    form = WaiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("loans:detail", pk=loan.pk)
+    try:
+        _done, waiting = act_or_request(
+            mode=mode,
+            kind=RequestKind.WAIVER,
+            lkmm=loan.lkmm,
+            actor=request.user,
+            target=f"loan:{loan.pk}",
+            summary=_summary(loan),
+            loan=loan,
+            **form.cleaned_data,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if waiting:
+            messages.info(request, requested_message(waiting))
+        else:
+            messages.success(request, _("Denda %(code)s dibebaskan.") % {"code": loan.code})
+    return redirect("loans:detail", pk=loan.pk)
 
 
 @recorder_required
@@ -270,22 +312,40 @@ def repayment_reverse_view(request, pk):
     repayment = get_object_or_404(
         Repayment.objects.for_user(request.user).select_related("loan__member", "recorded_by"), pk=pk
     )
-    if not may_approve(request.user, lkmm=repayment.lkmm, recorded_by_id=repayment.recorded_by_id):
+    mode = decision_mode(request.user, lkmm=repayment.lkmm)
+    if mode is None:
         raise PermissionDenied
     form = ReverseForm(request.POST or None, initial={"on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            services.repayment_reverse(repayment=repayment, actor=request.user, **form.cleaned_data)
+            _done, waiting = act_or_request(
+                mode=mode,
+                kind=RequestKind.REVERSAL,
+                lkmm=repayment.lkmm,
+                actor=request.user,
+                target=f"repayment:{repayment.pk}",
+                summary=" ".join(
+                    [repayment.receipt_code, format_rupiah(repayment.amount), _summary(repayment.loan)]
+                ),
+                recorded_by=repayment.recorded_by,
+                repayment=repayment,
+                **form.cleaned_data,
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(
-                request, _("Pembayaran %(receipt)s dibatalkan.") % {"receipt": repayment.receipt_code}
-            )
+            if waiting:
+                messages.info(request, requested_message(waiting))
+            else:
+                messages.success(
+                    request, _("Pembayaran %(receipt)s dibatalkan.") % {"receipt": repayment.receipt_code}
+                )
             return redirect("loans:detail", pk=repayment.loan_id)
-    return render(request, "loans/reverse_form.html", {"form": form, "repayment": repayment})
+    return render(
+        request, "loans/reverse_form.html", {"form": form, "repayment": repayment, "decides": mode == DECIDE}
+    )
 
 
 @recorder_required
@@ -361,7 +421,8 @@ def repayment_receipt(request, pk):
 def loan_restructure_view(request, pk):
     """Restructure: the ketua sees what moves and what is waived before confirming."""
     loan = _loan_for(request, pk)
-    if not may_approve(request.user, lkmm=loan.lkmm, recorded_by_id=None):
+    mode = decision_mode(request.user, lkmm=loan.lkmm)
+    if mode is None:
         raise PermissionDenied
     today = timezone.localdate()
     form = RestructureForm(request.POST or None, lkmm=loan.lkmm, initial={"on": today})
@@ -371,10 +432,22 @@ def loan_restructure_view(request, pk):
     )
     if request.method == "POST" and form.is_valid() and request.POST.get("confirm"):
         try:
-            new = services.loan_restructure(loan=loan, actor=request.user, **form.cleaned_data)
+            new, waiting = act_or_request(
+                mode=mode,
+                kind=RequestKind.RESTRUCTURE,
+                lkmm=loan.lkmm,
+                actor=request.user,
+                target=f"loan:{loan.pk}",
+                summary=_summary(loan),
+                loan=loan,
+                **form.cleaned_data,
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
+            if waiting:
+                messages.info(request, requested_message(waiting))
+                return redirect("loans:detail", pk=loan.pk)
             messages.success(
                 request, _("%(old)s direstrukturisasi menjadi %(new)s.") % {"old": loan.code, "new": new.code}
             )
@@ -389,5 +462,6 @@ def loan_restructure_view(request, pk):
             "waived_interest": sum(preview["interest"].values()) if preview else 0,
             "waived_fees": sum(preview["fees"].values()) if preview else 0,
             "checked": form.is_bound and form.is_valid(),
+            "decides": mode == DECIDE,
         },
     )

@@ -4,14 +4,14 @@ Every function is one transaction that records its audit row; status changes go 
 member_transition, which checks MEMBER_TRANSITIONS and records who, when and why.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from institutions.access import check_approver
-from institutions.models import BoardMember, Lkmm, Role
+from institutions.access import check_decider
+from institutions.models import BoardMember, Lkmm
 from institutions.services import audit_record
 from members.models import (
     MEMBER_TRANSITIONS,
@@ -24,11 +24,6 @@ from members.models import (
     MemberStatus,
     MemberStatusChange,
 )
-
-
-def _role(actor):
-    staff = getattr(actor, "staff", None)
-    return staff.role if staff is not None else None
 
 
 def _check_referee(*, lkmm, applicant, referee_member=None, referee_board=None):
@@ -103,8 +98,8 @@ def member_transition(*, member, to, actor, reason="", application=None):
         raise ValidationError({"reason": _("Tulis alasannya.")})
     if member.status == MemberStatus.PENDAFTAR:
         _decide_application(member=member, actor=actor, approve=to == MemberStatus.AKTIF, reason=reason)
-    if key == (MemberStatus.DIBLOKIR, MemberStatus.AKTIF) and _role(actor) != Role.KETUA:
-        raise PermissionDenied(_("Hanya ketua yang dapat membuka blokir anggota."))
+    if key == (MemberStatus.DIBLOKIR, MemberStatus.AKTIF):
+        check_decider(actor, lkmm=member.lkmm, what=_("pembukaan blokir anggota"))
     if to == MemberStatus.KELUAR:
         from loans.models import Loan, LoanStatus
 
@@ -141,8 +136,8 @@ def _decide_application(*, member, actor, approve, reason):
     application = MembershipApplication.objects.select_for_update().filter(member=member).pending().first()
     if application is None:
         raise ValidationError(_("Tidak ada permohonan yang menunggu keputusan."))
-    check_approver(
-        actor, lkmm=member.lkmm, recorded_by_id=application.submitted_by_id, what=_("permohonan anggota")
+    check_decider(
+        actor, lkmm=member.lkmm, recorded_by=[application.submitted_by_id], what=_("permohonan anggota")
     )
     application.decision = Decision.APPROVED if approve else Decision.REJECTED
     application.decided_by = actor

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from institutions.access import check_approver
+from institutions.access import check_decider
 from institutions.models import Lkmm
 from institutions.services import audit_record
 from institutions.templatetags.lkmm_format import format_rupiah
@@ -43,10 +43,12 @@ def _provision(*, lkmm, actor, on, amount, memo):
 
 
 @transaction.atomic
-def reserve_allocate(*, lkmm, actor, on, amount=None, note=""):
+def reserve_allocate(*, lkmm, actor, on, amount=None, note="", requested_by=None):
     """Set money aside in the reserve: a chosen amount, or (amount None) the top-up to the required
     reserve (PPAP) at `on`, as the month-end allocation. Confirmed by the ketua."""
-    check_approver(actor, lkmm=lkmm, recorded_by_id=None, what=_("alokasi cadangan risiko"))
+    check_decider(
+        actor, lkmm=lkmm, what=_("alokasi cadangan risiko"), requested_by=requested_by, at_once=True
+    )
     _check_date(on)
     if amount is None:
         figures = portfolio(lkmms=[lkmm], at=on)
@@ -74,11 +76,11 @@ def write_off_preview(*, loan, on):
 
 
 @transaction.atomic
-def loan_write_off(*, loan, actor, on, reason):
+def loan_write_off(*, loan, actor, on, reason, requested_by=None):
     """Write the loan's outstanding principal off against the reserve; the loan becomes dihapusbukukan
     and leaves the outstanding portfolio. A reserve too small is first topped up by the shortfall."""
     loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
-    check_approver(actor, lkmm=loan.lkmm, recorded_by_id=None, what=_("hapus buku"))
+    check_decider(actor, lkmm=loan.lkmm, what=_("hapus buku"), requested_by=requested_by, at_once=True)
     _check_date(on)
     if loan.status != LoanStatus.AKTIF:
         raise ValidationError(_("Hanya pinjaman aktif yang dapat dihapusbukukan."))
@@ -124,9 +126,10 @@ def loan_write_off(*, loan, actor, on, reason):
 
 
 @transaction.atomic
-def recovery_record(*, loan, actor, amount, received_on, note=""):
+def recovery_record(*, loan, actor, amount, received_on, note="", requested_by=None):
     """Money collected on a written-off loan, credited back to the reserve."""
     loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
+    check_decider(actor, lkmm=loan.lkmm, what=_("pemulihan"), requested_by=requested_by, at_once=True)
     if loan.status != LoanStatus.DIHAPUSBUKUKAN:
         raise ValidationError(_("Pemulihan hanya untuk pinjaman yang dihapusbukukan."))
     _check_date(received_on)
@@ -179,12 +182,10 @@ def _json_safe(figures):
 
 
 @transaction.atomic
-def month_close(*, lkmm, actor, month):
+def month_close(*, lkmm, actor, month, requested_by=None):
     """Close a month (tutup buku): store its loan-level and summary figures at the month's end; from now
     on entries dated into it are refused (ledger.services.refuse_if_closed). The ketua closes."""
-    staff = getattr(actor, "staff", None)
-    if staff is None or not staff.approves or staff.lkmm_id != lkmm.pk:
-        raise PermissionDenied(_("Hanya ketua LKMM ini yang menutup buku."))
+    check_decider(actor, lkmm=lkmm, what=_("tutup buku"), requested_by=requested_by, at_once=True)
     month = month.replace(day=1)
     last = month_end(month)
     if last >= timezone.localdate():

@@ -9,9 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from institutions.access import may_approve, recorder_required, staff_required
+from institutions.access import DECIDE, decision_mode, recorder_required, staff_required
+from institutions.decisions import act_or_request, requested_message
 from institutions.forms import add_service_errors
-from institutions.models import Lkmm
+from institutions.models import Lkmm, RequestKind
+from institutions.templatetags.lkmm_format import format_rupiah
 from ledger.models import PeriodClose
 from lkmm.db_routers import reads_replica
 from loans.models import Loan, LoanStatus
@@ -35,20 +37,32 @@ def reserve(request, code):
     """The cadangan risiko: held against required now, month by month, and the allocation form."""
     lkmm = get_object_or_404(Lkmm.objects.for_user(request.user), code=code)
     today = timezone.localdate()
-    can_allocate = may_approve(request.user, lkmm=lkmm, recorded_by_id=None)
-    form = AllocateForm(request.POST or None, initial={"on": today}) if can_allocate else None
+    mode = decision_mode(request.user, lkmm=lkmm)
+    form = AllocateForm(request.POST or None, initial={"on": today}) if mode else None
     if request.method == "POST":
-        if not can_allocate:
+        if mode is None:
             raise PermissionDenied
         if form.is_valid():
+            amount = form.cleaned_data["amount"]
             try:
-                entry = services.reserve_allocate(lkmm=lkmm, actor=request.user, **form.cleaned_data)
+                entry, waiting = act_or_request(
+                    mode=mode,
+                    kind=RequestKind.RESERVE,
+                    lkmm=lkmm,
+                    actor=request.user,
+                    target=f"lkmm:{lkmm.pk}",
+                    summary=format_rupiah(amount) if amount else _("sampai cadangan wajib"),
+                    **form.cleaned_data,
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(
-                    request, _("Cadangan risiko ditambah, jurnal J-%(n)05d.") % {"n": entry.number}
-                )
+                if waiting:
+                    messages.info(request, requested_message(waiting))
+                else:
+                    messages.success(
+                        request, _("Cadangan risiko ditambah, jurnal J-%(n)05d.") % {"n": entry.number}
+                    )
                 return redirect("risk:reserve", code=lkmm.code)
     ends = services.month_ends(until=today, months=12)
     closes = {
@@ -79,6 +93,7 @@ def reserve(request, code):
             "now": history[-1],
             "history": history,
             "form": form,
+            "decides": mode == DECIDE,
             "today": today,
             "repayment": repayment_rate(lkmms=[lkmm], start=month_start, end=today),
             "write_off": write_off_ratio(lkmms=[lkmm], start=ends[0].replace(day=1), end=today),
@@ -92,11 +107,16 @@ def _loan_for(request, pk):
     return get_object_or_404(Loan.objects.for_user(request.user).select_related("lkmm", "member"), pk=pk)
 
 
+def _summary(loan):
+    return f"{loan.code} {loan.member.full_name}"
+
+
 @recorder_required
 def write_off(request, pk):
     """The ketua sees what the write-off takes from the reserve (and any top-up) before confirming."""
     loan = _loan_for(request, pk)
-    if not may_approve(request.user, lkmm=loan.lkmm, recorded_by_id=None):
+    mode = decision_mode(request.user, lkmm=loan.lkmm)
+    if mode is None:
         raise PermissionDenied
     today = timezone.localdate()
     form = WriteOffForm(request.POST or None, initial={"on": today})
@@ -106,31 +126,64 @@ def write_off(request, pk):
         preview = services.write_off_preview(loan=loan, on=form.cleaned_data["on"] if checked else today)
     if checked and request.POST.get("confirm"):
         try:
-            services.loan_write_off(loan=loan, actor=request.user, **form.cleaned_data)
+            _done, waiting = act_or_request(
+                mode=mode,
+                kind=RequestKind.WRITE_OFF,
+                lkmm=loan.lkmm,
+                actor=request.user,
+                target=f"loan:{loan.pk}",
+                summary=_summary(loan),
+                loan=loan,
+                **form.cleaned_data,
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Pinjaman %(code)s dihapusbukukan.") % {"code": loan.code})
+            if waiting:
+                messages.info(request, requested_message(waiting))
+            else:
+                messages.success(request, _("Pinjaman %(code)s dihapusbukukan.") % {"code": loan.code})
             return redirect("loans:detail", pk=loan.pk)
     return render(
-        request, "risk/write_off.html", {"loan": loan, "form": form, "preview": preview, "checked": checked}
+        request,
+        "risk/write_off.html",
+        {"loan": loan, "form": form, "preview": preview, "checked": checked, "decides": mode == DECIDE},
     )
 
 
 @recorder_required
 def recovery(request, pk):
     loan = _loan_for(request, pk)
+    mode = decision_mode(request.user, lkmm=loan.lkmm)
+    if mode is None:
+        raise PermissionDenied
     form = RecoveryForm(request.POST or None, initial={"received_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            services.recovery_record(loan=loan, actor=request.user, **form.cleaned_data)
+            _done, waiting = act_or_request(
+                mode=mode,
+                kind=RequestKind.RECOVERY,
+                lkmm=loan.lkmm,
+                actor=request.user,
+                target=f"loan:{loan.pk}",
+                summary=f"{_summary(loan)} {format_rupiah(form.cleaned_data['amount'])}",
+                loan=loan,
+                **form.cleaned_data,
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Pemulihan %(code)s dicatat.") % {"code": loan.code})
+            if waiting:
+                messages.info(request, requested_message(waiting))
+            else:
+                messages.success(request, _("Pemulihan %(code)s dicatat.") % {"code": loan.code})
             return redirect("loans:detail", pk=loan.pk)
     recovered = loan.recoveries.aggregate(s=Sum("amount"))["s"] or 0
-    return render(request, "risk/recovery.html", {"loan": loan, "form": form, "recovered": recovered})
+    return render(
+        request,
+        "risk/recovery.html",
+        {"loan": loan, "form": form, "recovered": recovered, "decides": mode == DECIDE},
+    )
 
 
 @staff_required
@@ -156,23 +209,37 @@ def closes(request):
         grid = [(lkmm, [(month, (lkmm.pk, month) in closed) for month in months]) for lkmm in lkmms]
         return render(request, "risk/closes_dinas.html", {"grid": grid, "months": months})
     lkmm = staff.lkmm
-    form = CloseForm(request.POST or None, months=months) if staff.approves else None
+    mode = decision_mode(request.user, lkmm=lkmm)
+    form = CloseForm(request.POST or None, months=months) if mode else None
     if request.method == "POST":
         if form is None:
             raise PermissionDenied
         if form.is_valid():
+            month = form.cleaned_data["month"]
             try:
-                services.month_close(lkmm=lkmm, actor=request.user, month=form.cleaned_data["month"])
+                _done, waiting = act_or_request(
+                    mode=mode,
+                    kind=RequestKind.CLOSE,
+                    lkmm=lkmm,
+                    actor=request.user,
+                    target=f"month:{month:%Y-%m}",
+                    summary=month.strftime("%m/%Y"),
+                    month=month,
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(
-                    request,
-                    _("Buku bulan %(m)s ditutup.") % {"m": form.cleaned_data["month"].strftime("%m/%Y")},
-                )
+                if waiting:
+                    messages.info(request, requested_message(waiting))
+                else:
+                    messages.success(request, _("Buku bulan %(m)s ditutup.") % {"m": month.strftime("%m/%Y")})
                 return redirect("risk:closes")
     history = PeriodClose.objects.filter(lkmm=lkmm).select_related("closed_by", "reopened_by")
-    return render(request, "risk/closes.html", {"lkmm": lkmm, "form": form, "history": history})
+    return render(
+        request,
+        "risk/closes.html",
+        {"lkmm": lkmm, "form": form, "history": history, "decides": mode == DECIDE},
+    )
 
 
 @login_required

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from institutions.access import may_approve, recorder_required, staff_required
+from institutions.access import deciders_of, may_decide, recorder_required, staff_required
 from institutions.forms import add_service_errors
 from loans.models import Loan
 from members import services
@@ -48,7 +48,7 @@ FORM_SECTIONS = [
 
 
 def _may_decide(user, application):
-    return may_approve(user, lkmm=application.member.lkmm, recorded_by_id=application.submitted_by_id)
+    return may_decide(user, lkmm=application.member.lkmm, recorded_by=[application.submitted_by_id])
 
 
 def _member_for(request, pk):
@@ -109,8 +109,8 @@ def member_detail(request, pk):
         if member.status == MemberStatus.PENDAFTAR and pending is not None:
             if _may_decide(request.user, pending):
                 context["decision_form"] = DecisionForm()
-            elif member.lkmm.four_eyes and pending.submitted_by_id == request.user.pk:
-                context["four_eyes_bars"] = True
+            else:
+                context["deciders"] = deciders_of(member.lkmm, excluded={pending.submitted_by_id})
         status_form = StatusForm(member=member)
         if status_form.fields["to"].choices:
             context["status_form"] = status_form
