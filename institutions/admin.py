@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from institutions.models import AuditLog, BoardMember, CommunityMeeting, Lkmm, Staff
+from institutions.models import AuditLog, BoardMember, CommunityMeeting, DecisionRequest, Lkmm, Staff
 from ledger.services import chart_ensure
 
 
@@ -85,13 +85,22 @@ class AuditLogAdmin(ReadOnlyAdmin):
     list_select_related = ["actor", "lkmm"]
 
 
+@admin.register(DecisionRequest)
+class DecisionRequestAdmin(ReadOnlyAdmin):
+    """Four-eyes requests are decided in the app (keputusan), never edited here."""
+
+    list_display = ["requested_at", "lkmm", "kind", "summary", "status", "requested_by", "decided_by"]
+    list_filter = ["status", "kind", "lkmm"]
+    list_select_related = ["lkmm", "requested_by", "decided_by"]
+
+
 # The board (pengurus) and the musyawarah that chose it.
 # (This import belongs at the top of the module; it sits here only while another change edits the top.)
 
 
 class BoardMemberInline(admin.TabularInline):
     model = BoardMember
-    fields = ["name", "role", "member", "user", "term_start", "term_end"]
+    fields = ["name", "role", "member", "user", "decides", "term_start", "term_end"]
     autocomplete_fields = ["member", "user"]
     extra = 0
 

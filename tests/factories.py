@@ -57,6 +57,26 @@ class StaffFactory(factory.django.DjangoModelFactory):
         ketua = factory.Trait(role=Role.KETUA)
 
 
+def make_approver(lkmm, *, username=None, role="bendahara"):
+    """A pengelola login seated on the board in office and named an approver: decides as the ketua."""
+    from institutions.models import BoardMember, CommunityMeeting
+
+    staff = StaffFactory(lkmm=lkmm, **({"user__username": username} if username else {}))
+    meeting = CommunityMeeting.objects.create(
+        lkmm=lkmm, held_on=datetime.date(2020, 1, 6), place="Balai desa", attendees=40, method="musyawarah"
+    )
+    BoardMember.objects.create(
+        lkmm=lkmm,
+        meeting=meeting,
+        name=staff.user.get_username(),
+        user=staff.user,
+        role=role,
+        decides=True,
+        term_start=meeting.held_on,
+    )
+    return staff.user
+
+
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Member

@@ -403,14 +403,14 @@ def test_four_eyes_the_ketua_who_recorded_it_cannot_approve_it(ketua_client, ket
     own = apply(lkmm, ketua.user, referee, name="Dicatat Ketua")
     other = apply(lkmm, StaffFactory(lkmm=lkmm).user, referee, name="Dicatat Pengelola")
     note = (
-        "LKMM ini memakai prinsip empat mata: Anda mencatat permohonan ini, jadi orang lain (ketua atau "
-        "pengelola) yang memutuskannya."
+        "LKMM ini memakai prinsip empat mata: Anda mencatat permohonan ini, jadi penyetuju lain yang "
+        "memutuskannya."
     )
 
     # The pages do not offer the decision to the ketua who recorded it, only the other one.
     page = ketua_client.get(url("detail", own))
     assert "decision_form" not in page.context
-    assert note in page.content.decode()
+    assert page.context["deciders"] == []  # nobody else may decide yet: no second approver
     queue_page = ketua_client.get(QUEUE_URL).content.decode()
     assert f'action="{url("decide", own)}"' not in queue_page
     assert f'action="{url("decide", other)}"' in queue_page
@@ -420,8 +420,8 @@ def test_four_eyes_the_ketua_who_recorded_it_cannot_approve_it(ketua_client, ket
     response = ketua_client.post(url("decide", own), {"decision": "aktif", "next": "queue"}, follow=True)
 
     assert (
-        "LKMM ini memakai prinsip empat mata: permohonan anggota disetujui oleh orang lain "
-        "daripada yang mencatatnya." in messages_of(response)
+        "LKMM ini memakai prinsip empat mata: permohonan anggota diputuskan oleh penyetuju lain daripada "
+        "yang mencatat atau mengajukannya." in messages_of(response)
     )
     assert queue_names(response) == ["Dicatat Ketua", "Dicatat Pengelola"]
     own.refresh_from_db()
@@ -528,7 +528,10 @@ def test_unblocking_is_for_the_ketua(pengelola_client, ketua, lkmm):
         url("status", blocked), {"to": "aktif", "reason": "Sudah baik"}, follow=True
     )
 
-    assert "Hanya ketua yang dapat membuka blokir anggota." in messages_of(refused)
+    assert (
+        "Hanya ketua atau penyetuju LKMM ini yang dapat memutuskan pembukaan blokir anggota."
+        in messages_of(refused)
+    )
     blocked.refresh_from_db()
     assert blocked.status == MemberStatus.DIBLOKIR
 

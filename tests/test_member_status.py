@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from institutions.models import Role
 from members.models import MEMBER_TRANSITIONS, MembershipApplication, MemberStatus, MemberStatusChange
 from members.services import member_apply, member_transition
-from tests.factories import LkmmFactory, MemberFactory, StaffFactory, make_active_loan
+from tests.factories import LkmmFactory, MemberFactory, StaffFactory, make_active_loan, make_approver
 
 pytestmark = pytest.mark.django_db
 
@@ -140,16 +140,20 @@ def test_application_needs_exactly_one_valid_referee(people):
     assert not MembershipApplication.objects.filter(member__nik=fields["nik"]).exists()
 
 
-def test_with_four_eyes_a_second_person_decides_even_if_not_the_ketua(people):
+def test_with_four_eyes_the_pengelola_still_cannot_decide_and_a_named_approver_can(people):
+    """Four eyes adds a second person; it never lets a pengelola decide (DOMAIN.md)."""
     lkmm = people["lkmm"]
-    applicant = member_in(MemberStatus.PENDAFTAR, people)  # recorded by the pengelola
+    applicant = member_in(MemberStatus.PENDAFTAR, people)
     MembershipApplication.objects.filter(member=applicant).update(submitted_by=people["ketua"])
-    with pytest.raises(PermissionDenied):
-        member_transition(member=applicant, to=MemberStatus.AKTIF, actor=people["pengelola"])
+    approver = make_approver(lkmm)
     lkmm.four_eyes = True
     lkmm.save()
     applicant.lkmm.refresh_from_db()
-    member_transition(member=applicant, to=MemberStatus.AKTIF, actor=people["pengelola"])
+    with pytest.raises(PermissionDenied):
+        member_transition(member=applicant, to=MemberStatus.AKTIF, actor=people["pengelola"])
+    with pytest.raises(ValidationError, match="empat mata"):
+        member_transition(member=applicant, to=MemberStatus.AKTIF, actor=people["ketua"])
+    member_transition(member=applicant, to=MemberStatus.AKTIF, actor=approver)
     applicant.refresh_from_db()
     assert applicant.status == MemberStatus.AKTIF
-    assert applicant.applications.get().decided_by == people["pengelola"]
+    assert applicant.applications.get().decided_by == approver

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from institutions.models import AuditLog
+from institutions.models import AuditLog, DecisionRequest
 from ledger.models import JournalEntry
 from loans import services as loan_services
 from loans.models import (
@@ -40,13 +40,15 @@ from tests.factories import (
     StaffFactory,
     make_active_loan,
     make_approved_loan,
+    make_approver,
     make_loan,
 )
 
 INSTALLMENT = 124_154
 PAYOFF = 1_241_540
 FOUR_EYES = (
-    "LKMM ini memakai prinsip empat mata: pinjaman disetujui oleh orang lain daripada yang mencatatnya."
+    "LKMM ini memakai prinsip empat mata: pinjaman diputuskan oleh penyetuju lain daripada yang mencatat "
+    "atau mengajukannya."
 )
 
 
@@ -69,7 +71,8 @@ def login_url(next_url):
 def client_for(staff):
     """A client of its own per person, so two logins can act in one test."""
     client = Client()
-    assert client.login(username=staff.user.username, password=PASSWORD)
+    user = getattr(staff, "user", staff)
+    assert client.login(username=user.username, password=PASSWORD)
     return client
 
 
@@ -200,19 +203,31 @@ def test_pengelola_cannot_approve_without_four_eyes(pengelola_client, applied):
     assert snapshot() == before
 
 
-def test_with_four_eyes_the_pengelola_approves_what_the_ketua_recorded(lkmm, ketua, pengelola):
+def test_with_four_eyes_the_pengelola_still_cannot_approve_and_another_approver_does(lkmm, ketua, pengelola):
+    """Four eyes adds a second person and never widens who decides: not the pengelola, even for what
+    the ketua recorded; a named approver (a board officer in office) does."""
+    approver = make_approver(lkmm, username="bendahara")
     four_eyes(lkmm)
     loan = make_loan(member=MemberFactory(lkmm=lkmm), applied_on=today(), actor=ketua.user)
-    client = client_for(pengelola)
+    url = reverse("loans:approve", args=[loan.pk])
 
-    page = client.get(detail(loan)).content.decode()
-    assert f'action="{reverse("loans:approve", args=[loan.pk])}"' in page
-    response = client.post(reverse("loans:approve", args=[loan.pk]), follow=True)
+    page = client_for(pengelola).get(detail(loan)).content.decode()
+    assert url not in page
+    before = snapshot()
+    refused = client_for(pengelola).post(url, follow=True)
+    assert (
+        messages_of(refused) == ["Hanya ketua atau penyetuju LKMM ini yang dapat memutuskan pinjaman."]
+        or refused.status_code == 403
+    )
+    assert snapshot() == before
+
+    assert url in client_for(approver).get(detail(loan)).content.decode()
+    response = client_for(approver).post(url, follow=True)
 
     assert messages_of(response) == ["Pinjaman P-00001 disetujui."]
     loan.refresh_from_db()
     assert loan.status == "disetujui"
-    assert LoanStatusChange.objects.get(loan=loan).by == pengelola.user
+    assert LoanStatusChange.objects.get(loan=loan).by == approver
 
 
 @pytest.mark.parametrize("recorder", ["ketua", "pengelola"])
@@ -228,8 +243,11 @@ def test_with_four_eyes_the_recorder_cannot_approve(request, lkmm, recorder):
     before = snapshot()
     response = client.post(reverse("loans:approve", args=[loan.pk]), follow=True)
 
-    assert response.redirect_chain == [(detail(loan), 302)]
-    assert messages_of(response) == [FOUR_EYES]
+    if recorder == "ketua":
+        assert response.redirect_chain == [(detail(loan), 302)]
+        assert messages_of(response) == [FOUR_EYES]
+    else:  # a pengelola never decides, four eyes or not
+        assert response.status_code == 403
     assert snapshot() == before
 
 
@@ -597,20 +615,68 @@ def test_bad_reversal_is_refused_next_to_the_field(ketua_client, payment, data, 
     assert snapshot() == before
 
 
-def test_with_four_eyes_a_second_recorder_reverses_but_not_the_one_who_recorded(
+def test_with_four_eyes_a_reversal_is_requested_and_decided_by_another_approver(
     lkmm, ketua, pengelola, payment
 ):
+    """The pengelola who recorded the payment proposes its reversal; nothing changes until an approver
+    who neither recorded nor proposed it decides; the ketua then reverses it from the proposed date."""
     four_eyes(lkmm)
-    second = StaffFactory(lkmm=lkmm, user__username="pengelola.kedua")
     url = reverse("loans:reverse", args=[payment.pk])
+    assert "Ajukan pembatalan" in client_for(pengelola).get(detail(payment.loan)).content.decode()
+    before = snapshot()
 
-    assert client_for(pengelola).get(url).status_code == 403  # recorded it
-    assert url in client_for(second).get(detail(payment.loan)).content.decode()
-    response = client_for(second).post(url, {"on": today().isoformat(), "reason": "Salah catat"})
+    response = client_for(pengelola).post(
+        url, {"on": today().isoformat(), "reason": "Salah catat"}, follow=True
+    )
 
-    assert response.status_code == 302
+    assert messages_of(response) == [
+        "Pembatalan pembayaran diajukan; menunggu keputusan penyetuju lain (ketua.test)."
+    ]
     payment.refresh_from_db()
-    assert payment.reversed_by == second.user
+    assert payment.reversed_on is None
+    # No money row moved: only the request and its audit row were written.
+    assert {**snapshot(), "audit": None} == {**before, "audit": None}
+    waiting = DecisionRequest.objects.get()
+    assert (waiting.kind, waiting.status, waiting.requested_by) == ("reversal", "menunggu", pengelola.user)
+
+    # The proposer cannot decide it; the ketua can.
+    proposer_page = client_for(pengelola).get(reverse("requests:detail", args=[waiting.pk]))
+    assert proposer_page.context["decides"] is False
+    assert (
+        client_for(pengelola)
+        .post(reverse("requests:detail", args=[waiting.pk]), {"action": "approve"})
+        .status_code
+        == 403
+    )
+    ketua_client = client_for(ketua)
+    ketua_client.post(reverse("requests:detail", args=[waiting.pk]), {"action": "approve"})
+
+    payment.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (payment.reversed_on, payment.reversed_by, payment.reversal_reason) == (
+        today(),
+        ketua.user,
+        "Salah catat",
+    )
+    assert (waiting.status, waiting.decided_by) == ("disetujui", ketua.user)
+
+
+def test_with_four_eyes_the_ketua_cannot_act_alone_or_decide_her_own_request(lkmm, ketua, payment):
+    four_eyes(lkmm)
+    url = reverse("loans:reverse", args=[payment.pk])
+    with pytest.raises(ValidationError, match="diajukan dulu"):
+        loan_services.repayment_reverse(repayment=payment, actor=ketua.user, on=today(), reason="x")
+
+    client_for(ketua).post(url, {"on": today().isoformat(), "reason": "Salah catat"})
+    waiting = DecisionRequest.objects.get()
+    page = client_for(ketua).get(reverse("requests:detail", args=[waiting.pk]))
+    assert page.context["decides"] is False
+    assert "Belum ada penyetuju lain" in page.content.decode()
+    approver = make_approver(lkmm)
+    client_for(approver).post(reverse("requests:detail", args=[waiting.pk]), {"action": "approve"})
+
+    payment.refresh_from_db()
+    assert payment.reversed_by == approver
 
 
 # --- late fees -----------------------------------------------------------------------------------

@@ -157,7 +157,7 @@ def test_success_message_names_the_code_and_the_page_shows_the_pending_status(pe
     assert response.status_code == 200
     assert "Siti Aminah terdaftar sebagai pendaftar A-0002; menunggu keputusan ketua." in html
     assert '<span class="badge">Pendaftar</span>' in html
-    assert "Menunggu keputusan ketua LKMM." in html
+    assert '<p class="note">Menunggu keputusan. </p>' in html  # no ketua login yet to name
     assert "decision_form" not in response.context  # the pengelola does not decide
     assert reverse("loans:create", args=[response.context["member"].pk]) not in html  # no loan yet
 
