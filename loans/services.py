@@ -77,6 +77,7 @@ def loan_transition(*, loan, to, actor, on, reason=""):
 
 @transaction.atomic
 def product_create(*, lkmm, actor, **fields):
+    check_decider(actor, lkmm=lkmm, what=_("produk pinjaman"))
     product = LoanProduct(lkmm=lkmm, **fields)
     product.full_clean()
     # Refuse terms that cannot make a schedule at the product's own limits.
