@@ -101,5 +101,14 @@ def board_elect(*, lkmm, actor, held_on, place, attendees, method, notes="", sea
         )
         board_member.full_clean()
         board_member.save()
+    if lkmm.four_eyes and lkmm.deciders(at=held_on).count() < 2:
+        raise ValidationError(
+            {
+                "seats": _(
+                    "LKMM ini memakai empat mata: tunjuk sedikitnya satu penyetuju selain ketua "
+                    "(pengurus dengan akun staf)."
+                )
+            }
+        )
     audit_record(actor=actor, action="board.elect", obj=meeting, lkmm=lkmm, data={"seats": len(seats)})
     return meeting

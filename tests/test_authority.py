@@ -367,3 +367,24 @@ def test_an_approver_decides_only_while_in_office(people):
     people["approver"].staff.__dict__.pop("approves", None)
     item = _approval(people, people["pengelola"])
     assert _outcome(lambda: item["call"](people["approver"])) == "refused"
+
+
+def test_a_new_board_under_four_eyes_must_name_an_approver(people):
+    from institutions.models import BoardRole, ElectionMethod
+    from institutions.services import board_elect
+
+    _set_four_eyes(people, True)
+    elect = {
+        "lkmm": people["lkmm"],
+        "actor": people["ketua"],
+        "held_on": TODAY,
+        "place": "Balai desa",
+        "attendees": 50,
+        "method": ElectionMethod.MUSYAWARAH,
+    }
+    ketua_seat = {"name": "Bu Ketua", "role": BoardRole.KETUA, "user": people["ketua"]}
+    treasurer = {"name": "Bu Bendahara", "role": BoardRole.BENDAHARA, "user": people["pengelola"]}
+    with pytest.raises(ValidationError, match="penyetuju"):
+        board_elect(**elect, seats=[ketua_seat, treasurer])
+    board_elect(**elect, seats=[ketua_seat, {**treasurer, "decides": True}])
+    assert set(people["lkmm"].deciders()) == {people["ketua"], people["pengelola"]}
