@@ -15,7 +15,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from institutions.models import BoardMember, BoardRole, ElectionMethod, Lkmm, Role
+from institutions.decisions import request_create
+from institutions.models import BoardMember, BoardRole, ElectionMethod, Lkmm, RequestKind, Role
 from institutions.services import board_elect, lkmm_create, staff_create
 from ledger.models import AccountCode, EntryKind
 from ledger.services import entry_post
@@ -167,7 +168,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data loaded. Logins: admin, dinas, ketua.<lkmm>, pengelola.<lkmm> "
-                f"(semenggu, wonosari, mandiri); password {PASSWORD}"
+                "(semenggu, wonosari, mandiri) and sekretaris.mandiri (an approver: Mandiri works with "
+                f"four eyes); password {PASSWORD}"
             )
         )
 
@@ -312,6 +314,8 @@ class Command(BaseCommand):
                     self.seed_loan(member, weekly, again, "ontime", ketua, pengelola, amount=2_000_000)
         self.seed_corrections(lkmm, ketua, pengelola)
         self.seed_reserve(lkmm, ketua, start)
+        if code == "mandiri":
+            self.seed_four_eyes(lkmm, pengelola)
 
     def seed_reserve(self, lkmm, ketua, start):
         """Month-end reserve allocations; Wonosari writes off its worst loan; Semenggu and Mandiri have
@@ -404,11 +408,47 @@ class Command(BaseCommand):
             seats=[
                 {"name": ketua.get_full_name(), "role": BoardRole.KETUA, "user": ketua},
                 {"name": pengelola.get_full_name(), "role": BoardRole.BENDAHARA, "user": pengelola},
-                {"name": f"{rng.choice(WOMEN)} {rng.choice(FAMILY)}", "role": BoardRole.SEKRETARIS},
+                self.secretary_seat(lkmm),
                 {"name": f"{rng.choice(MEN)} {rng.choice(FAMILY)}", "role": BoardRole.PENGAWAS},
             ],
         )
         return BoardMember.objects.get(lkmm=lkmm, role=BoardRole.KETUA, term_start=current)
+
+    def secretary_seat(self, lkmm):
+        """Mandiri works with four eyes: its sekretaris has a login and is named an approver."""
+        name = f"{self.rng.choice(WOMEN)} {self.rng.choice(FAMILY)}"
+        if lkmm.code != "mandiri":
+            return {"name": name, "role": BoardRole.SEKRETARIS}
+        first, last = name.split(" ", 1)
+        user = staff_create(
+            username=f"sekretaris.{lkmm.code}",
+            password=PASSWORD,
+            role=Role.PENGELOLA,
+            lkmm=lkmm,
+            first_name=first,
+            last_name=last,
+        ).user
+        return {"name": name, "role": BoardRole.SEKRETARIS, "user": user, "decides": True}
+
+    def seed_four_eyes(self, lkmm, pengelola):
+        """Switch four eyes on for Mandiri and leave a write-off proposed by the pengelola waiting for
+        the ketua or the sekretaris."""
+        lkmm.four_eyes = True
+        lkmm.full_clean()
+        lkmm.save(update_fields=["four_eyes"])
+        worst = Loan.objects.past_due(self.today).filter(lkmm=lkmm).order_by("oldest_overdue_on").first()
+        if worst is None:
+            return
+        request_create(
+            kind=RequestKind.WRITE_OFF,
+            lkmm=lkmm,
+            actor=pengelola,
+            target=f"loan:{worst.pk}",
+            summary=f"{worst.code} {worst.member.full_name}",
+            loan=worst,
+            on=self.today,
+            reason="Peminjam sakit berat dan usahanya tutup; keluarga belum sanggup membayar.",
+        )
 
     def seed_groups(self, lkmm, members, actor, start):
         days = [Weekday.SENIN, Weekday.RABU, Weekday.KAMIS, Weekday.SABTU]
