@@ -71,7 +71,7 @@ bandit: $(STAMP)
 		| { grep -v 'but no failed test' || true; }
 
 pip-audit: $(STAMP)
-	$(PY) .ci/pip_audit.py
+	$(PY) .ci/audit_dependencies.py
 
 # No $(STAMP) here: on a server (make backup VENV=venv) a backup must never start a pip install.
 # DATABASE_URL and MEDIA_ROOT come from the environment or .env, as for the app.

@@ -1,6 +1,12 @@
-"""pip-audit --strict over this virtualenv, when a vulnerability database is reachable.
+"""pip-audit --strict over the virtualenv's installed distributions, when a vulnerability database answers.
 
-Run with the virtualenv's Python (`make pip-audit`, .ci/run): `.venv/bin/python .ci/pip_audit.py`.
+Run with the virtualenv's Python (`make pip-audit`, .ci/run): `.venv/bin/python .ci/audit_dependencies.py`.
+
+What is audited: every distribution installed in the virtualenv, at its installed version (`pip freeze`:
+the pinned dependencies, their own dependencies and the dev tools), but not the project itself
+(editable) nor pip and setuptools, the virtualenv's installers that `pip freeze` leaves out: the app
+does not run them, and the pip that `python -m venv` bundles would fail every audit until the next
+Python release. Keep them current with `pip install --upgrade pip` where that matters.
 
 A vulnerability database counts as reachable only when it names the known vulnerabilities of a
 release that has some (Django 4.2.0): a mirror that answers every package with an empty list, or not
@@ -12,6 +18,7 @@ runs; when one does, any known vulnerability (or a dependency it cannot audit: -
 import json
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -58,10 +65,25 @@ def main():
             print(f"  {failure}")
         print("pip-audit: the dependencies were not audited; run `make pip-audit` where pypi.org answers.")
         return 0
-    pip_audit = Path(sys.executable).parent / "pip-audit"
-    args = [str(pip_audit), "--strict", "--skip-editable", "--progress-spinner=off", "-s", service]
-    print(f"pip-audit: vulnerability database {service} reachable; running {' '.join(args[1:])}", flush=True)
-    return subprocess.run(args, check=False).returncode
+    frozen = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="installed-") as requirements:
+        requirements.write(frozen)
+        requirements.flush()
+        # Exact versions of what is installed: no resolving (--no-deps), no pip run (--disable-pip).
+        args = ["--strict", "--no-deps", "--disable-pip", "--progress-spinner=off", "-s", service]
+        args += ["-r", requirements.name]
+        print(
+            f"pip-audit: vulnerability database {service} reachable; auditing {len(frozen.splitlines())} "
+            "installed distributions",
+            flush=True,
+        )
+        pip_audit = Path(sys.executable).parent / "pip-audit"
+        return subprocess.run([str(pip_audit), *args], check=False).returncode
 
 
 if __name__ == "__main__":
