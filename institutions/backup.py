@@ -100,7 +100,7 @@ def media_archive_for(dump):
     return dump.with_name(dump.name.removesuffix(DUMP_SUFFIX) + MEDIA_SUFFIX)
 
 
-def backup(directory, *, alias="default", now=None):
+def backup(directory, *, alias="default"):
     """Write `directory`/lkmm-YYYYmmdd-HHMMSS.dump and its .media.tar; return both paths.
 
     Each file is written under a temporary name and renamed when complete, so an interrupted backup
@@ -109,7 +109,7 @@ def backup(directory, *, alias="default", now=None):
     settings_dict = postgres_settings(alias)
     pg_dump, pg_restore = _tool("pg_dump"), _tool("pg_restore")
     env = libpq_env(settings_dict)
-    stamp = timezone.localtime(now or timezone.now()).strftime("%Y%m%d-%H%M%S")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     directory = Path(directory)
     dump = directory / f"lkmm-{stamp}{DUMP_SUFFIX}"
     media = media_archive_for(dump)
@@ -128,8 +128,9 @@ def backup(directory, *, alias="default", now=None):
                 if media_root.is_dir():
                     for entry in sorted(media_root.iterdir()):
                         tar.add(entry, arcname=entry.name)
-            partial_dump.rename(dump)
+            # The dump last: restore starts from it, so once it is there, so are the photos.
             partial_media.rename(media)
+            partial_dump.rename(dump)
         finally:
             partial_dump.unlink(missing_ok=True)
             partial_media.unlink(missing_ok=True)
