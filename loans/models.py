@@ -171,9 +171,11 @@ class OpenInstallmentsSum(models.Expression):
     def as_sql(self, compiler, connection):
         loan = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
         amount, condition = (part.format(loan=loan) for part in self.what)
+        # Only the class's constant fragments and the query's own alias go into the text; `at` is a
+        # parameter.
         sql = (
             f"CAST(COALESCE((SELECT SUM({amount}) FROM loans_installment i WHERE i.loan_id = {loan}.id"
-            f" AND i.open_derived AND i.due_date < %s{condition}), 0) AS BIGINT)"
+            f" AND i.open_derived AND i.due_date < %s{condition}), 0) AS BIGINT)"  # nosec B608
         )
         return sql, [self.at]
 
