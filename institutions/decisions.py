@@ -52,6 +52,7 @@ KINDS = {
         {"lkmm": "institutions.Lkmm", "on": "date", "amount": "int", "note": "str"},
     ),
     RequestKind.CLOSE: ("risk.services.month_close", {"lkmm": "institutions.Lkmm", "month": "date"}),
+    RequestKind.REOPEN: ("risk.services.month_reopen", {"close": "ledger.PeriodClose", "reason": "str"}),
 }
 
 
@@ -220,6 +221,7 @@ def requested_message(request):
 def _labels():
     return {
         "repayment": _("Kuitansi"),
+        "close": _("Bulan"),
         "loan": _("Pinjaman"),
         "on": _("Tanggal"),
         "received_on": _("Tanggal diterima"),
@@ -249,5 +251,7 @@ def request_details(request):
         elif kind_of != "str":
             obj = apps.get_model(kind_of)._default_manager.filter(pk=value).first()
             value = getattr(obj, "receipt_code", None) or getattr(obj, "code", None) or str(obj)
+            if name == "close":
+                value = obj.month.strftime("%m/%Y")
         rows.append((labels[name], value))
     return rows

@@ -338,6 +338,7 @@ class RequestKind(models.TextChoices):
     RECOVERY = "recovery", _("Pemulihan pinjaman hapus buku")
     RESERVE = "reserve", _("Alokasi cadangan risiko")
     CLOSE = "close", _("Tutup buku")
+    REOPEN = "reopen", _("Buka kembali bulan")
 
 
 class RequestStatus(models.TextChoices):

@@ -6,7 +6,7 @@ Each is one transaction with its journal entries and audit row, like every money
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -220,10 +220,13 @@ def month_close(*, lkmm, actor, month, requested_by=None):
 
 
 @transaction.atomic
-def month_reopen(*, close, actor, reason):
-    """Only an admin reopens a closed month, with a reason; the stored figures stay as history."""
+def month_reopen(*, close, actor, reason, requested_by=None):
+    """Reopen a closed month, with a reason; the stored figures stay as history. The ketua decides (a
+    request under four eyes); an admin may also reopen, from Django admin."""
     if not getattr(actor, "is_superuser", False):
-        raise PermissionDenied(_("Hanya admin yang dapat membuka kembali bulan yang sudah ditutup."))
+        check_decider(
+            actor, lkmm=close.lkmm, what=_("pembukaan kembali bulan"), requested_by=requested_by, at_once=True
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan membuka kembali.")})

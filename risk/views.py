@@ -244,17 +244,35 @@ def closes(request):
 
 @login_required
 def reopen(request, pk):
-    """Admins only: reopen a closed month with a reason."""
-    if not request.user.is_superuser:
+    """Reopen a closed month with a reason: the ketua (under four eyes, a request), or an admin."""
+    close = get_object_or_404(
+        PeriodClose.objects.for_user(request.user).select_related("lkmm"), pk=pk, reopened_at__isnull=True
+    )
+    mode = DECIDE if request.user.is_superuser else decision_mode(request.user, lkmm=close.lkmm)
+    if mode is None:
         raise PermissionDenied
-    close = get_object_or_404(PeriodClose.objects.select_related("lkmm"), pk=pk)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        month = close.month.strftime("%m/%Y")
         try:
-            services.month_reopen(close=close, actor=request.user, reason=form.cleaned_data["reason"])
+            _done, waiting = act_or_request(
+                mode=mode,
+                kind=RequestKind.REOPEN,
+                lkmm=close.lkmm,
+                actor=request.user,
+                target=f"month:{close.month:%Y-%m}",
+                summary=month,
+                close=close,
+                reason=form.cleaned_data["reason"],
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Bulan %(m)s dibuka kembali.") % {"m": close.month.strftime("%m/%Y")})
-            return redirect("admin:ledger_periodclose_changelist")
-    return render(request, "risk/reopen.html", {"close": close, "form": form})
+            if waiting:
+                messages.info(request, requested_message(waiting))
+            else:
+                messages.success(request, _("Bulan %(m)s dibuka kembali.") % {"m": month})
+            if request.user.is_superuser and getattr(request.user, "staff", None) is None:
+                return redirect("admin:ledger_periodclose_changelist")
+            return redirect("risk:closes")
+    return render(request, "risk/reopen.html", {"close": close, "form": form, "decides": mode == DECIDE})

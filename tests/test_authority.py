@@ -185,6 +185,17 @@ def _close(people, recorder):
     }
 
 
+def _reopen(people, recorder):
+    month = (TODAY.replace(day=1) - DAYS(1)).replace(day=1)
+    close = risk_services.month_close(lkmm=people["lkmm"], actor=people["ketua"], month=month)
+    return {
+        "kind": RequestKind.REOPEN,
+        "target": f"month:{month:%Y-%m}",
+        "inputs": {"close": close, "reason": "Pembayaran terlewat"},
+        "done": lambda: PeriodClose.objects.get(pk=close.pk).reopened_at is not None,
+    }
+
+
 RECORDED = {"admission": _admission, "approval": _approval, "product": _product}
 AT_ONCE = {
     "reversal": _reversal,
@@ -194,6 +205,7 @@ AT_ONCE = {
     "recovery": _recovery,
     "reserve": _reserve,
     "close": _close,
+    "reopen": _reopen,
 }
 SERVICES = {
     RequestKind.REVERSAL: loan_services.repayment_reverse,
@@ -203,6 +215,7 @@ SERVICES = {
     RequestKind.RECOVERY: risk_services.recovery_record,
     RequestKind.RESERVE: risk_services.reserve_allocate,
     RequestKind.CLOSE: risk_services.month_close,
+    RequestKind.REOPEN: risk_services.month_reopen,
 }
 ACTORS = ["pengelola", "ketua", "approver", "dinas", "other_ketua"]
 DECIDERS = {"ketua", "approver"}
