@@ -8,7 +8,7 @@ from django.template import Context, Template
 from django.utils import translation
 
 from institutions.forms import RupiahField
-from institutions.templatetags.lkmm_format import format_rupiah, percent
+from institutions.templatetags.lkmm_format import format_rupiah, percent, terbilang
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,19 @@ def test_settings_defaults():
     assert settings.TIME_ZONE == "Asia/Jakarta"
     assert settings.LANGUAGE_CODE == "id"
     assert [code for code, _ in settings.LANGUAGES] == ["id", "en"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        (0, "nol rupiah"),
+        (11, "sebelas rupiah"),
+        (11_000, "sebelas ribu rupiah"),
+        (100_000, "seratus ribu rupiah"),
+        (1_000_000, "satu juta rupiah"),
+        (1_250_000, "satu juta dua ratus lima puluh ribu rupiah"),
+        (2_500_000_001, "dua miliar lima ratus juta satu rupiah"),
+    ],
+)
+def test_terbilang_writes_the_amount_in_words(amount, words):
+    assert terbilang(amount) == words

@@ -481,6 +481,8 @@ def test_a_back_dated_payment_is_allocated_in_value_order(pengelola_client, acti
     receipt = pengelola_client.get(reverse("loans:receipt", args=[second.pk]))
     assert [a.installment.seq for a in receipt.context["allocations"]] == [1]
     assert dmy(today() - days(25)) in receipt.content.decode()
+    # 124.154 in words, as the member can check it.
+    assert "Seratus dua puluh empat ribu seratus lima puluh empat rupiah" in receipt.content.decode()
     page = pengelola_client.get(detail(active))
     assert [r.receipt_no for r in page.context["repayments"]] == [1, 2]  # by value date, newest first
     loan = page.context["loan"]

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import template
+from num2words import num2words
 
 register = template.Library()
 
@@ -19,6 +20,17 @@ def format_rupiah(value):
 @register.filter
 def rupiah(value):
     return format_rupiah(value)
+
+
+@register.filter
+def terbilang(value):
+    """An amount in words in Bahasa Indonesia, as a receipt writes it: 1250000 -> "satu juta dua ratus
+    lima puluh ribu rupiah" (num2words' Indonesian, which says seribu, seratus and sebelas)."""
+    if value is None or value == "":
+        return ""
+    amount = int(value)
+    words = num2words(abs(amount), lang="id")
+    return f"{'minus ' if amount < 0 else ''}{words} rupiah"
 
 
 @register.filter
