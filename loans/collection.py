@@ -28,7 +28,7 @@ MAX_PERIOD_DAYS = 31
 @dataclasses.dataclass
 class Line:
     loan: Loan
-    arrears: int  # unpaid principal + interest of installments due before the period
+    arrears: int  # unpaid principal + interest of installments past due (due before the period and today)
     due_in_period: int  # unpaid principal + interest of installments due in the period
     late_fees: int
     payoff: int  # what settles the loan at `at` (the early-payoff amount where the product waives)
@@ -79,6 +79,9 @@ def collection_lines(*, loans, start, end):
     ids = [loan.pk for loan in rows]
     if not ids:
         return []
+    # Arrears are what is past due at `at`: for a meeting still ahead, an installment due between today
+    # and the meeting is owed at the meeting, not in arrears.
+    start = min(start, at)
     before, within, future = _windows("", start=start, end=end, at=at)
     total = F("principal") + F("interest")
     scheduled = _per_loan(

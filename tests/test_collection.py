@@ -126,6 +126,25 @@ def test_a_current_sheet_counts_payments_up_to_today(sheet):
         assert line.amount_due == line.payoff == loan_position(loan=loans[name], at=today)["payoff"]
 
 
+def test_an_installment_due_before_a_meeting_still_ahead_is_owed_not_in_arrears(lkmm, product):
+    """The next meeting is in 4 days; an installment due in 2 days is not past due: it is owed at the
+    meeting, never called tunggakan (the group page says arrears Rp 0 too)."""
+    today = timezone.localdate()
+    loan = make_active_loan(
+        member=MemberFactory(lkmm=lkmm),
+        product=product,
+        disbursed_on=today - datetime.timedelta(days=5),
+        first_due=today + datetime.timedelta(days=2),
+    )
+    start = today + datetime.timedelta(days=4)
+    line = collection_lines(
+        loans=Loan.objects.filter(pk=loan.pk), start=start, end=start + datetime.timedelta(days=6)
+    )[0]
+    assert (line.arrears, line.due_in_period, line.late_fees) == (0, 2 * INSTALLMENT, 0)
+    assert (line.first_seq, line.last_seq) == (1, 2)
+    assert line.days_past_due == 0
+
+
 def test_a_week_ahead_of_the_schedule_shows_only_what_falls_due(lkmm, product):
     """Before anything is late: the sheet of the week of 08/01 read at its end asks for installment 1 only,
     and a loan whose product waives future interest at early payoff shows that smaller payoff."""
