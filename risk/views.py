@@ -210,7 +210,15 @@ def closes(request):
         return render(request, "risk/closes_dinas.html", {"grid": grid, "months": months})
     lkmm = staff.lkmm
     mode = decision_mode(request.user, lkmm=lkmm)
-    form = CloseForm(request.POST or None, months=months) if mode else None
+    # Offer the months that can be closed: ended, not closed already, not before the LKMM existed.
+    closed = set(
+        PeriodClose.objects.filter(lkmm=lkmm, month__in=months, reopened_at__isnull=True).values_list(
+            "month", flat=True
+        )
+    )
+    founded = lkmm.founded_on.replace(day=1)
+    months = [month for month in months if month not in closed and month >= founded]
+    form = CloseForm(request.POST or None, months=months) if mode and months else None
     if request.method == "POST":
         if form is None:
             raise PermissionDenied
@@ -238,7 +246,7 @@ def closes(request):
     return render(
         request,
         "risk/closes.html",
-        {"lkmm": lkmm, "form": form, "history": history, "decides": mode == DECIDE},
+        {"lkmm": lkmm, "form": form, "history": history, "mode": mode, "decides": mode == DECIDE},
     )
 
 

@@ -99,3 +99,24 @@ def test_the_quality_report_of_a_closed_month_reads_the_stored_figures(client, c
     assert response.status_code == 200
     assert response.context["figures"]["closed"] == close
     assert response.context["figures"]["outstanding"] == 1_080_000
+
+
+def test_the_close_form_offers_only_months_that_can_be_closed(client, closed_january):
+    import datetime
+
+    from django.utils import timezone
+
+    loan, _payment, _close = closed_january
+    ketua = ketua_of(loan.lkmm)
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
+    month_close(lkmm=loan.lkmm, actor=ketua, month=last_month)
+    client.login(username=ketua.username, password=PASSWORD)
+
+    form = client.get("/risiko/tutup-buku/").context["form"]
+
+    offered = [value for value, _label in form.fields["month"].choices]
+    before_last = (last_month - datetime.timedelta(days=1)).replace(day=1)
+    assert offered[0] == before_last.isoformat()  # the latest month still open
+    assert last_month.isoformat() not in offered  # closed already
+    assert this_month.isoformat() not in offered  # not ended
