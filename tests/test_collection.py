@@ -203,6 +203,8 @@ def test_the_group_sheet_defaults_to_the_next_meeting_week(pengelola_client, she
     response = pengelola_client.get(reverse("loans:collection_group", args=[group.pk]))
     assert response.context["start"] == meeting
     assert response.context["end"] == meeting + datetime.timedelta(days=6)
+    # One tab of the menu is highlighted: Pinjaman (the sheet), not Kelompok as well.
+    assert response.content.decode().count('aria-current="page"') == 1
 
 
 def test_the_range_sheet_defaults_to_this_week_of_the_users_lkmm(pengelola_client, sheet, other_lkmm):
