@@ -1,6 +1,8 @@
 import datetime
 from decimal import Decimal
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -17,10 +19,15 @@ OVERDUE_SHOWN = 100  # the home page lists the loans most days past due first
 NPL_BAR = Decimal("5")  # the Dinas's bar for kredit macet (DOMAIN.md)
 
 
-@staff_required
+@login_required
 @reads_replica
 def home(request):
-    staff = request.user.staff
+    staff = getattr(request.user, "staff", None)
+    if staff is None:
+        # Admins have no LKMM or Dinas role: their work is in Django admin.
+        if request.user.is_staff:
+            return render(request, "reports/admin_home.html")
+        raise PermissionDenied
     if staff.is_dinas:
         return _overview(request)
     return _dashboard(request, staff.lkmm)

@@ -197,6 +197,19 @@ def test_a_login_without_a_staff_role_gets_403(client, lkmm, url):
     assert "Tidak diizinkan" in response.content.decode()
 
 
+def test_an_admin_opening_home_is_sent_on_to_django_admin(client, db):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz")
+    client.force_login(admin)
+
+    response = client.get(HOME)
+
+    assert response.status_code == 200
+    assert 'href="/admin/"' in response.content.decode()
+    assert "Tidak diizinkan" not in response.content.decode()
+
+
 # --- error pages and language --------------------------------------------------------------------
 
 
