@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +36,7 @@ class ProductForm(forms.ModelForm):
             "late_fee",
             "waive_interest_on_payoff",
             "requires_group",
+            "one_loan_at_a_time",
         ]
         widgets = {
             "rate_per_month": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
@@ -49,11 +52,30 @@ class LoanApplyForm(forms.Form):
     principal = RupiahField(label=_("Jumlah pinjaman"), min_value=1)
     purpose = forms.CharField(label=_("Tujuan pinjaman"), max_length=200)
     applied_on = forms.DateField(label=_("Tanggal pengajuan"), widget=DateInput())
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    also_other = forms.BooleanField(
+        label=_("Tetap ajukan: saya tahu anggota ini masih punya pinjaman lain"), required=False
+    )
 
-    def __init__(self, *args, lkmm, **kwargs):
+    def __init__(self, *args, lkmm, other_loans=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = LoanProduct.objects.filter(lkmm=lkmm, is_active=True)
         self.fields["applied_on"].initial = timezone.localdate
+        self.fields["token"].initial = uuid.uuid4
+        self.other_loans = list(other_loans)
+        if not self.other_loans:
+            del self.fields["also_other"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.other_loans and not cleaned.get("also_other"):
+            self.add_error(
+                "also_other",
+                _("Anggota ini masih punya pinjaman %(codes)s. Centang bila tetap diajukan.")
+                % {"codes": ", ".join(loan.code for loan in self.other_loans)},
+            )
+        cleaned.pop("also_other", None)
+        return cleaned
 
 
 class DisburseForm(forms.Form):

@@ -73,6 +73,11 @@ class LoanProduct(models.Model):
         _("pelunasan dipercepat membebaskan bunga angsuran yang belum jatuh tempo"), default=False
     )
     requires_group = models.BooleanField(_("hanya untuk anggota kelompok"), default=False)
+    one_loan_at_a_time = models.BooleanField(
+        _("satu pinjaman sekaligus"),
+        default=False,
+        help_text=_("Anggota yang masih punya pinjaman berjalan atau diajukan tidak dapat mengajukan lagi."),
+    )
     is_active = models.BooleanField(_("aktif"), default=True)
 
     objects = LkmmScopedQuerySet.as_manager()
@@ -367,6 +372,8 @@ class LoanQuerySet(LkmmScopedQuerySet):
 class Loan(models.Model):
     lkmm = models.ForeignKey(Lkmm, on_delete=models.PROTECT, related_name="loans", verbose_name=_("LKMM"))
     number = models.PositiveIntegerField(_("nomor pinjaman"), editable=False)
+    # The application form's token: the same form posted twice records one application.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     member = models.ForeignKey(
         Member, on_delete=models.PROTECT, related_name="loans", verbose_name=_("anggota")
     )

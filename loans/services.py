@@ -108,6 +108,10 @@ def admin_fee_for(product, principal):
     return schedule.round_half_up(Decimal(principal) * product.admin_fee_percent / 100)
 
 
+# A member's loans that are still running or on their way: applied, approved or paid out.
+OPEN_LOAN_STATUSES = (LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI, LoanStatus.AKTIF)
+
+
 def _check_eligible(*, member, product, principal):
     errors = {}
     if member.status != MemberStatus.AKTIF:
@@ -123,6 +127,12 @@ def _check_eligible(*, member, product, principal):
             "min": _rp(product.min_amount),
             "max": _rp(product.max_amount),
         }
+    if product.one_loan_at_a_time:
+        other = member.loans.filter(status__in=OPEN_LOAN_STATUSES).first()
+        if other is not None:
+            errors["product"] = _(
+                "Produk ini satu pinjaman sekaligus: anggota masih punya pinjaman %(code)s."
+            ) % {"code": other.code}
     if getattr(member.lkmm, "refuse_if_in_arrears", False):
         overdue = Loan.objects.past_due(timezone.localdate()).filter(member=member).first()
         if overdue is not None:
@@ -133,8 +143,13 @@ def _check_eligible(*, member, product, principal):
 
 
 @transaction.atomic
-def loan_apply(*, member, product, principal, purpose, applied_on, actor):
-    """Record a loan application for `member` on `product`'s terms (not yet approved)."""
+def loan_apply(*, member, product, principal, purpose, applied_on, actor, token=None):
+    """Record a loan application for `member` on `product`'s terms (not yet approved). A resubmitted
+    form (same token) returns the application it recorded the first time."""
+    if token is not None:
+        existing = Loan.objects.filter(token=token, member=member).first()
+        if existing is not None:
+            return existing
     errors = _check_eligible(member=member, product=product, principal=principal)
     if applied_on > timezone.localdate():
         errors["applied_on"] = _("Tanggal pengajuan tidak boleh di masa depan.")
@@ -149,6 +164,7 @@ def loan_apply(*, member, product, principal, purpose, applied_on, actor):
         purpose=purpose,
         applied_on=applied_on,
         number=_next_number(Loan.objects.filter(lkmm=lkmm), "number"),
+        token=token,
         created_by=actor,
         interest_method=product.interest_method,
         frequency=product.frequency,

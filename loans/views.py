@@ -103,7 +103,12 @@ def loan_list(request):
 @recorder_required
 def loan_create(request, member_pk):
     member = get_object_or_404(Member.objects.for_user(request.user), pk=member_pk)
-    form = LoanApplyForm(request.POST or None, lkmm=member.lkmm)
+    other_loans = member.loans.filter(status__in=services.OPEN_LOAN_STATUSES).order_by("number")
+    try:  # the same form posted again is not a second application
+        other_loans = other_loans.exclude(token=uuid.UUID(request.POST.get("token", "")))
+    except ValueError:
+        pass
+    form = LoanApplyForm(request.POST or None, lkmm=member.lkmm, other_loans=other_loans)
     if request.method == "POST" and form.is_valid():
         try:
             loan = services.loan_apply(member=member, actor=request.user, **form.cleaned_data)
@@ -112,7 +117,9 @@ def loan_create(request, member_pk):
         else:
             messages.success(request, _("Pengajuan %(code)s dicatat.") % {"code": loan.code})
             return redirect("loans:detail", pk=loan.pk)
-    return render(request, "loans/loan_form.html", {"form": form, "member": member})
+    return render(
+        request, "loans/loan_form.html", {"form": form, "member": member, "other_loans": form.other_loans}
+    )
 
 
 PAYMENTS_PER_PAGE = 20

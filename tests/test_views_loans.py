@@ -303,8 +303,51 @@ def apply_data(product, **changes):
         "principal": "1.200.000",
         "purpose": "Modal warung",
         "applied_on": today().isoformat(),
+        "token": str(uuid.uuid4()),
         **changes,
     }
+
+
+def test_the_same_application_posted_twice_records_one(pengelola_client, lkmm):
+    member = MemberFactory(lkmm=lkmm)
+    data = apply_data(LoanProductFactory(lkmm=lkmm))
+    url = reverse("loans:create", args=[member.pk])
+
+    first = pengelola_client.post(url, data)
+    second = pengelola_client.post(url, data)
+
+    loan = Loan.objects.get(member=member)
+    assert first["Location"] == second["Location"] == reverse("loans:detail", args=[loan.pk])
+
+
+def test_a_second_application_for_a_member_with_a_loan_warns_and_needs_a_tick(pengelola_client, lkmm):
+    member = MemberFactory(lkmm=lkmm)
+    product = LoanProductFactory(lkmm=lkmm)
+    url = reverse("loans:create", args=[member.pk])
+    pengelola_client.post(url, apply_data(product))
+    first = Loan.objects.get(member=member)
+
+    warned = pengelola_client.post(url, apply_data(product))
+
+    assert warned.status_code == 200
+    assert warned.context["form"].errors["also_other"] == [
+        f"Anggota ini masih punya pinjaman {first.code}. Centang bila tetap diajukan."
+    ]
+    assert Loan.objects.filter(member=member).count() == 1
+    pengelola_client.post(url, apply_data(product, also_other="on"))
+    assert Loan.objects.filter(member=member).count() == 2
+
+
+def test_a_product_can_forbid_a_second_loan(pengelola_client, lkmm):
+    member = MemberFactory(lkmm=lkmm)
+    product = LoanProductFactory(lkmm=lkmm, one_loan_at_a_time=True)
+    url = reverse("loans:create", args=[member.pk])
+    pengelola_client.post(url, apply_data(product))
+
+    refused = pengelola_client.post(url, apply_data(product, also_other="on"))
+
+    assert refused.context["form"].errors["product"][0].startswith("Produk ini satu pinjaman sekaligus")
+    assert Loan.objects.filter(member=member).count() == 1
 
 
 def test_pengelola_records_a_loan_application(pengelola_client, pengelola, lkmm):
