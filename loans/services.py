@@ -153,6 +153,10 @@ def loan_apply(*, member, product, principal, purpose, applied_on, actor, token=
     errors = _check_eligible(member=member, product=product, principal=principal)
     if applied_on > timezone.localdate():
         errors["applied_on"] = _("Tanggal pengajuan tidak boleh di masa depan.")
+    elif applied_on < member.joined_on:
+        errors["applied_on"] = _("Tanggal pengajuan tidak boleh sebelum anggota masuk (%(d)s).") % {
+            "d": _d(member.joined_on)
+        }
     if errors:
         raise ValidationError(errors)
     lkmm = Lkmm.objects.select_for_update().get(pk=member.lkmm_id)

@@ -1,3 +1,4 @@
+import contextlib
 import uuid
 
 from django.contrib import messages
@@ -104,10 +105,8 @@ def loan_list(request):
 def loan_create(request, member_pk):
     member = get_object_or_404(Member.objects.for_user(request.user), pk=member_pk)
     other_loans = member.loans.filter(status__in=services.OPEN_LOAN_STATUSES).order_by("number")
-    try:  # the same form posted again is not a second application
+    with contextlib.suppress(ValueError):  # the same form posted again is not a second application
         other_loans = other_loans.exclude(token=uuid.UUID(request.POST.get("token", "")))
-    except ValueError:
-        pass
     form = LoanApplyForm(request.POST or None, lkmm=member.lkmm, other_loans=other_loans)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -92,6 +94,10 @@ class MemberQuerySet(LkmmScopedQuerySet):
 
 rt_rw_validator = RegexValidator(r"^\d{3}$", _("Tulis 3 angka, misalnya 004."))
 kk_validator = RegexValidator(r"^\d{16}$", _("Nomor KK harus 16 angka."))
+
+
+# Age at joining: an adult who runs a business (DOMAIN.md admits members on trust, not on paper).
+MIN_AGE, MAX_AGE = 17, 100
 
 
 class Member(models.Model):
@@ -191,6 +197,32 @@ class Member(models.Model):
 
     def __str__(self):
         return f"{self.full_name} ({self.code})"
+
+    def clean(self):
+        """Dates that make sense: joined neither in the future nor before the LKMM existed, aged 17 to
+        100 at joining."""
+        super().clean()
+        errors = {}
+        today = timezone.localdate()
+        if self.birth_date and self.birth_date > today:
+            errors["birth_date"] = _("Tanggal lahir tidak boleh di masa depan.")
+        if self.joined_on:
+            if self.joined_on > today:
+                errors["joined_on"] = _("Tanggal masuk tidak boleh di masa depan.")
+            elif self.lkmm_id and self.joined_on < self.lkmm.founded_on:
+                errors["joined_on"] = _("Tanggal masuk tidak boleh sebelum LKMM berdiri (%(d)s).") % {
+                    "d": self.lkmm.founded_on.strftime("%d/%m/%Y")
+                }
+            if self.birth_date and "birth_date" not in errors:
+                born, joined = self.birth_date, self.joined_on
+                age = joined.year - born.year - ((joined.month, joined.day) < (born.month, born.day))
+                if not MIN_AGE <= age <= MAX_AGE:
+                    errors["birth_date"] = _(
+                        "Umur saat masuk harus %(min)s sampai %(max)s tahun; menurut tanggal ini "
+                        "%(age)s tahun."
+                    ) % {"min": MIN_AGE, "max": MAX_AGE, "age": age}
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def code(self):

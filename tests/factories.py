@@ -90,7 +90,7 @@ class MemberFactory(factory.django.DjangoModelFactory):
     birth_date = datetime.date(1980, 1, 5)
     desa = "Semenggu"
     business = "Warung kelontong"
-    joined_on = datetime.date(2026, 1, 5)
+    joined_on = datetime.date(2024, 1, 8)
     status = "aktif"
 
 

@@ -673,7 +673,7 @@ def test_a_fall_in_income_is_shown_in_red(pengelola_client, pengelola, earner):
     ("recorded_on", "message"),
     [
         (datetime.date.today() + datetime.timedelta(days=2), "Tanggal tidak boleh di masa depan."),
-        (datetime.date(2025, 12, 31), "Tanggal tidak boleh sebelum anggota masuk (05/01/2026)."),
+        (datetime.date(2024, 1, 7), "Tanggal tidak boleh sebelum anggota masuk (08/01/2024)."),
     ],
 )
 def test_income_dates_out_of_range_are_refused(pengelola_client, earner, recorded_on, message):

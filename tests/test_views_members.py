@@ -586,7 +586,7 @@ def test_member_page_shows_dates_as_dd_mm_yyyy_and_the_loans(pengelola_client, l
         business_started=datetime.date(2019, 6, 1),
         phone="+6281234567890",
     )
-    loan = make_loan(member=member)
+    loan = make_loan(member=member, applied_on=datetime.date(2026, 1, 5))
 
     response = pengelola_client.get(reverse("members:detail", args=[member.pk]))
 
