@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from institutions.access import ketua_required, may_approve, recorder_required, staff_required
 from institutions.forms import add_service_errors
+from institutions.security import form_data
 from institutions.templatetags.lkmm_format import format_rupiah
 from loans import schedule, services, standing
 from loans.forms import (
@@ -294,8 +295,14 @@ def repayment_create(request, loan_pk):
     loan = get_object_or_404(Loan.objects.for_user(request.user).for_list().with_standing(today), pk=loan_pk)
     if request.method != "POST":
         page = _repayment_page(loan, today)
-        form = RepaymentForm(
-            loan=loan, initial={"paid_on": today, "token": uuid.uuid4(), "amount": page["suggested"] or None}
+        restored = form_data(request)  # posted when the session had ended: shown again, not recorded
+        form = (
+            RepaymentForm(restored, loan=loan)
+            if restored is not None
+            else RepaymentForm(
+                loan=loan,
+                initial={"paid_on": today, "token": uuid.uuid4(), "amount": page["suggested"] or None},
+            )
         )
         return render(request, "loans/repayment_form.html", {"form": form, "loan": loan, **page})
     form = RepaymentForm(request.POST, loan=loan)
