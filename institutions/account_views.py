@@ -67,6 +67,14 @@ def _verify_any(user, code):
     return None
 
 
+def _wrong_code_message(user):
+    # django-otp makes each wrong code double the wait before the next try: say so, or a right code
+    # typed too soon looks wrong too.
+    if any(not device.verify_is_allowed()[0] for device in TOTPDevice.objects.filter(user=user)):
+        return _("Kode salah. Terlalu banyak percobaan: tunggu sebentar sebelum mencoba lagi.")
+    return _("Kode salah atau sudah kedaluwarsa. Coba kode yang sekarang tampil.")
+
+
 @login_required
 def otp_verify(request):
     """The second step of a login: the code from the authenticator app, or a recovery code."""
@@ -78,7 +86,7 @@ def otp_verify(request):
     if request.method == "POST" and form.is_valid():
         device = _verify_any(request.user, form.cleaned_data["code"])
         if device is None:
-            form.add_error("code", _("Kode salah atau sudah kedaluwarsa. Coba kode yang sekarang tampil."))
+            form.add_error("code", _wrong_code_message(request.user))
         else:
             otp_login(request, device)
             if isinstance(device, StaticDevice):
@@ -129,7 +137,7 @@ def account_security(request):
         form = CodeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             if not pending.verify_token(form.cleaned_data["code"]):
-                form.add_error("code", _("Kode salah. Periksa jam ponsel, lalu masukkan kode yang tampil."))
+                form.add_error("code", _wrong_code_message(user))
             else:
                 with transaction.atomic():
                     pending.confirmed = True
