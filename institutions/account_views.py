@@ -20,7 +20,7 @@ from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from institutions.security import SAVED_POST, SESSION_ENDED, is_privileged
+from institutions.security import OTP_REQUIRED, SAVED_POST, SESSION_ENDED, is_privileged
 
 RECOVERY_CODES = 10
 
@@ -97,7 +97,8 @@ def otp_verify(request):
                     % {"n": left},
                 )
             return redirect(_next(request))
-    return render(request, "registration/otp_verify.html", {"form": form, "next": _next(request)})
+    context = {"form": form, "next": _next(request), "hide_nav": True}
+    return render(request, "registration/otp_verify.html", context)
 
 
 def _qr_svg(uri):
@@ -129,7 +130,13 @@ def account_security(request):
     if confirmed is not None and not user.is_verified():
         # A password alone must never add or change a second factor.
         return redirect(f"{reverse('otp_verify')}?{request.GET.urlencode()}")
-    context = {"device": confirmed, "required": is_privileged(user), "next": _next(request)}
+    context = {
+        "device": confirmed,
+        "required": is_privileged(user),
+        "next": _next(request),
+        # The menu's pages are out of reach until the second factor is set up.
+        "hide_nav": bool(request.session.get(OTP_REQUIRED)) and not user.is_verified(),
+    }
     if confirmed is None:
         pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
         if pending is None:
@@ -144,9 +151,8 @@ def account_security(request):
                     pending.save()
                     codes = _new_recovery_codes(user)
                 otp_login(request, pending)
-                return render(
-                    request, "registration/recovery_codes.html", {"codes": codes, "next": _next(request)}
-                )
+                context = {"codes": codes, "next": _next(request), "hide_nav": True}
+                return render(request, "registration/recovery_codes.html", context)
         uri = pending.config_url
         context.update(
             {
