@@ -223,7 +223,7 @@ def age_session(client, *, idle=0, since_login=0):
         ("dinas", 31 * 60, False),
     ],
 )
-def test_idle_timeout_by_role(client, request, who, idle, still_in):
+def test_idle_timeout_by_role(client, db, request, who, idle, still_in):
     login(client, request.getfixturevalue(who))
     age_session(client, idle=idle)
     response = client.get(HOME)
