@@ -187,6 +187,6 @@ def second_factor_remove(request):
         return redirect("account_security")
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    request.session["lkmm_otp_required"] = False
+    request.session[OTP_REQUIRED] = False
     messages.success(request, _("Verifikasi dua langkah dimatikan untuk akun ini."))
     return redirect("account_security")

@@ -177,6 +177,19 @@ def test_a_password_alone_cannot_replace_the_second_factor(client, dinas):
     assert TOTPDevice.objects.filter(user=dinas.user).count() == 1
 
 
+def test_who_chose_the_second_factor_may_drop_it_but_not_the_dinas(pengelola, dinas):
+    remove = reverse("second_factor_remove")
+    TOTPDevice.objects.create(user=pengelola.user, name="hp", confirmed=True)
+    own = login(Client(), pengelola)
+    assert own.post(remove)["Location"] == SECURITY
+    assert not TOTPDevice.objects.filter(user=pengelola.user).exists()
+    assert own.get(HOME).status_code == 200
+
+    reviewer = login(Client(), dinas)
+    reviewer.post(remove)
+    assert TOTPDevice.objects.filter(user=dinas.user).exists()
+
+
 def test_django_admin_needs_the_second_factor(client, db):
     root = get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz")
     client.force_login(root)
