@@ -1,8 +1,25 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.admin import OTPAdminSite
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from institutions.models import AuditLog, BoardMember, CommunityMeeting, DecisionRequest, Lkmm, Staff
+from institutions.models import (
+    AuditLog,
+    BoardMember,
+    CommunityMeeting,
+    DecisionRequest,
+    Lkmm,
+    LoginSession,
+    Staff,
+)
+from institutions.security import end_sessions
 from ledger.services import chart_ensure
 
 
@@ -74,6 +91,27 @@ class LkmmUserAdmin(UserAdmin):
     ]
     list_filter = ["staff__role", "staff__lkmm", "is_active", "is_superuser"]
     list_select_related = ["staff__lkmm"]
+    actions = ["reset_second_factor"]
+
+    @admin.action(description=_("Hapus perangkat verifikasi dua langkah (ponsel hilang)"))
+    def reset_second_factor(self, request, queryset):
+        """A lost phone: the user's authenticator and recovery codes go, and so do the user's sessions;
+        at the next login the user sets up a new phone (the Dinas and admins must)."""
+        users = list(queryset)
+        TOTPDevice.objects.filter(user__in=users).delete()
+        StaticDevice.objects.filter(user__in=users).delete()
+        for user in users:
+            end_sessions(user)
+        self.message_user(
+            request,
+            ngettext(
+                "Perangkat dua langkah %(n)d pengguna dihapus; ia memasang ponsel baru saat masuk lagi.",
+                "Perangkat dua langkah %(n)d pengguna dihapus; mereka memasang ponsel baru saat masuk lagi.",
+                len(users),
+            )
+            % {"n": len(users)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(AuditLog)
@@ -136,3 +174,26 @@ class BoardMemberAdmin(admin.ModelAdmin):
     search_fields = ["name", "member__full_name", "user__username", "lkmm__name"]
     list_select_related = ["lkmm", "meeting__lkmm"]
     autocomplete_fields = ["lkmm", "meeting", "member", "user"]
+
+
+class LkmmAdminSite(OTPAdminSite):
+    """Django admin only for a login verified with its second factor (django-otp's OTPAdminSite). Its
+    login is the app's own, so a password goes through the same lockout and the same code page."""
+
+    def login(self, request, extra_context=None):
+        if request.user.is_authenticated:
+            # Logged in and verified, but not an admin: no loop back through the login page.
+            raise PermissionDenied
+        return redirect_to_login(request.GET.get("next", reverse("admin:index")))
+
+
+admin.site.__class__ = LkmmAdminSite
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(ReadOnlyAdmin):
+    """Who is logged in where: rows go when the session ends (logout, deactivation, role change)."""
+
+    list_display = ["user", "created_at"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]

@@ -418,3 +418,21 @@ class DecisionRequest(models.Model):
     def excluded_ids(self):
         """Who may not decide this request under four eyes: whoever proposed it or recorded its item."""
         return {pk for pk in (self.requested_by_id, self.recorded_by_id) if pk is not None}
+
+
+class LoginSession(models.Model):
+    """Which session a user logged in with, so that deactivating the user or changing their role can end
+    every one of them (institutions.security.end_sessions). Rows go with the logout or the ending."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("pengguna")
+    )
+    session_key = models.CharField(_("kunci sesi"), max_length=40, unique=True)
+    created_at = models.DateTimeField(_("masuk pada"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sesi masuk")
+        verbose_name_plural = _("sesi masuk")
+
+    def __str__(self):
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

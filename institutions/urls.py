@@ -1,8 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from institutions import account_views
+
 urlpatterns = [
-    path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("masuk/", account_views.LoginView.as_view(), name="login"),
+    path("masuk/kode/", account_views.otp_verify, name="otp_verify"),
+    path("keamanan/", account_views.account_security, name="account_security"),
+    path("keamanan/kode-pemulihan/", account_views.recovery_codes_renew, name="recovery_codes_renew"),
+    path("keamanan/matikan/", account_views.second_factor_remove, name="second_factor_remove"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "kata-sandi/",

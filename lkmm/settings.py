@@ -4,6 +4,7 @@ Every value comes from an environment variable or a `.env` file beside manage.py
 developer's machine (SQLite, DEBUG on); production must set DEBUG=off, SECRET_KEY and DATABASE_URL.
 """
 
+import datetime
 import sys
 from pathlib import Path
 
@@ -37,6 +38,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "institutions",
     "members",
     "ledger",
@@ -47,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "lkmm.db_routers.PrimaryAfterWriteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,8 +61,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Order matters below: the no-store header covers every response of a logged-in user, including
+    # the redirects of the checks after it; timeouts end a session before the second factor is asked
+    # for; a POST that an ended session sends to the login page is kept for after the login.
+    "institutions.security.NoStoreMiddleware",
+    "institutions.security.SessionTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "institutions.security.OTPRequiredMiddleware",
+    "institutions.security.KeepPostOverLoginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the login page with its message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lkmm.urls"
@@ -156,6 +173,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username-and-IP pair before the password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "reports:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -187,14 +206,53 @@ STORAGES = {
     },
 }
 
+# --- Login and sessions (README "Keamanan / Security") --------------------------------------------
+
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The absolute limit: a session ends this long after its login, however busy.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
-)
+# Idle limits by role (institutions.security.SessionTimeoutMiddleware): the Dinas reviewer reads every
+# LKMM and the admin can change everything, so their unattended sessions end sooner.
+SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=2 * 60 * 60)
+SESSION_IDLE_SECONDS_PRIVILEGED = env.int("SESSION_IDLE_SECONDS_PRIVILEGED", default=30 * 60)
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# HTTPS only in production: plain HTTP is redirected, and browsers are told to use HTTPS for a year.
+# DEBUG keeps http://127.0.0.1:8000 working for development.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+
+# django-axes: 5 wrong passwords for one username from one IP address lock that pair for 15 minutes.
+# Keyed on the pair, so a stranger elsewhere cannot lock a manager out, and the cool-off ends every
+# lockout by itself; the admin lists and lifts lockouts under "Axes" in Django admin.
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+# Failures during a lockout do not push its end further: the cool-off is a fixed 15 minutes.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "institutions.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "institutions.security.client_ip"
+
+# django-otp: the issuer shown in the authenticator app beside the username.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="LKMM")
+
+# django-csp: nothing inline, nothing from elsewhere. Charts and layouts are styled by classes in
+# static/css/app.css; the print buttons are wired by static/js/app.js.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

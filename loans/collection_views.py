@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from institutions.access import staff_required
 from institutions.forms import DateInput, RupiahField
 from institutions.models import Lkmm
+from institutions.security import form_data
 from institutions.templatetags.lkmm_format import format_rupiah
 from loans.collection import MAX_PERIOD_DAYS, collection_lines, collection_record, sheet_date
 from loans.models import Loan, Repayment
@@ -172,7 +173,13 @@ def _sheet(request, *, lkmm, group, loans, period_form, start, end, context=None
                 query["kuitansi"] = ",".join(str(r.pk) for r in repayments)
                 return redirect(f"{request.path}?{query.urlencode(safe=',')}")
     elif may_record:
-        form = CollectionForm(lines=lines, initial={"paid_on": timezone.localdate(), "token": uuid.uuid4()})
+        # What was typed at the meeting when the session had ended comes back to be saved again.
+        restored = form_data(request)
+        form = (
+            CollectionForm(restored, lines=lines)
+            if restored is not None
+            else CollectionForm(lines=lines, initial={"paid_on": timezone.localdate(), "token": uuid.uuid4()})
+        )
     totals = {
         key: sum(getattr(line, key) for line in lines)
         for key in ("due_in_period", "arrears", "late_fees", "amount_due", "payoff")

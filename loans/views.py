@@ -20,6 +20,7 @@ from institutions.access import (
 from institutions.decisions import act_or_request, requested_message
 from institutions.forms import add_service_errors
 from institutions.models import DecisionRequest, RequestKind
+from institutions.security import form_data
 from institutions.templatetags.lkmm_format import format_rupiah
 from loans import schedule, services, standing
 from loans.forms import (
@@ -360,8 +361,14 @@ def repayment_create(request, loan_pk):
     loan = get_object_or_404(Loan.objects.for_user(request.user).for_list().with_standing(today), pk=loan_pk)
     if request.method != "POST":
         page = _repayment_page(loan, today)
-        form = RepaymentForm(
-            loan=loan, initial={"paid_on": today, "token": uuid.uuid4(), "amount": page["suggested"] or None}
+        restored = form_data(request)  # posted when the session had ended: shown again, not recorded
+        form = (
+            RepaymentForm(restored, loan=loan)
+            if restored is not None
+            else RepaymentForm(
+                loan=loan,
+                initial={"paid_on": today, "token": uuid.uuid4(), "amount": page["suggested"] or None},
+            )
         )
         return render(request, "loans/repayment_form.html", {"form": form, "loan": loan, **page})
     form = RepaymentForm(request.POST, loan=loan)

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.factories import PASSWORD, LkmmFactory, StaffFactory
+from tests.factories import LkmmFactory, StaffFactory, login
 
 
 @pytest.fixture(autouse=True)
@@ -20,8 +20,7 @@ def other_lkmm(db):
 
 
 def _login(client, staff):
-    assert client.login(username=staff.user.username, password=PASSWORD)
-    return client
+    return login(client, staff)
 
 
 @pytest.fixture

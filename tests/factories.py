@@ -142,3 +142,32 @@ def make_active_loan(*, disbursed_on=datetime.date(2026, 1, 1), first_due=None, 
     return loan_services.loan_disburse(
         loan=loan, disbursed_on=disbursed_on, actor=kwargs.get("actor"), first_due=first_due
     )
+
+
+def login(client, user):
+    """Log `user` (a User or a Staff) in to the test client as the login page and its second step would.
+
+    Dinas reviewers and admins must also give a code from their authenticator app: they get a confirmed
+    TOTP device and a session marked verified with it (pass_second_factor), so they reach every page."""
+    from institutions.security import needs_second_factor
+
+    user = getattr(user, "user", user)
+    client.force_login(user)
+    if needs_second_factor(user):
+        pass_second_factor(client, user)
+    return client
+
+
+def pass_second_factor(client, user):
+    """Mark the client's session verified by a TOTP device of `user`, as the code page does."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = getattr(user, "user", user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device

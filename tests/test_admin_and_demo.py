@@ -10,7 +10,7 @@ from institutions.models import Lkmm, Role, Staff
 from ledger.models import JournalEntry, JournalLine
 from loans.models import Loan, LoanStatus, Repayment
 from members.models import Member
-from tests.factories import make_active_loan
+from tests.factories import login, make_active_loan
 
 DEMO_LOGINS = [
     "dinas",
@@ -32,8 +32,7 @@ def test_every_model_has_an_admin_changelist_and_change_page(client):
     from loans.services import repayment_record
 
     repayment_record(loan=loan, amount=1000, paid_on=datetime.date(2026, 1, 2), actor=None)
-    get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz")
-    client.login(username="root", password="pw-123-xyz")
+    login(client, get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz"))
     checked, inlined = 0, set()
     for model, model_admin in admin.site._registry.items():
         opts = model._meta
@@ -57,8 +56,7 @@ def test_every_model_has_an_admin_changelist_and_change_page(client):
 @pytest.mark.django_db
 def test_money_records_cannot_be_edited_or_deleted_in_admin(client):
     loan = make_active_loan()
-    get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz")
-    client.login(username="root", password="pw-123-xyz")
+    login(client, get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz"))
     for name, pk in [("loans_loan", loan.pk), ("ledger_journalentry", JournalEntry.objects.first().pk)]:
         response = client.post(reverse(f"admin:{name}_delete", args=[pk]), {"post": "yes"})
         assert response.status_code == 403

@@ -12,7 +12,7 @@ from django.utils import timezone
 from institutions.models import AuditLog, BoardMember, BoardRole, CommunityMeeting, ElectionMethod
 from institutions.services import board_elect
 from members.models import MemberStatus
-from tests.factories import MemberFactory
+from tests.factories import MemberFactory, login
 
 pytestmark = pytest.mark.django_db
 
@@ -278,8 +278,7 @@ def test_elect_needs_login(client, lkmm):
 def test_admin_shows_meetings_with_their_seats(client, lkmm):
     meeting = elect(lkmm, D(2024, 3, 10), ["Bu Ketua Admin", "Pak Sekretaris Admin"])
     seat = BoardMember.objects.filter(meeting=meeting).first()
-    get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz")
-    client.login(username="root", password="pw-123-xyz")
+    login(client, get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz"))
     for url in [
         reverse("admin:institutions_communitymeeting_changelist"),
         reverse("admin:institutions_boardmember_changelist") + "?q=Ketua",
@@ -295,8 +294,7 @@ def test_admin_shows_meetings_with_their_seats(client, lkmm):
 
 def test_admin_seat_added_inline_takes_the_meeting_lkmm(client, lkmm):
     meeting = elect(lkmm, D(2024, 3, 10), ["Bu Ketua"])
-    get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz")
-    client.login(username="root", password="pw-123-xyz")
+    login(client, get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz"))
     seat = meeting.board_members.get()
     prefix = "board_members"
     data = {

@@ -190,7 +190,7 @@ def test_the_sheet_page_shows_the_worked_numbers(pengelola_client, sheet):
         assert text in html
     assert "ke-3, 22/01/2026" in html
     assert html.count('name="amount_') == 3
-    assert "window.print()" in html
+    assert "data-print" in html and "js/app.js" in html  # the print button, wired without inline script
     assert "Ketua kelompok" in html and "Petugas penagih" in html
     # Totals: 387.462 + 258.308 + 337.462.
     assert "Rp 983.232" in html

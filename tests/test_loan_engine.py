@@ -31,6 +31,7 @@ from tests.factories import (
     MemberFactory,
     StaffFactory,
     ketua_of,
+    login,
     make_active_loan,
     make_loan,
 )
@@ -331,16 +332,15 @@ def test_restructure_moves_the_outstanding_principal_to_new_terms():
 
 
 def test_restructure_page_shows_what_moves_before_confirming(client):
-    from tests.factories import PASSWORD
 
     loan = make_active_loan()
     ketua = ketua_of(loan.lkmm)
     monthly = product_with(lkmm=loan.lkmm, frequency="monthly", installment_count=6)
     url = f"/pinjaman/{loan.pk}/restrukturisasi/"
     pengelola = StaffFactory(lkmm=loan.lkmm).user
-    client.login(username=pengelola.username, password=PASSWORD)
+    login(client, pengelola)
     assert client.get(url).status_code == 403
-    client.login(username=ketua.username, password=PASSWORD)
+    login(client, ketua)
     assert client.get(url).status_code == 200
     data = {"on": "2026-01-20", "product": monthly.pk, "reason": "gagal panen"}
     checked = client.post(url, data)

@@ -11,7 +11,7 @@ from loans.services import repayment_record, repayment_reverse
 from risk.models import ClosedLoanFigure
 from risk.selectors import portfolio, stored_portfolio
 from risk.services import month_close, month_reopen
-from tests.factories import PASSWORD, StaffFactory, ketua_of, make_active_loan
+from tests.factories import PASSWORD, StaffFactory, ketua_of, login, make_active_loan
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -76,11 +76,11 @@ def test_the_current_month_cannot_be_closed(lkmm, ketua):
 def test_close_pages(client, closed_january):
     loan, _payment, close = closed_january
     ketua = ketua_of(loan.lkmm)
-    client.login(username=ketua.username, password=PASSWORD)
+    login(client, ketua)
     page = client.get("/risiko/tutup-buku/")
     assert page.status_code == 200 and "01/2026" in page.content.decode()
     dinas = StaffFactory(dinas=True).user
-    client.login(username=dinas.username, password=PASSWORD)
+    login(client, dinas)
     assert client.get("/risiko/tutup-buku/").status_code == 200
     assert client.post("/risiko/tutup-buku/", {"month": "2026-02-01"}).status_code == 403
     assert client.get(f"/risiko/tutup-buku/{close.pk}/buka/").status_code == 403
@@ -94,7 +94,7 @@ def test_the_quality_report_of_a_closed_month_reads_the_stored_figures(client, c
     # Changing the policy after the close does not change what January reported.
     loan.lkmm.quality_policy = QualityPolicy.objects.get(code="bank-5")
     loan.lkmm.save()
-    client.login(username=ketua.username, password=PASSWORD)
+    login(client, ketua)
     response = client.get(f"/laporan/{loan.lkmm.code}/kolektibilitas/?at=2026-01-31")
     assert response.status_code == 200
     assert response.context["figures"]["closed"] == close
@@ -111,7 +111,7 @@ def test_the_close_form_offers_only_months_that_can_be_closed(client, closed_jan
     this_month = timezone.localdate().replace(day=1)
     last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
     month_close(lkmm=loan.lkmm, actor=ketua, month=last_month)
-    client.login(username=ketua.username, password=PASSWORD)
+    login(client, ketua)
 
     form = client.get("/risiko/tutup-buku/").context["form"]
 

@@ -11,7 +11,7 @@ from ledger.models import MonthFigures
 from loans.services import repayment_record
 from risk.selectors import month_figures, portfolio
 from risk.services import month_close
-from tests.factories import LkmmFactory, ketua_of, make_active_loan
+from tests.factories import LkmmFactory, ketua_of, login, make_active_loan
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -69,14 +69,14 @@ def test_the_daily_command_stores_every_lkmm_for_the_months_that_ended(loan):
 def test_the_quality_report_at_an_ended_month_reads_the_stored_figures(loan, client):
     from django.urls import reverse
 
-    from tests.factories import PASSWORD, StaffFactory
+    from tests.factories import StaffFactory
 
     month_figures(lkmms=[loan.lkmm], month=JANUARY)
     stored = MonthFigures.objects.get(lkmm=loan.lkmm, month=JANUARY)
     stored.figures = {**stored.figures, "held": 777_777}  # marks the stored row as the one read
     stored.save()
     staff = StaffFactory(lkmm=loan.lkmm)
-    assert client.login(username=staff.user.username, password=PASSWORD)
+    login(client, staff)
     response = client.get(reverse("reports:quality", args=[loan.lkmm.code]), {"at": "2026-01-31"})
     assert response.context["figures"]["held"] == 777_777
     assert response.context["figures"]["provisional"] is True

@@ -27,7 +27,7 @@ from loans.schedule import round_half_up
 from risk.models import ClosedLoanFigure, QualityClass, QualityPolicy
 from risk.selectors import by_class, loans_at, portfolio, portfolio_by_lkmm, rupiah_of_percent
 from risk.services import month_close
-from tests.factories import LoanProductFactory, MemberFactory, ketua_of, make_active_loan
+from tests.factories import LoanProductFactory, MemberFactory, ketua_of, login, make_active_loan
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -116,7 +116,7 @@ def test_month_close_stores_per_loan_reserves_that_add_up_to_its_summary(book):
 def test_quality_report_and_export_totals_are_the_sums_of_their_rows(client, book):
     lkmm, _loans = book
     ketua = ketua_of(lkmm)
-    client.force_login(ketua)
+    login(client, ketua)
     url = reverse("reports:quality", args=[lkmm.code])
 
     response = client.get(f"{url}?at={AT:%Y-%m-%d}")

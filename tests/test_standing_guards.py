@@ -20,11 +20,11 @@ from loans.services import (
 from risk import selectors
 from risk.services import loan_write_off
 from tests.factories import (
-    PASSWORD,
     LoanProductFactory,
     MemberFactory,
     StaffFactory,
     ketua_of,
+    login,
     make_active_loan,
 )
 
@@ -104,7 +104,7 @@ def test_stored_month_figures_are_computed_under_the_lkmms_lock_and_dropped_by_a
 def test_a_report_date_out_of_range_is_explained_not_a_500(client, at):
     loan = make_active_loan()
     staff = StaffFactory(lkmm=loan.lkmm)
-    assert client.login(username=staff.user.username, password=PASSWORD)
+    login(client, staff)
     for name in ("reports:quality", "reports:arrears"):
         response = client.get(reverse(name, args=[loan.lkmm.code]), {"at": at})
         assert response.status_code == 200

@@ -34,10 +34,10 @@ from loans.models import (
 )
 from members.services import group_create
 from tests.factories import (
-    PASSWORD,
     LoanProductFactory,
     MemberFactory,
     StaffFactory,
+    login,
     make_active_loan,
     make_approved_loan,
     make_approver,
@@ -71,8 +71,7 @@ def login_url(next_url):
 def client_for(staff):
     """A client of its own per person, so two logins can act in one test."""
     client = Client()
-    user = getattr(staff, "user", staff)
-    assert client.login(username=user.username, password=PASSWORD)
+    login(client, staff)
     return client
 
 

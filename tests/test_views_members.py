@@ -24,7 +24,7 @@ from members.models import (
     MemberStatusChange,
     Weekday,
 )
-from tests.factories import PASSWORD, MemberFactory, StaffFactory, make_active_loan, make_loan
+from tests.factories import MemberFactory, StaffFactory, login, make_active_loan, make_loan
 
 LIST_URL = reverse("members:list")
 CREATE_URL = reverse("members:create")
@@ -766,7 +766,7 @@ def test_two_staff_of_different_lkmms_see_their_own_members(lkmm, other_lkmm):
     theirs = MemberFactory(lkmm=other_lkmm, full_name="Ani Wonosari")
     wonosari_staff = StaffFactory(user__username="pengelola.wonosari", lkmm=other_lkmm)
     client = Client()
-    assert client.login(username=wonosari_staff.user.username, password=PASSWORD)
+    login(client, wonosari_staff)
 
     assert names_on_page(client.get(LIST_URL)) == ["Ani Wonosari"]
     assert client.get(reverse("members:detail", args=[theirs.pk])).status_code == 200

@@ -51,12 +51,11 @@ def test_dinas_reads_but_does_not_allocate(dinas_client, lkmm):
 def test_write_off_page_shows_the_top_up_then_confirms(ketua_client, pengelola, lkmm):
     from django.test import Client
 
-    from tests.factories import PASSWORD
+    from tests.factories import login
 
     loan = overdue(lkmm)
     url = f"/risiko/hapus-buku/{loan.pk}/"
-    other = Client()
-    other.login(username=pengelola.user.username, password=PASSWORD)
+    other = login(Client(), pengelola)
     assert other.get(url).status_code == 403
     data = {"on": timezone.localdate().isoformat(), "reason": "tidak tertagih"}
     checked = ketua_client.post(url, data)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from institutions.access import deciders_of, may_decide, recorder_required, staff_required
 from institutions.forms import add_service_errors
+from institutions.security import form_data
 from loans.models import Loan
 from members import services
 from members.forms.members import (
@@ -141,7 +142,7 @@ def member_create(request):
         else []
     )
     form = MemberApplicationForm(
-        request.POST or None,
+        form_data(request) or None,  # on a GET, what was posted when the session had ended
         request.FILES or None,
         lkmm=lkmm,
         elsewhere=elsewhere,
