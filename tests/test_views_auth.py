@@ -69,8 +69,10 @@ def test_wrong_password_is_refused_in_indonesian(client, pengelola):
     assert response.status_code == 200
     assert not logged_in(client)
     errors = response.context["form"].non_field_errors()
-    assert len(errors) == 1 and errors[0].startswith("Masukkan nama pengguna")
-    assert "Masukkan nama pengguna" in response.content.decode()
+    message = "Nama pengguna atau kata sandi salah. Perhatikan huruf besar dan kecil."
+    assert errors == [message]
+    assert message in response.content.decode()
+    assert "nama pengguna nama pengguna" not in response.content.decode().lower()
 
 
 def test_empty_login_shows_required_messages_in_indonesian(client, db):
