@@ -4,7 +4,10 @@ Every function is one transaction that records its audit row; status changes go 
 member_transition, which checks MEMBER_TRANSITIONS and records who, when and why.
 """
 
-from django.core.exceptions import ValidationError
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -132,12 +135,26 @@ def member_transition(*, member, to, actor, reason="", application=None):
     return member
 
 
+def application_recorders(application):
+    """Who recorded a membership application: its submitter and whoever edited the applicant's details
+    since (an edit counts as recording, DOMAIN.md)."""
+    from institutions.models import AuditLog
+
+    editors = AuditLog.objects.filter(
+        object_type="members.member",
+        object_id=application.member_id,
+        action="member.edit",
+        created_at__gte=application.submitted_at,
+    ).values_list("actor_id", flat=True)
+    return [application.submitted_by_id, *editors]
+
+
 def _decide_application(*, member, actor, approve, reason):
     application = MembershipApplication.objects.select_for_update().filter(member=member).pending().first()
     if application is None:
         raise ValidationError(_("Tidak ada permohonan yang menunggu keputusan."))
     check_decider(
-        actor, lkmm=member.lkmm, recorded_by=[application.submitted_by_id], what=_("permohonan anggota")
+        actor, lkmm=member.lkmm, recorded_by=application_recorders(application), what=_("permohonan anggota")
     )
     application.decision = Decision.APPROVED if approve else Decision.REJECTED
     application.decided_by = actor
@@ -285,3 +302,49 @@ def income_record(*, member, actor, recorded_on, turnover, net_income, note=""):
     record.save()
     audit_record(actor=actor, action="member.income", obj=record, lkmm=member.lkmm)
     return record
+
+
+IDENTITY_FIELDS = ("nik", "birth_date")
+
+
+def _shown(value):
+    """A value as the history shows it: dates dd/mm/yyyy, objects by name, files by name."""
+    if value is None or value is False:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, File):  # a photo: its file name
+        return value.name or ""
+    return str(value)
+
+
+@transaction.atomic
+def member_update(*, member, actor, reason, changes):
+    """Correct a member's details with a reason; NIK and birth date only by who decides for the LKMM.
+    The audit row keeps each field's old and new value: the member page shows it as the history."""
+    member = Member.objects.select_for_update().select_related("lkmm").get(pk=member.pk)
+    staff = getattr(actor, "staff", None)
+    if staff is None or not staff.records or staff.lkmm_id != member.lkmm_id:
+        raise PermissionDenied(_("Hanya pengurus LKMM ini yang dapat mengubah data anggota."))
+    if set(changes) & set(IDENTITY_FIELDS) and not staff.approves:
+        raise PermissionDenied(_("NIK dan tanggal lahir hanya diubah oleh ketua."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tulis alasan perubahan.")})
+    before = {name: getattr(member, name) for name in changes}
+    for name, value in changes.items():
+        setattr(member, name, value)
+    member.full_clean()
+    changed = [name for name in changes if _shown(before[name]) != _shown(getattr(member, name))]
+    if not changed:
+        raise ValidationError(_("Tidak ada yang berubah."))
+    member.save(update_fields=changed)
+    audit_record(
+        actor=actor,
+        action="member.edit",
+        obj=member,
+        lkmm=member.lkmm,
+        reason=reason,
+        data={"changes": {name: [_shown(before[name]), _shown(getattr(member, name))] for name in changed}},
+    )
+    return member

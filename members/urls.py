@@ -10,6 +10,7 @@ urlpatterns = [
     path("ganda/", members.duplicates, name="duplicates"),
     path("<int:pk>/", members.member_detail, name="detail"),
     path("<int:pk>/foto/", members.member_photo, name="photo"),
+    path("<int:pk>/ubah/", members.member_edit, name="edit"),
     path("<int:pk>/putuskan/", members.member_decide, name="decide"),
     path("<int:pk>/status/", members.member_status, name="status"),
     path("<int:pk>/daftar-ulang/", members.member_reapply, name="reapply"),

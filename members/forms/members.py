@@ -245,3 +245,38 @@ class MemberFilterForm(forms.Form):
             groups = groups.select_related("lkmm").order_by("lkmm__name", "name")
             self.fields["group"].label_from_instance = lambda group: f"{group.name} · {group.lkmm.name}"
         self.fields["group"].queryset = groups
+
+
+class MemberEditForm(MemberApplicationForm):
+    """Correcting a member's details, with a reason. Uses the registration form's fields and checks
+    (NIK, phone, DTSEN, photo) without the application; NIK and birth date only for who decides."""
+
+    EDITABLE = [
+        name
+        for name in MemberApplicationForm.Meta.fields
+        if name not in ("joined_on", "turnover_at_admission")
+    ]
+    reason = forms.CharField(label=_("Alasan perubahan"), max_length=200)
+
+    def __init__(self, *args, may_change_identity, **kwargs):
+        super().__init__(*args, **kwargs)
+        dropped = {"referee", "business_plan", "requested_amount", "joined_on", "confirm_elsewhere"}
+        dropped |= {"turnover_at_admission", "net_income_at_admission"}  # the admission's record
+        if not may_change_identity:
+            dropped |= {"nik", "birth_date"}
+        for name in dropped:
+            self.fields.pop(name, None)
+
+    def clean(self):
+        if "nik" not in self.fields:
+            # Keep the NIK checks meaningful for a pengelola's edit: the NIK is not theirs to change.
+            self.cleaned_data["nik"] = self.instance.nik
+        return super().clean()
+
+    def changes(self):
+        """{field: new value} for the member's fields the form changed."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self.changed_data
+            if name in self.EDITABLE and name in self.cleaned_data
+        }

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from institutions.access import deciders_of, may_decide, recorder_required, staff_required
 from institutions.forms import add_service_errors
+from institutions.models import AuditLog
 from institutions.security import form_data
 from loans.models import Loan
 from members import services
@@ -18,6 +19,7 @@ from members.forms.members import (
     DecisionForm,
     IncomeForm,
     MemberApplicationForm,
+    MemberEditForm,
     MemberFilterForm,
     ReapplyForm,
     StatusForm,
@@ -49,7 +51,24 @@ FORM_SECTIONS = [
 
 
 def _may_decide(user, application):
-    return may_decide(user, lkmm=application.member.lkmm, recorded_by=[application.submitted_by_id])
+    return may_decide(
+        user, lkmm=application.member.lkmm, recorded_by=services.application_recorders(application)
+    )
+
+
+def _edits(member):
+    """Corrections of the member's details, newest first, each field named as the form names it."""
+    edits = list(
+        AuditLog.objects.filter(
+            object_type="members.member", object_id=member.pk, action="member.edit"
+        ).select_related("actor")
+    )
+    for edit in edits:
+        edit.rows = [
+            (Member._meta.get_field(name).verbose_name, old, new)
+            for name, (old, new) in edit.data.get("changes", {}).items()
+        ]
+    return edits
 
 
 def _member_for(request, pk):
@@ -104,6 +123,8 @@ def member_detail(request, pk):
         ),
         "status_changes": member.status_changes.select_related("by"),
         "income": income_trend(member=member),
+        # Corrections of the member's details: who, when, why, old -> new (from the audit trail).
+        "edits": _edits(member),
     }
     if staff.records:
         pending = next((a for a in context["applications"] if not a.decision), None)
@@ -111,7 +132,9 @@ def member_detail(request, pk):
             if _may_decide(request.user, pending):
                 context["decision_form"] = DecisionForm()
             else:
-                context["deciders"] = deciders_of(member.lkmm, excluded={pending.submitted_by_id})
+                context["deciders"] = deciders_of(
+                    member.lkmm, excluded=set(services.application_recorders(pending))
+                )
         status_form = StatusForm(member=member)
         if status_form.fields["to"].choices:
             context["status_form"] = status_form
@@ -300,3 +323,29 @@ def duplicates(request):
     rows = members_in_several_lkmms(at=timezone.localdate())
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "members/duplicates.html", {"page": page})
+
+
+@recorder_required
+def member_edit(request, pk):
+    """Correct a member's details with a reason; the member page shows the history."""
+    member = _member_for(request, pk)
+    if member.lkmm_id != request.user.staff.lkmm_id:
+        raise PermissionDenied
+    form = MemberEditForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=member,
+        lkmm=member.lkmm,
+        may_change_identity=request.user.staff.approves,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(
+                member=member, actor=request.user, reason=form.cleaned_data["reason"], changes=form.changes()
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Data %(name)s diperbarui.") % {"name": member.full_name})
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/member_edit.html", {"form": form, "member": member})
