@@ -78,6 +78,17 @@ class LoanApplyForm(forms.Form):
         return cleaned
 
 
+class LoanEditForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Produk pinjaman"), queryset=LoanProduct.objects.none())
+    principal = RupiahField(label=_("Jumlah pinjaman"), min_value=1)
+    purpose = forms.CharField(label=_("Tujuan pinjaman"), max_length=200)
+    reason = forms.CharField(label=_("Alasan perubahan"), max_length=200)
+
+    def __init__(self, *args, lkmm, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = LoanProduct.objects.filter(lkmm=lkmm, is_active=True)
+
+
 class DisburseForm(forms.Form):
     disbursed_on = forms.DateField(label=_("Tanggal pencairan"), widget=DateInput())
     first_due = forms.DateField(

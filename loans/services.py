@@ -9,7 +9,7 @@ match it in the event's own journal entry, so the ledger and the schedule cannot
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
@@ -112,7 +112,7 @@ def admin_fee_for(product, principal):
 OPEN_LOAN_STATUSES = (LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI, LoanStatus.AKTIF)
 
 
-def _check_eligible(*, member, product, principal):
+def _check_eligible(*, member, product, principal, exclude=None):
     errors = {}
     if member.status != MemberStatus.AKTIF:
         errors["member"] = _("Hanya anggota aktif yang dapat meminjam.")
@@ -128,7 +128,11 @@ def _check_eligible(*, member, product, principal):
             "max": _rp(product.max_amount),
         }
     if product.one_loan_at_a_time:
-        other = member.loans.filter(status__in=OPEN_LOAN_STATUSES).first()
+        other = (
+            member.loans.filter(status__in=OPEN_LOAN_STATUSES)
+            .exclude(pk=getattr(exclude, "pk", None))
+            .first()
+        )
         if other is not None:
             errors["product"] = _(
                 "Produk ini satu pinjaman sekaligus: anggota masih punya pinjaman %(code)s."
@@ -190,10 +194,60 @@ def loan_apply(*, member, product, principal, purpose, applied_on, actor, token=
     return loan
 
 
+def application_recorders(loan):
+    """Who recorded a loan application: whoever made it and whoever edited it (DOMAIN.md: an edit counts
+    as recording)."""
+    from institutions.models import AuditLog
+
+    editors = AuditLog.objects.filter(
+        object_type="loans.loan", object_id=loan.pk, action="loan.edit"
+    ).values_list("actor_id", flat=True)
+    return [loan.created_by_id, *editors]
+
+
+@transaction.atomic
+def loan_application_update(*, loan, actor, reason, product, principal, purpose):
+    """Correct an application that waits for its decision (product, amount, purpose), with a reason.
+    The editor counts as its recorder from then on (four eyes)."""
+    loan = Loan.objects.select_for_update().select_related("lkmm", "member__lkmm").get(pk=loan.pk)
+    staff = getattr(actor, "staff", None)
+    if staff is None or not staff.records or staff.lkmm_id != loan.lkmm_id:
+        raise PermissionDenied(_("Hanya pengurus LKMM ini yang dapat mengubah pengajuan."))
+    if loan.status != LoanStatus.DIAJUKAN:
+        raise ValidationError(_("Hanya pengajuan yang belum diputuskan yang dapat diubah."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tulis alasan perubahan.")})
+    errors = _check_eligible(member=loan.member, product=product, principal=principal, exclude=loan)
+    if errors:
+        raise ValidationError(errors)
+    before = {"product": loan.product.name, "principal": loan.principal, "purpose": loan.purpose}
+    loan.product, loan.principal, loan.purpose = product, principal, purpose
+    for name in ("interest_method", "frequency", "rate_per_month", "installment_count", "rounding_unit"):
+        setattr(loan, name, getattr(product, name))
+    loan.admin_fee = admin_fee_for(product, principal)
+    loan.admin_fee_mode, loan.late_fee = product.admin_fee_mode, product.late_fee
+    loan.waive_interest_on_payoff = product.waive_interest_on_payoff
+    try:
+        schedule.build_schedule(first_due=loan.applied_on, **loan.schedule_terms())
+    except schedule.ScheduleError as exc:
+        raise ValidationError({"principal": str(exc)}) from None
+    loan.full_clean()
+    loan.save()
+    after = {"product": product.name, "principal": principal, "purpose": purpose}
+    changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    if not changes:
+        raise ValidationError(_("Tidak ada yang berubah."))
+    audit_record(
+        actor=actor, action="loan.edit", obj=loan, lkmm=loan.lkmm, reason=reason, data={"changes": changes}
+    )
+    return loan
+
+
 @transaction.atomic
 def loan_approve(*, loan, actor, on=None):
     loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
-    check_decider(actor, lkmm=loan.lkmm, recorded_by=[loan.created_by_id], what=_("pinjaman"))
+    check_decider(actor, lkmm=loan.lkmm, recorded_by=application_recorders(loan), what=_("pinjaman"))
     loan_transition(loan=loan, to=LoanStatus.DISETUJUI, actor=actor, on=on or timezone.localdate())
     return loan
 
@@ -201,7 +255,9 @@ def loan_approve(*, loan, actor, on=None):
 @transaction.atomic
 def loan_reject(*, loan, actor, reason):
     loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
-    check_decider(actor, lkmm=loan.lkmm, recorded_by=[loan.created_by_id], what=_("penolakan pinjaman"))
+    check_decider(
+        actor, lkmm=loan.lkmm, recorded_by=application_recorders(loan), what=_("penolakan pinjaman")
+    )
     loan_transition(loan=loan, to=LoanStatus.DITOLAK, actor=actor, on=timezone.localdate(), reason=reason)
     return loan
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("produk/baru/", views.product_create, name="product_create"),
     path("ajukan/<int:member_pk>/", views.loan_create, name="create"),
     path("<int:pk>/", views.loan_detail, name="detail"),
+    path("<int:pk>/ubah/", views.loan_edit, name="edit"),
     path("<int:pk>/setujui/", views.loan_approve_view, name="approve"),
     path("<int:pk>/tolak/", views.loan_reject_view, name="reject"),
     path("<int:pk>/cairkan/", views.loan_disburse_view, name="disburse"),

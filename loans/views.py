@@ -19,7 +19,7 @@ from institutions.access import (
 )
 from institutions.decisions import act_or_request, requested_message
 from institutions.forms import add_service_errors
-from institutions.models import DecisionRequest, RequestKind
+from institutions.models import AuditLog, DecisionRequest, RequestKind
 from institutions.security import form_data
 from institutions.templatetags.lkmm_format import format_rupiah
 from loans import schedule, services, standing
@@ -28,6 +28,7 @@ from loans.forms import (
     DisburseForm,
     EmptyForm,
     LoanApplyForm,
+    LoanEditForm,
     LoanFilterForm,
     ProductForm,
     ReasonForm,
@@ -103,6 +104,28 @@ def loan_list(request):
 
 
 @recorder_required
+def loan_edit(request, pk):
+    """Correct an application that still waits for its decision, with a reason."""
+    loan = _loan_for(request, pk)
+    if loan.lkmm_id != request.user.staff.lkmm_id or loan.status != LoanStatus.DIAJUKAN:
+        raise PermissionDenied
+    form = LoanEditForm(
+        request.POST or None,
+        lkmm=loan.lkmm,
+        initial={"product": loan.product_id, "principal": loan.principal, "purpose": loan.purpose},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.loan_application_update(loan=loan, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Pengajuan %(code)s diperbarui.") % {"code": loan.code})
+            return redirect("loans:detail", pk=loan.pk)
+    return render(request, "loans/loan_edit.html", {"form": form, "loan": loan})
+
+
+@recorder_required
 def loan_create(request, member_pk):
     member = get_object_or_404(Member.objects.for_user(request.user), pk=member_pk)
     other_loans = member.loans.filter(status__in=services.OPEN_LOAN_STATUSES).order_by("number")
@@ -154,7 +177,7 @@ def loan_detail(request, pk):
     context["may_approve"] = (
         mine
         and loan.status == LoanStatus.DIAJUKAN
-        and may_decide(request.user, lkmm=loan.lkmm, recorded_by=[loan.created_by_id])
+        and may_decide(request.user, lkmm=loan.lkmm, recorded_by=services.application_recorders(loan))
     )
     # Decisions that act at once: taken now, or under four eyes proposed for another approver.
     mode = decision_mode(request.user, lkmm=loan.lkmm) if mine else None
@@ -212,6 +235,10 @@ def loan_detail(request, pk):
         frequency=loan.frequency,
     )
     context["status_changes"] = loan.status_changes.select_related("by")
+    if loan.status == LoanStatus.DIAJUKAN or loan.status == LoanStatus.DISETUJUI:
+        context["edits"] = AuditLog.objects.filter(
+            object_type="loans.loan", object_id=loan.pk, action="loan.edit"
+        ).select_related("actor")
     return render(request, "loans/loan_detail.html", context)
 
 

@@ -35,7 +35,7 @@ def form_data(client, member, **changes):
     """The edit form as the browser would post it back, with `changes`."""
     form = client.get(edit_url(member)).context["form"]
     data = {}
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form[name].value()
         if value is None or name == "photo":
             continue

@@ -12,6 +12,7 @@ import uuid
 from urllib.parse import quote
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -1032,3 +1033,40 @@ def test_anonymous_is_sent_to_the_login_page(client, applied, approved, active):
     applied.refresh_from_db()
     approved.refresh_from_db()
     assert (applied.status, approved.status) == ("diajukan", "disetujui")
+
+
+def test_an_application_is_corrected_with_a_reason_and_its_editor_counts_as_recorder(lkmm, pengelola, ketua):
+    from django.test import Client
+
+    from institutions.models import AuditLog
+    from loans.services import loan_approve
+    from tests.factories import login, make_approver
+
+    member = MemberFactory(lkmm=lkmm)
+    product = LoanProductFactory(lkmm=lkmm)
+    loan = make_loan(member=member, product=product, applied_on=today(), actor=pengelola.user)
+    ketua_client = Client()
+    login(ketua_client, ketua)
+
+    response = ketua_client.post(
+        reverse("loans:edit", args=[loan.pk]),
+        {"product": product.pk, "principal": "1.000.000", "purpose": "Modal warung", "reason": "Salah tulis"},
+    )
+
+    assert response.status_code == 302
+    loan.refresh_from_db()
+    assert loan.principal == 1_000_000
+    assert AuditLog.objects.get(action="loan.edit").data["changes"] == {"principal": [1_200_000, 1_000_000]}
+    page = ketua_client.get(reverse("loans:detail", args=[loan.pk])).content.decode()
+    assert "Rp 1.200.000 → <strong>Rp 1.000.000</strong>" in page
+    # Under four eyes the ketua edited it, so another approver decides.
+    approver = make_approver(lkmm)
+    lkmm.four_eyes = True
+    lkmm.save(update_fields=["four_eyes"])
+    with pytest.raises(ValidationError, match="empat mata"):
+        loan_approve(loan=loan, actor=ketua.user)
+    loan_approve(loan=loan, actor=approver)
+    loan.refresh_from_db()
+    assert loan.status == "disetujui"
+    # A decided application is not edited any more.
+    assert ketua_client.get(reverse("loans:edit", args=[loan.pk])).status_code == 403
