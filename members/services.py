@@ -216,11 +216,20 @@ def group_update(*, group, actor, name, meeting_day, meeting_place, joint_liabil
     group = Group.objects.select_for_update().get(pk=group.pk)
     if leader is None or not _active_group_members(group).filter(member=leader).exists():
         raise ValidationError({"leader": _("Ketua kelompok harus salah satu anggota kelompok.")})
+    fields = ("name", "meeting_day", "meeting_place", "joint_liability", "leader")
+
+    def shown(name):
+        display = getattr(group, f"get_{name}_display", None)
+        return _shown(display() if display else getattr(group, name))
+
+    before = {name: shown(name) for name in fields}
     group.name, group.meeting_day, group.meeting_place = name, meeting_day, meeting_place
     group.joint_liability, group.leader = joint_liability, leader
     group.full_clean()
     group.save()
-    audit_record(actor=actor, action="group.update", obj=group, lkmm=group.lkmm)
+    after = {name: shown(name) for name in fields}
+    changes = {name: [before[name], after[name]] for name in fields if before[name] != after[name]}
+    audit_record(actor=actor, action="group.update", obj=group, lkmm=group.lkmm, data={"changes": changes})
     return group
 
 

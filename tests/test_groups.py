@@ -287,7 +287,13 @@ def test_edit_group(ketua_client, ketua, lkmm):
     assert (group.name, group.meeting_day, group.meeting_place) == ("Mawar Merah", Weekday.JUMAT, "Musala")
     assert group.joint_liability is False
     assert group.leader_id == new_leader
-    assert AuditLog.objects.filter(action="group.update", object_id=group.pk, actor=ketua.user).exists()
+    row = AuditLog.objects.get(action="group.update", object_id=group.pk, actor=ketua.user)
+    assert row.data["changes"]["name"][1] == "Mawar Merah"
+    assert row.data["changes"]["meeting_place"][1] == "Musala"
+    page = ketua_client.get(reverse("members:group_detail", args=[group.pk])).content.decode()
+    assert "Riwayat perubahan kelompok" in page
+    assert "→ <strong>Mawar Merah</strong>" in page
+    assert "→ <strong>Musala</strong>" in page
 
 
 def test_edit_refuses_a_leader_outside_the_group(pengelola_client, lkmm):

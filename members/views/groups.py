@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from institutions.access import recorder_required, staff_required
 from institutions.forms import add_service_errors
+from institutions.models import AuditLog
 from members import services
 from members.forms.groups import GroupAddMemberForm, GroupCreateForm, GroupForm, GroupRemoveMemberForm
 from members.models import Group
@@ -30,6 +31,21 @@ def group_list(request):
     return render(request, "members/group_list.html", {"groups": groups})
 
 
+def _edits(group):
+    """Changes to the group's name, meeting and leader, newest first, from the audit trail."""
+    edits = list(
+        AuditLog.objects.filter(
+            object_type="members.group", object_id=group.pk, action="group.update"
+        ).select_related("actor")[:20]
+    )
+    for edit in edits:
+        edit.rows = [
+            (Group._meta.get_field(name).verbose_name, old, new)
+            for name, (old, new) in edit.data.get("changes", {}).items()
+        ]
+    return [edit for edit in edits if edit.rows]
+
+
 def _render_detail(request, group, *, add_form=None, remove_form=None):
     today = timezone.localdate()
     members = list(group_members_with_standing(group=group, at=today))
@@ -45,6 +61,7 @@ def _render_detail(request, group, *, add_form=None, remove_form=None):
         "outstanding_total": sum(m.loan_outstanding or 0 for m in members),
         "overdue_total": sum(m.loan_overdue or 0 for m in members),
         "in_arrears": sum(1 for m in members if m.days_past_due),
+        "edits": _edits(group),
     }
     staff = request.user.staff
     if staff.records and staff.lkmm_id == group.lkmm_id and group.is_active:
