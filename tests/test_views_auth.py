@@ -203,8 +203,10 @@ def test_a_login_without_a_staff_role_gets_403(client, lkmm, url):
 def test_an_admin_opening_home_is_sent_on_to_django_admin(client, db):
     from django.contrib.auth import get_user_model
 
+    from tests.factories import login
+
     admin = get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz")
-    client.force_login(admin)
+    login(client, admin)  # with its second factor
 
     response = client.get(HOME)
 
