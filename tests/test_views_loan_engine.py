@@ -579,7 +579,7 @@ def test_reversing_twice_is_refused(ketua_client, ketua, payment):
     ("data", "field", "message"),
     [
         ({"reason": ""}, "reason", "Tulis alasan pembatalan pembayaran."),
-        ({"on": 1}, "on", "Tanggal pembatalan tidak boleh di masa depan."),
+        ({"on": 1}, "on", "Tanggal ini tidak boleh di masa depan."),
         ({"on": -21}, "on", "Tanggal pembatalan tidak boleh sebelum tanggal bayar ({paid})."),
     ],
 )
@@ -657,7 +657,7 @@ def test_pengelola_cannot_waive_late_fees(pengelola_client, late):
     [
         ("late", {"reason": ""}, "Tulis alasan pembebasan denda."),
         ("late", {"on": ""}, "Bidang ini tidak boleh kosong."),
-        ("late", {"on": 1}, "Tanggal tidak boleh di masa depan."),
+        ("late", {"on": 1}, "Tanggal ini tidak boleh di masa depan."),
         ("active", {}, "Tidak ada denda yang terutang."),
     ],
 )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from institutions.access import may_approve, recorder_required, staff_required
-from institutions.forms import add_service_errors
+from institutions.forms import add_service_errors, strip_control_characters
 from loans.models import Loan
 from members import services
 from members.forms.members import (
@@ -136,7 +136,7 @@ def member_create(request):
     lkmm = request.user.staff.lkmm
     today = timezone.localdate()
     elsewhere = (
-        nik_elsewhere(nik=nik_digits(request.POST.get("nik")), lkmm=lkmm, at=today)
+        nik_elsewhere(nik=nik_digits(strip_control_characters(request.POST.get("nik"))), lkmm=lkmm, at=today)
         if request.method == "POST"
         else []
     )
