@@ -141,6 +141,15 @@ _DIGIT_FIELDS = (
 )
 
 
+def _reads_digits(field):
+    """Numbers and dates, and the text typed on a numeric keypad (NIK, KK, RT/RW, phone)."""
+    return isinstance(field, _DIGIT_FIELDS) or field.widget.attrs.get("inputmode") in (
+        "numeric",
+        "decimal",
+        "tel",
+    )
+
+
 def _limit_field(field):
     """The limits every field gets whatever form it is on (idempotent: forms add fields late)."""
     if getattr(field, "_input_limits", False):
@@ -176,11 +185,7 @@ class InputLimitsMixin:
         foreign = set()
         for name, bound_field in self._bound_items():
             _limit_field(bound_field.field)
-            if (
-                self.is_bound
-                and isinstance(bound_field.field, _DIGIT_FIELDS)
-                and has_foreign_digits(bound_field.data)
-            ):
+            if self.is_bound and _reads_digits(bound_field.field) and has_foreign_digits(bound_field.data):
                 foreign.add(name)
         super().full_clean()
         for name in foreign:

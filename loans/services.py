@@ -546,6 +546,27 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
 
 
 @transaction.atomic
+def reversal_refusal(*, loan, repayment):
+    """Why `repayment` cannot be reversed in its loan's state, or None. The reversal page shows it in
+    place of its form, and repayment_reverse refuses with it."""
+    if standing.is_moved(loan):
+        # Its principal has left the loan (written off against the reserve, or moved to the restructured
+        # loan): the books of that move are final, so the payments before it stand.
+        return _("Pinjaman ini sudah %(status)s; pembayarannya tidak dapat dibatalkan lagi.") % {
+            "status": loan.get_status_display().lower()
+        }
+    if _settled_early(loan=loan, repayment=repayment):
+        # Its interest waivers would stay behind and the interest would be lost; until a reversal can
+        # take them back, the payment stands.
+        return _(
+            "Pembayaran ini melunasi pinjaman lebih cepat dengan membebaskan bunga yang belum jatuh "
+            "tempo; pembayaran seperti ini belum dapat dibatalkan."
+        )
+    if repayment.reversed_on is not None:
+        return _("Pembayaran ini sudah dibatalkan per %(d)s.") % {"d": _d(repayment.reversed_on)}
+    return None
+
+
 def repayment_reverse(*, repayment, actor, on, reason):
     """Reverse a payment from date `on`: before it the payment still counts, from it on the loan is as if
     it had never been made (later payments re-allocated). The payment and its reversal both remain."""
@@ -558,26 +579,9 @@ def repayment_reverse(*, repayment, actor, on, reason):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan pembatalan pembayaran.")})
-    if standing.is_moved(loan):
-        # Its principal has left the loan (written off against the reserve, or moved to the restructured
-        # loan): the books of that move are final, so the payments before it stand.
-        raise ValidationError(
-            _("Pinjaman ini sudah %(status)s; pembayarannya tidak dapat dibatalkan lagi.")
-            % {"status": loan.get_status_display().lower()}
-        )
-    if _settled_early(loan=loan, repayment=repayment):
-        # Its interest waivers would stay behind and the interest would be lost; until a reversal can
-        # take them back, the payment stands.
-        raise ValidationError(
-            _(
-                "Pembayaran ini melunasi pinjaman lebih cepat dengan membebaskan bunga yang belum jatuh "
-                "tempo; pembayaran seperti ini belum dapat dibatalkan."
-            )
-        )
-    if repayment.reversed_on is not None:
-        raise ValidationError(
-            _("Pembayaran ini sudah dibatalkan per %(d)s.") % {"d": _d(repayment.reversed_on)}
-        )
+    refusal = reversal_refusal(loan=loan, repayment=repayment)
+    if refusal:
+        raise ValidationError(refusal)
     if on < repayment.paid_on:
         raise ValidationError(
             {

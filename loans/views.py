@@ -272,8 +272,10 @@ def repayment_reverse_view(request, pk):
     )
     if not may_approve(request.user, lkmm=repayment.lkmm, recorded_by_id=repayment.recorded_by_id):
         raise PermissionDenied
+    # An action the loan's state does not allow shows why, in place of its form (no button to press).
+    refusal = services.reversal_refusal(loan=repayment.loan, repayment=repayment)
     form = ReverseForm(request.POST or None, initial={"on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not refusal and form.is_valid():
         try:
             services.repayment_reverse(repayment=repayment, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -285,7 +287,9 @@ def repayment_reverse_view(request, pk):
                 request, _("Pembayaran %(receipt)s dibatalkan.") % {"receipt": repayment.receipt_code}
             )
             return redirect("loans:detail", pk=repayment.loan_id)
-    return render(request, "loans/reverse_form.html", {"form": form, "repayment": repayment})
+    return render(
+        request, "loans/reverse_form.html", {"form": form, "repayment": repayment, "refusal": refusal}
+    )
 
 
 @recorder_required
