@@ -437,11 +437,8 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
                     _("Formulir ini sudah dipakai untuk pinjaman lain; muat ulang halaman.")
                 )
             return existing
-    if loan.status != LoanStatus.AKTIF:
-        raise ValidationError(
-            _("Pembayaran hanya untuk pinjaman aktif (status sekarang: %(s)s).")
-            % {"s": loan.get_status_display()}
-        )
+    if refusal := state_refusal(loan=loan, action="repay"):
+        raise ValidationError(refusal)
     if amount <= 0:
         raise ValidationError({"amount": _("Jumlah pembayaran harus lebih dari nol.")})
     if paid_on > timezone.localdate():
@@ -545,7 +542,29 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
     return repayment
 
 
-@transaction.atomic
+# What each action needs of the loan's status, and the words for a loan that has another.
+def _state_rules():
+    return {
+        "repay": (
+            LoanStatus.AKTIF,
+            _("Pembayaran hanya untuk pinjaman aktif (status sekarang: %(s)s)."),
+        ),
+        "waive": (LoanStatus.AKTIF, _("Denda hanya dibebaskan pada pinjaman aktif.")),
+        "restructure": (LoanStatus.AKTIF, _("Hanya pinjaman aktif yang dapat direstrukturisasi.")),
+        "write_off": (LoanStatus.AKTIF, _("Hanya pinjaman aktif yang dapat dihapusbukukan.")),
+        "recovery": (LoanStatus.DIHAPUSBUKUKAN, _("Pemulihan hanya untuk pinjaman yang dihapusbukukan.")),
+    }
+
+
+def state_refusal(*, loan, action):
+    """Why the loan's status does not allow `action` ("repay", "waive", "restructure", "write_off",
+    "recovery"), or None. The service refuses with it; the action's page shows it in place of its form."""
+    status, message = _state_rules()[action]
+    if loan.status == status:
+        return None
+    return message % {"s": loan.get_status_display()} if "%(s)s" in message else message
+
+
 def reversal_refusal(*, loan, repayment):
     """Why `repayment` cannot be reversed in its loan's state, or None. The reversal page shows it in
     place of its form, and repayment_reverse refuses with it."""
@@ -567,6 +586,7 @@ def reversal_refusal(*, loan, repayment):
     return None
 
 
+@transaction.atomic
 def repayment_reverse(*, repayment, actor, on, reason):
     """Reverse a payment from date `on`: before it the payment still counts, from it on the loan is as if
     it had never been made (later payments re-allocated). The payment and its reversal both remain."""
@@ -635,8 +655,8 @@ def late_fees_waive(*, loan, actor, on, reason):
     loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
     if not _is_ketua(actor):
         raise PermissionDenied(_("Hanya ketua yang dapat membebaskan denda."))
-    if loan.status != LoanStatus.AKTIF:
-        raise ValidationError(_("Denda hanya dibebaskan pada pinjaman aktif."))
+    if refusal := state_refusal(loan=loan, action="waive"):
+        raise ValidationError(refusal)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan pembebasan denda.")})
@@ -706,8 +726,8 @@ def loan_restructure(*, loan, actor, on, product, reason, first_due=None):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan restrukturisasi.")})
-    if loan.status != LoanStatus.AKTIF:
-        raise ValidationError(_("Hanya pinjaman aktif yang dapat direstrukturisasi."))
+    if refusal := state_refusal(loan=loan, action="restructure"):
+        raise ValidationError(refusal)
     if on > timezone.localdate() or on < loan.disbursed_on:
         raise ValidationError({"on": _("Tanggal restrukturisasi antara pencairan dan hari ini.")})
     if on < loan.standing_as_of_derived:

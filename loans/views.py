@@ -296,6 +296,10 @@ def repayment_reverse_view(request, pk):
 def repayment_create(request, loan_pk):
     today = timezone.localdate()
     loan = get_object_or_404(Loan.objects.for_user(request.user).for_list().with_standing(today), pk=loan_pk)
+    refusal = services.state_refusal(loan=loan, action="repay")
+    if refusal:
+        # Nothing to pay on a loan that is not active: say why, with no form to fill in.
+        return render(request, "loans/repayment_form.html", {"loan": loan, "refusal": refusal})
     if request.method != "POST":
         page = _repayment_page(loan, today)
         form = RepaymentForm(
@@ -369,11 +373,14 @@ def loan_restructure_view(request, pk):
         raise PermissionDenied
     today = timezone.localdate()
     form = RestructureForm(request.POST or None, lkmm=loan.lkmm, initial={"on": today})
+    refusal = services.state_refusal(loan=loan, action="restructure")
     on = form.cleaned_data["on"] if form.is_bound and form.is_valid() else today
     preview = (
-        services.restructure_preview(loan=loan, on=max(on, loan.disbursed_on)) if loan.disbursed_on else None
+        services.restructure_preview(loan=loan, on=max(on, loan.disbursed_on))
+        if loan.disbursed_on and not refusal
+        else None
     )
-    if request.method == "POST" and form.is_valid() and request.POST.get("confirm"):
+    if request.method == "POST" and not refusal and form.is_valid() and request.POST.get("confirm"):
         try:
             new = services.loan_restructure(loan=loan, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -393,5 +400,6 @@ def loan_restructure_view(request, pk):
             "waived_interest": sum(preview["interest"].values()) if preview else 0,
             "waived_fees": sum(preview["fees"].values()) if preview else 0,
             "checked": form.is_bound and form.is_valid(),
+            "refusal": refusal,
         },
     )

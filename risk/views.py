@@ -14,7 +14,8 @@ from institutions.forms import add_service_errors
 from institutions.models import Lkmm
 from ledger.models import PeriodClose
 from lkmm.db_routers import reads_replica
-from loans.models import Loan, LoanStatus
+from loans.models import Loan
+from loans.services import state_refusal
 from risk import services
 from risk.forms import AllocateForm, CloseForm, ReasonForm, RecoveryForm, WriteOffForm
 from risk.selectors import portfolio, repayment_rate, stored_summary, write_off_ratio
@@ -100,9 +101,10 @@ def write_off(request, pk):
         raise PermissionDenied
     today = timezone.localdate()
     form = WriteOffForm(request.POST or None, initial={"on": today})
-    checked = form.is_bound and form.is_valid()
+    refusal = state_refusal(loan=loan, action="write_off")
+    checked = not refusal and form.is_bound and form.is_valid()
     preview = None
-    if loan.status == LoanStatus.AKTIF:
+    if not refusal:
         preview = services.write_off_preview(loan=loan, on=form.cleaned_data["on"] if checked else today)
     if checked and request.POST.get("confirm"):
         try:
@@ -113,7 +115,9 @@ def write_off(request, pk):
             messages.success(request, _("Pinjaman %(code)s dihapusbukukan.") % {"code": loan.code})
             return redirect("loans:detail", pk=loan.pk)
     return render(
-        request, "risk/write_off.html", {"loan": loan, "form": form, "preview": preview, "checked": checked}
+        request,
+        "risk/write_off.html",
+        {"loan": loan, "form": form, "preview": preview, "checked": checked, "refusal": refusal},
     )
 
 
@@ -121,7 +125,8 @@ def write_off(request, pk):
 def recovery(request, pk):
     loan = _loan_for(request, pk)
     form = RecoveryForm(request.POST or None, initial={"received_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
+    refusal = state_refusal(loan=loan, action="recovery")
+    if request.method == "POST" and not refusal and form.is_valid():
         try:
             services.recovery_record(loan=loan, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -130,7 +135,11 @@ def recovery(request, pk):
             messages.success(request, _("Pemulihan %(code)s dicatat.") % {"code": loan.code})
             return redirect("loans:detail", pk=loan.pk)
     recovered = loan.recoveries.aggregate(s=Sum("amount"))["s"] or 0
-    return render(request, "risk/recovery.html", {"loan": loan, "form": form, "recovered": recovered})
+    return render(
+        request,
+        "risk/recovery.html",
+        {"loan": loan, "form": form, "recovered": recovered, "refusal": refusal},
+    )
 
 
 @staff_required

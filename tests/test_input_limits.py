@@ -217,3 +217,43 @@ def test_numeric_text_fields_refuse_foreign_digits(pengelola_client, lkmm):
     for field in ("nik", "rt", "kk_number", "phone"):
         assert errors[field] == ["Tulis angka dengan angka biasa 0-9."], field
     assert not Member.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url_name", "message"),
+    [
+        ("loans:repay", "Pembayaran hanya untuk pinjaman aktif"),
+        ("loans:restructure", "Hanya pinjaman aktif yang dapat direstrukturisasi."),
+        ("risk:write_off", "Hanya pinjaman aktif yang dapat dihapusbukukan."),
+    ],
+)
+def test_actions_on_a_written_off_loan_show_why_and_offer_no_button(
+    ketua_client, lkmm, active_loan, url_name, message
+):
+    loan_write_off(loan=active_loan, actor=ketua_of(lkmm), on=D(2026, 6, 1), reason="Pindah")
+    detail = ketua_client.get(reverse("loans:detail", args=[active_loan.pk])).content.decode()
+    url = reverse(url_name, args=[active_loan.pk])
+    assert url not in detail
+    page = ketua_client.get(url)
+    assert page.status_code == 200 and message in page.context["refusal"]
+    assert '<button type="submit" class="btn' not in page.content.decode()
+    entries = JournalEntry.objects.count()
+    ketua_client.post(
+        url,
+        {
+            "on": "2026-12-01",
+            "paid_on": "2026-12-01",
+            "amount": "1000",
+            "confirm": "1",
+            "reason": "x",
+            "product": active_loan.product_id,
+            "token": "5f0c3f8e-3b9e-4b8e-9d55-1c1a8d1b0e14",
+        },
+    )
+    assert JournalEntry.objects.count() == entries
+
+
+def test_recovery_of_an_active_loan_shows_why_and_offers_no_button(ketua_client, active_loan):
+    page = ketua_client.get(reverse("risk:recovery", args=[active_loan.pk]))
+    assert page.context["refusal"] == "Pemulihan hanya untuk pinjaman yang dihapusbukukan."
+    assert '<button type="submit" class="btn' not in page.content.decode()
