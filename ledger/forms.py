@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from institutions.forms import DateInput, RupiahField
+from institutions.forms import DateField, Form, RupiahField
 from ledger.models import AccountCode, EntryKind
 from ledger.services import CASH_ACCOUNTS, VOUCHER_ACCOUNTS
 
@@ -24,8 +24,8 @@ VOUCHER_LABELS = {
 }
 
 
-class VoucherForm(forms.Form):
-    date = forms.DateField(label=_("Tanggal"), widget=DateInput())
+class VoucherForm(Form):
+    date = DateField(label=_("Tanggal"))
     cash_account_code = ServiceCheckedChoiceField()
     account_code = ServiceCheckedChoiceField()
     amount = RupiahField(label=pgettext_lazy("amount", "Jumlah"))
@@ -54,18 +54,18 @@ class VoucherForm(forms.Form):
             self.fields["account_code"].initial = AccountCode.BANK
 
 
-class TrialBalanceForm(forms.Form):
-    at = forms.DateField(label=_("Per tanggal"), widget=DateInput(), required=False)
+class TrialBalanceForm(Form):
+    at = DateField(label=_("Per tanggal"), required=False, future=True)
 
 
-class CashBookForm(forms.Form):
+class CashBookForm(Form):
     account = forms.ChoiceField(
         label=_("Buku"),
         required=False,
         choices=[(AccountCode.KAS, _("Kas")), (AccountCode.BANK, _("Bank"))],
     )
-    start = forms.DateField(label=_("Dari"), widget=DateInput(), required=False)
-    end = forms.DateField(label=_("Sampai"), widget=DateInput(), required=False)
+    start = DateField(label=_("Dari"), required=False, future=True)
+    end = DateField(label=_("Sampai"), required=False, future=True)
 
     def clean(self):
         data = super().clean()

@@ -5,6 +5,7 @@ sheet posts to its own address; after saving, the same address with ?kuitansi=<i
 """
 
 import datetime
+import re
 import uuid
 
 from django import forms
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from institutions.access import staff_required
-from institutions.forms import DateInput, RupiahField
+from institutions.forms import DateField, Form, RupiahField
 from institutions.models import Lkmm
 from institutions.security import form_data
 from institutions.templatetags.lkmm_format import format_rupiah
@@ -27,9 +28,9 @@ from members.models import Group, Member
 WEEK = datetime.timedelta(days=6)
 
 
-class PeriodForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("Dari"), widget=DateInput(), required=False)
-    end = forms.DateField(label=gettext_lazy("Sampai"), widget=DateInput(), required=False)
+class PeriodForm(Form):
+    start = DateField(label=gettext_lazy("Dari"), required=False, future=True)
+    end = DateField(label=gettext_lazy("Sampai"), required=False, future=True)
     lkmm = forms.ChoiceField(label=gettext_lazy("LKMM"), required=False)
 
     def __init__(self, *args, lkmms=None, **kwargs):
@@ -59,10 +60,10 @@ class PeriodForm(forms.Form):
         return start, data.get("end") or start + WEEK
 
 
-class CollectionForm(forms.Form):
+class CollectionForm(Form):
     """One amount per loan on the sheet (left empty when nothing was paid) and one date for them all."""
 
-    paid_on = forms.DateField(label=gettext_lazy("Tanggal bayar"), widget=DateInput())
+    paid_on = DateField(label=gettext_lazy("Tanggal bayar"))
     token = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args, lines, **kwargs):
@@ -85,12 +86,6 @@ class CollectionForm(forms.Form):
             )
             self.loan_fields[line.loan.pk] = name
             line.field = self[name]
-
-    def clean_paid_on(self):
-        paid_on = self.cleaned_data["paid_on"]
-        if paid_on > timezone.localdate():
-            raise ValidationError(_("Tanggal bayar tidak boleh di masa depan."))
-        return paid_on
 
     def clean(self):
         data = super().clean()
@@ -117,7 +112,10 @@ def _may_record(request, lkmm):
 
 
 def _receipt_ids(request):
-    return [int(part) for part in request.GET.get("kuitansi", "").split(",") if part.isdigit()]
+    # ASCII digits of an id that fits the column (a longer one would overflow the query on PostgreSQL).
+    return [
+        int(part) for part in request.GET.get("kuitansi", "").split(",") if re.fullmatch(r"[0-9]{1,18}", part)
+    ]
 
 
 def _summary(request, *, lkmm, group):

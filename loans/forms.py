@@ -4,12 +4,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from institutions.forms import DateInput, RupiahField
+from institutions.forms import DateField, Form, ModelForm, RupiahField
 from loans.models import LoanProduct, LoanStatus
 from members.models import Member
 
 
-class ProductForm(forms.ModelForm):
+class ProductForm(ModelForm):
     min_amount = RupiahField(label=_("Pinjaman minimal"), min_value=1)
     max_amount = RupiahField(label=_("Pinjaman maksimal"), min_value=1)
     # Rupiah as people write them: a plain IntegerField would read "5.000" as 5.
@@ -47,11 +47,11 @@ class ProductForm(forms.ModelForm):
         return self.cleaned_data["late_fee"] or 0
 
 
-class LoanApplyForm(forms.Form):
+class LoanApplyForm(Form):
     product = forms.ModelChoiceField(label=_("Produk pinjaman"), queryset=LoanProduct.objects.none())
     principal = RupiahField(label=_("Jumlah pinjaman"), min_value=1)
     purpose = forms.CharField(label=_("Tujuan pinjaman"), max_length=200)
-    applied_on = forms.DateField(label=_("Tanggal pengajuan"), widget=DateInput())
+    applied_on = DateField(label=_("Tanggal pengajuan"))
     token = forms.UUIDField(widget=forms.HiddenInput)
     also_other = forms.BooleanField(
         label=_("Tetap ajukan: saya tahu anggota ini masih punya pinjaman lain"), required=False
@@ -89,11 +89,11 @@ class LoanEditForm(forms.Form):
         self.fields["product"].queryset = LoanProduct.objects.filter(lkmm=lkmm, is_active=True)
 
 
-class DisburseForm(forms.Form):
-    disbursed_on = forms.DateField(label=_("Tanggal pencairan"), widget=DateInput())
-    first_due = forms.DateField(
+class DisburseForm(Form):
+    disbursed_on = DateField(label=_("Tanggal pencairan"))
+    first_due = DateField(
         label=_("Jatuh tempo pertama"),
-        widget=DateInput(),
+        future=True,
         required=False,
         help_text=_("Kosongkan: satu periode sesudah pencairan."),
     )
@@ -101,7 +101,7 @@ class DisburseForm(forms.Form):
 
 # The reason forms below post from the loan page and come back as a message, not next to a field: their
 # "required" messages say what is missing.
-class CancelForm(forms.Form):
+class CancelForm(Form):
     reason = forms.CharField(
         label=_("Alasan pembatalan"),
         max_length=200,
@@ -109,18 +109,18 @@ class CancelForm(forms.Form):
     )
 
 
-class EmptyForm(forms.Form):
+class EmptyForm(Form):
     """A POST with nothing to fill in but the CSRF token (an approval)."""
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(
         label=_("Alasan"), max_length=200, error_messages={"required": _("Tulis alasannya.")}
     )
 
 
-class WaiveForm(forms.Form):
-    on = forms.DateField(label=_("Berlaku per tanggal"), widget=DateInput())
+class WaiveForm(Form):
+    on = DateField(label=_("Berlaku per tanggal"))
     reason = forms.CharField(
         label=_("Alasan pembebasan denda"),
         max_length=200,
@@ -128,10 +128,9 @@ class WaiveForm(forms.Form):
     )
 
 
-class ReverseForm(forms.Form):
-    on = forms.DateField(
+class ReverseForm(Form):
+    on = DateField(
         label=_("Dibatalkan per tanggal"),
-        widget=DateInput(),
         help_text=_(
             "Sebelum tanggal ini pembayaran tetap dihitung; sejak tanggal ini dianggap tidak pernah ada."
         ),
@@ -143,9 +142,9 @@ class ReverseForm(forms.Form):
     )
 
 
-class RepaymentForm(forms.Form):
+class RepaymentForm(Form):
     amount = RupiahField(label=_("Jumlah dibayar"), min_value=1)
-    paid_on = forms.DateField(label=_("Tanggal bayar"), widget=DateInput())
+    paid_on = DateField(label=_("Tanggal bayar"))
     paid_by = forms.ModelChoiceField(
         label=_("Dibayar oleh"),
         queryset=Member.objects.none(),
@@ -172,19 +171,19 @@ class RepaymentForm(forms.Form):
             del self.fields["paid_by"]
 
 
-class LoanFilterForm(forms.Form):
+class LoanFilterForm(Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Semua status")), *LoanStatus.choices]
     )
     arrears = forms.BooleanField(label=_("Hanya yang menunggak"), required=False)
 
 
-class RestructureForm(forms.Form):
-    on = forms.DateField(label=_("Tanggal restrukturisasi"), widget=DateInput())
+class RestructureForm(Form):
+    on = DateField(label=_("Tanggal restrukturisasi"))
     product = forms.ModelChoiceField(label=_("Syarat baru (produk)"), queryset=LoanProduct.objects.none())
-    first_due = forms.DateField(
+    first_due = DateField(
         label=_("Jatuh tempo pertama"),
-        widget=DateInput(),
+        future=True,
         required=False,
         help_text=_("Kosongkan: satu periode sesudah restrukturisasi."),
     )

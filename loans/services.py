@@ -509,11 +509,8 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
                     _("Formulir ini sudah dipakai untuk pinjaman lain; muat ulang halaman.")
                 )
             return existing
-    if loan.status != LoanStatus.AKTIF:
-        raise ValidationError(
-            _("Pembayaran hanya untuk pinjaman aktif (status sekarang: %(s)s).")
-            % {"s": loan.get_status_display()}
-        )
+    if refusal := state_refusal(loan=loan, action="repay"):
+        raise ValidationError(refusal)
     if amount <= 0:
         raise ValidationError({"amount": _("Jumlah pembayaran harus lebih dari nol.")})
     if paid_on > timezone.localdate():
@@ -617,6 +614,50 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
     return repayment
 
 
+# What each action needs of the loan's status, and the words for a loan that has another.
+def _state_rules():
+    return {
+        "repay": (
+            LoanStatus.AKTIF,
+            _("Pembayaran hanya untuk pinjaman aktif (status sekarang: %(s)s)."),
+        ),
+        "waive": (LoanStatus.AKTIF, _("Denda hanya dibebaskan pada pinjaman aktif.")),
+        "restructure": (LoanStatus.AKTIF, _("Hanya pinjaman aktif yang dapat direstrukturisasi.")),
+        "write_off": (LoanStatus.AKTIF, _("Hanya pinjaman aktif yang dapat dihapusbukukan.")),
+        "recovery": (LoanStatus.DIHAPUSBUKUKAN, _("Pemulihan hanya untuk pinjaman yang dihapusbukukan.")),
+    }
+
+
+def state_refusal(*, loan, action):
+    """Why the loan's status does not allow `action` ("repay", "waive", "restructure", "write_off",
+    "recovery"), or None. The service refuses with it; the action's page shows it in place of its form."""
+    status, message = _state_rules()[action]
+    if loan.status == status:
+        return None
+    return message % {"s": loan.get_status_display()} if "%(s)s" in message else message
+
+
+def reversal_refusal(*, loan, repayment):
+    """Why `repayment` cannot be reversed in its loan's state, or None. The reversal page shows it in
+    place of its form, and repayment_reverse refuses with it."""
+    if standing.is_moved(loan):
+        # Its principal has left the loan (written off against the reserve, or moved to the restructured
+        # loan): the books of that move are final, so the payments before it stand.
+        return _("Pinjaman ini sudah %(status)s; pembayarannya tidak dapat dibatalkan lagi.") % {
+            "status": loan.get_status_display().lower()
+        }
+    if _settled_early(loan=loan, repayment=repayment):
+        # Its interest waivers would stay behind and the interest would be lost; until a reversal can
+        # take them back, the payment stands.
+        return _(
+            "Pembayaran ini melunasi pinjaman lebih cepat dengan membebaskan bunga yang belum jatuh "
+            "tempo; pembayaran seperti ini belum dapat dibatalkan."
+        )
+    if repayment.reversed_on is not None:
+        return _("Pembayaran ini sudah dibatalkan per %(d)s.") % {"d": _d(repayment.reversed_on)}
+    return None
+
+
 @transaction.atomic
 def repayment_reverse(*, repayment, actor, on, reason, requested_by=None):
     """Reverse a payment from date `on`: before it the payment still counts, from it on the loan is as if
@@ -635,26 +676,9 @@ def repayment_reverse(*, repayment, actor, on, reason, requested_by=None):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan pembatalan pembayaran.")})
-    if standing.is_moved(loan):
-        # Its principal has left the loan (written off against the reserve, or moved to the restructured
-        # loan): the books of that move are final, so the payments before it stand.
-        raise ValidationError(
-            _("Pinjaman ini sudah %(status)s; pembayarannya tidak dapat dibatalkan lagi.")
-            % {"status": loan.get_status_display().lower()}
-        )
-    if _settled_early(loan=loan, repayment=repayment):
-        # Its interest waivers would stay behind and the interest would be lost; until a reversal can
-        # take them back, the payment stands.
-        raise ValidationError(
-            _(
-                "Pembayaran ini melunasi pinjaman lebih cepat dengan membebaskan bunga yang belum jatuh "
-                "tempo; pembayaran seperti ini belum dapat dibatalkan."
-            )
-        )
-    if repayment.reversed_on is not None:
-        raise ValidationError(
-            _("Pembayaran ini sudah dibatalkan per %(d)s.") % {"d": _d(repayment.reversed_on)}
-        )
+    refusal = reversal_refusal(loan=loan, repayment=repayment)
+    if refusal:
+        raise ValidationError(refusal)
     if on < repayment.paid_on:
         raise ValidationError(
             {
@@ -707,8 +731,8 @@ def late_fees_waive(*, loan, actor, on, reason, requested_by=None):
     """A ketua waives the late fees owed on a loan at `on`, with reason; recorded per installment."""
     loan = Loan.objects.select_for_update().select_related("lkmm").get(pk=loan.pk)
     check_decider(actor, lkmm=loan.lkmm, what=_("pembebasan denda"), requested_by=requested_by, at_once=True)
-    if loan.status != LoanStatus.AKTIF:
-        raise ValidationError(_("Denda hanya dibebaskan pada pinjaman aktif."))
+    if refusal := state_refusal(loan=loan, action="waive"):
+        raise ValidationError(refusal)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan pembebasan denda.")})
@@ -778,8 +802,8 @@ def loan_restructure(*, loan, actor, on, product, reason, first_due=None, reques
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan restrukturisasi.")})
-    if loan.status != LoanStatus.AKTIF:
-        raise ValidationError(_("Hanya pinjaman aktif yang dapat direstrukturisasi."))
+    if refusal := state_refusal(loan=loan, action="restructure"):
+        raise ValidationError(refusal)
     if on > timezone.localdate() or on < loan.disbursed_on:
         raise ValidationError({"on": _("Tanggal restrukturisasi antara pencairan dan hari ini.")})
     if on < loan.standing_as_of_derived:

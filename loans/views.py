@@ -349,8 +349,10 @@ def repayment_reverse_view(request, pk):
     mode = decision_mode(request.user, lkmm=repayment.lkmm)
     if mode is None:
         raise PermissionDenied
+    # An action the loan's state does not allow shows why, in place of its form (no button to press).
+    refusal = services.reversal_refusal(loan=repayment.loan, repayment=repayment)
     form = ReverseForm(request.POST or None, initial={"on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not refusal and form.is_valid():
         try:
             _done, waiting = act_or_request(
                 mode=mode,
@@ -378,7 +380,9 @@ def repayment_reverse_view(request, pk):
                 )
             return redirect("loans:detail", pk=repayment.loan_id)
     return render(
-        request, "loans/reverse_form.html", {"form": form, "repayment": repayment, "decides": mode == DECIDE}
+        request,
+        "loans/reverse_form.html",
+        {"form": form, "repayment": repayment, "decides": mode == DECIDE, "refusal": refusal},
     )
 
 
@@ -386,6 +390,10 @@ def repayment_reverse_view(request, pk):
 def repayment_create(request, loan_pk):
     today = timezone.localdate()
     loan = get_object_or_404(Loan.objects.for_user(request.user).for_list().with_standing(today), pk=loan_pk)
+    refusal = services.state_refusal(loan=loan, action="repay")
+    if refusal:
+        # Nothing to pay on a loan that is not active: say why, with no form to fill in.
+        return render(request, "loans/repayment_form.html", {"loan": loan, "refusal": refusal})
     if request.method != "POST":
         page = _repayment_page(loan, today)
         restored = form_data(request)  # posted when the session had ended: shown again, not recorded
@@ -466,11 +474,14 @@ def loan_restructure_view(request, pk):
         raise PermissionDenied
     today = timezone.localdate()
     form = RestructureForm(request.POST or None, lkmm=loan.lkmm, initial={"on": today})
+    refusal = services.state_refusal(loan=loan, action="restructure")
     on = form.cleaned_data["on"] if form.is_bound and form.is_valid() else today
     preview = (
-        services.restructure_preview(loan=loan, on=max(on, loan.disbursed_on)) if loan.disbursed_on else None
+        services.restructure_preview(loan=loan, on=max(on, loan.disbursed_on))
+        if loan.disbursed_on and not refusal
+        else None
     )
-    if request.method == "POST" and form.is_valid() and request.POST.get("confirm"):
+    if request.method == "POST" and not refusal and form.is_valid() and request.POST.get("confirm"):
         try:
             new, waiting = act_or_request(
                 mode=mode,
@@ -503,5 +514,6 @@ def loan_restructure_view(request, pk):
             "waived_fees": sum(preview["fees"].values()) if preview else 0,
             "checked": form.is_bound and form.is_valid(),
             "decides": mode == DECIDE,
+            "refusal": refusal,
         },
     )

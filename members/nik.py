@@ -40,7 +40,7 @@ class Nik:
 
 def parse_nik(value: str) -> Nik:
     value = (value or "").strip()
-    if len(value) != 16 or not value.isdigit():
+    if len(value) != 16 or not (value.isascii() and value.isdigit()):
         raise NikError(_("NIK harus 16 angka."))
     province = int(value[0:2])
     if province not in PROVINCE_CODES:

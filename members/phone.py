@@ -13,7 +13,7 @@ def normalise_phone(value: str) -> str:
         return ""
     if digits.startswith("+"):
         digits = digits[1:]
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         raise ValueError(_("Nomor telepon hanya boleh berisi angka, spasi, titik, tanda hubung dan +."))
     if digits.startswith("62"):
         national = digits[2:]

@@ -57,13 +57,19 @@ def _write_csv(response, blocks):
         if i:
             writer.writerow([])
         for row in [block.header, *block.rows, *block.footer]:
-            writer.writerow([_csv_cell(v) for v in row])
+            writer.writerow([csv_cell(v) for v in row])
 
 
-def _csv_cell(value):
+# What a spreadsheet reads as the start of a formula or a command (OWASP "CSV injection"): "=", "+", "-",
+# "@", a tab or carriage return (Excel skips them and reads what follows), "|" (DDE in older Excel).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "|")
+
+
+def csv_cell(value):
+    """A value as a CSV cell that no spreadsheet runs: text that could start a formula gets a leading
+    apostrophe, which spreadsheets show as text; numbers stay numbers (a negative -5 stays -5)."""
     value = "" if value is None else _cell(value)
-    # A name typed as "=..." must not become a formula when the file is opened in a spreadsheet.
-    if isinstance(value, str) and value.startswith(("=", "@")):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -74,6 +80,7 @@ def _xlsx(title, blocks):
     sheet.title = str(title[0])[:31]  # Excel's limit on a sheet name
     for line in title:
         sheet.append([str(line)])
+        _as_text(sheet[sheet.max_row])
     sheet["A1"].font = Font(bold=True, size=13)
     widths = {}
     for block in blocks:
@@ -99,11 +106,17 @@ def _style(cells, widths, *, bold=False):
     for cell in cells:
         if bold:
             cell.font = Font(bold=True)
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"  # openpyxl would store it as a formula
+        _as_text([cell])
         if isinstance(cell.value, int):
             cell.number_format = "#,##0"
         elif isinstance(cell.value, Decimal):
             cell.number_format = "0.00"
         if cell.value is not None:
             widths[cell.column_letter] = max(widths.get(cell.column_letter, 8), len(str(cell.value)))
+
+
+def _as_text(cells):
+    """Strings stay strings: openpyxl would store one starting with "=" as a formula."""
+    for cell in cells:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"

@@ -5,6 +5,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from institutions.forms import Form
+
 
 def last_complete_month(today=None):
     """The first day of the last month that has ended."""
@@ -18,7 +20,7 @@ class MonthInput(forms.TextInput):
     input_type = "month"
 
 
-class MonthForm(forms.Form):
+class MonthForm(Form):
     """A month that has ended, as YYYY-MM (ASCII digits), from 2000 on."""
 
     bulan = forms.CharField(label=_("Bulan"), required=False, max_length=7, widget=MonthInput())

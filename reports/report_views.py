@@ -5,7 +5,6 @@ reserve (kolektibilitas & PPAP). LKMM staff read their own LKMM's; the Dinas rea
 import datetime
 from decimal import ROUND_DOWN, Decimal
 
-from django import forms
 from django.db.models import Count, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from institutions.access import staff_required
-from institutions.forms import DateInput
+from institutions.forms import DateField, Form
 from institutions.models import Lkmm
 from lkmm.db_routers import reads_replica
 from loans.models import Loan
@@ -26,14 +25,8 @@ from risk.models import ClosedLoanFigure, QualityClass
 from risk.selectors import by_class, loans_at, month_figures, portfolio, stored_portfolio
 
 
-class ReportDateForm(forms.Form):
-    at = forms.DateField(label=gettext_lazy("Per tanggal"), widget=DateInput(), required=False)
-
-    def clean_at(self):
-        at = self.cleaned_data["at"]
-        if at is not None and not datetime.date(2000, 1, 1) <= at <= datetime.date(2099, 12, 31):
-            raise forms.ValidationError(_("Pilih tanggal antara 01/01/2000 dan 31/12/2099."))
-        return at
+class ReportDateForm(Form):
+    at = DateField(label=gettext_lazy("Per tanggal"), required=False, future=True)
 
 
 def _report(request, code):

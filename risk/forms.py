@@ -4,11 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from institutions.forms import DateInput, RupiahField
+from institutions.forms import DateField, Form, RupiahField
 
 
-class AllocateForm(forms.Form):
-    on = forms.DateField(label=_("Tanggal"), widget=DateInput())
+class AllocateForm(Form):
+    on = DateField(label=_("Tanggal"))
     amount = RupiahField(
         label=pgettext_lazy("amount", "Jumlah"),
         required=False,
@@ -18,18 +18,18 @@ class AllocateForm(forms.Form):
     note = forms.CharField(label=_("Keterangan"), max_length=100, required=False)
 
 
-class WriteOffForm(forms.Form):
-    on = forms.DateField(label=_("Tanggal hapus buku"), widget=DateInput())
+class WriteOffForm(Form):
+    on = DateField(label=_("Tanggal hapus buku"))
     reason = forms.CharField(label=_("Alasan"), max_length=200)
 
 
-class RecoveryForm(forms.Form):
-    received_on = forms.DateField(label=_("Tanggal diterima"), widget=DateInput())
+class RecoveryForm(Form):
+    received_on = DateField(label=_("Tanggal diterima"))
     amount = RupiahField(label=pgettext_lazy("amount", "Jumlah"), min_value=1)
     note = forms.CharField(label=_("Catatan"), max_length=200, required=False)
 
 
-class CloseForm(forms.Form):
+class CloseForm(Form):
     month = forms.TypedChoiceField(label=_("Bulan"), coerce=lambda v: datetime.date.fromisoformat(v))
 
     def __init__(self, *args, months, **kwargs):
@@ -37,5 +37,5 @@ class CloseForm(forms.Form):
         self.fields["month"].choices = [(m.isoformat(), m.strftime("%m/%Y")) for m in reversed(months)]
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(label=_("Alasan"), max_length=200)

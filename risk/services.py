@@ -20,7 +20,7 @@ from ledger.models import AccountCode, EntryKind, PeriodClose
 from ledger.services import entry_post, memo_in_books_language
 from loans import standing
 from loans.models import Loan, LoanStatus
-from loans.services import loan_transition
+from loans.services import loan_transition, state_refusal
 from risk import figures as figures_sql
 from risk.models import ClosedLoanFigure, Recovery
 from risk.selectors import portfolio, reserve_held
@@ -82,8 +82,8 @@ def loan_write_off(*, loan, actor, on, reason, requested_by=None):
     loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
     check_decider(actor, lkmm=loan.lkmm, what=_("hapus buku"), requested_by=requested_by, at_once=True)
     _check_date(on)
-    if loan.status != LoanStatus.AKTIF:
-        raise ValidationError(_("Hanya pinjaman aktif yang dapat dihapusbukukan."))
+    if refusal := state_refusal(loan=loan, action="write_off"):
+        raise ValidationError(refusal)
     # Not before anything the loan already holds (its payments, their reversals, its waivers): what is
     # written off is the principal outstanding from that date on.
     if on < loan.standing_as_of_derived:
@@ -130,8 +130,8 @@ def recovery_record(*, loan, actor, amount, received_on, note="", requested_by=N
     """Money collected on a written-off loan, credited back to the reserve."""
     loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
     check_decider(actor, lkmm=loan.lkmm, what=_("pemulihan"), requested_by=requested_by, at_once=True)
-    if loan.status != LoanStatus.DIHAPUSBUKUKAN:
-        raise ValidationError(_("Pemulihan hanya untuk pinjaman yang dihapusbukukan."))
+    if refusal := state_refusal(loan=loan, action="recovery"):
+        raise ValidationError(refusal)
     _check_date(received_on)
     if received_on < loan.written_off_on:
         raise ValidationError({"received_on": _("Tanggal tidak boleh sebelum hapus buku.")})

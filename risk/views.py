@@ -16,7 +16,8 @@ from institutions.models import Lkmm, RequestKind
 from institutions.templatetags.lkmm_format import format_rupiah
 from ledger.models import PeriodClose
 from lkmm.db_routers import reads_replica
-from loans.models import Loan, LoanStatus
+from loans.models import Loan
+from loans.services import state_refusal
 from risk import services
 from risk.forms import AllocateForm, CloseForm, ReasonForm, RecoveryForm, WriteOffForm
 from risk.selectors import portfolio, repayment_rate, stored_summary, write_off_ratio
@@ -120,9 +121,10 @@ def write_off(request, pk):
         raise PermissionDenied
     today = timezone.localdate()
     form = WriteOffForm(request.POST or None, initial={"on": today})
-    checked = form.is_bound and form.is_valid()
+    refusal = state_refusal(loan=loan, action="write_off")
+    checked = not refusal and form.is_bound and form.is_valid()
     preview = None
-    if loan.status == LoanStatus.AKTIF:
+    if not refusal:
         preview = services.write_off_preview(loan=loan, on=form.cleaned_data["on"] if checked else today)
     if checked and request.POST.get("confirm"):
         try:
@@ -147,7 +149,14 @@ def write_off(request, pk):
     return render(
         request,
         "risk/write_off.html",
-        {"loan": loan, "form": form, "preview": preview, "checked": checked, "decides": mode == DECIDE},
+        {
+            "loan": loan,
+            "form": form,
+            "preview": preview,
+            "checked": checked,
+            "decides": mode == DECIDE,
+            "refusal": refusal,
+        },
     )
 
 
@@ -158,7 +167,8 @@ def recovery(request, pk):
     if mode is None:
         raise PermissionDenied
     form = RecoveryForm(request.POST or None, initial={"received_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
+    refusal = state_refusal(loan=loan, action="recovery")
+    if request.method == "POST" and not refusal and form.is_valid():
         try:
             _done, waiting = act_or_request(
                 mode=mode,
@@ -182,7 +192,7 @@ def recovery(request, pk):
     return render(
         request,
         "risk/recovery.html",
-        {"loan": loan, "form": form, "recovered": recovered, "decides": mode == DECIDE},
+        {"loan": loan, "form": form, "recovered": recovered, "decides": mode == DECIDE, "refusal": refusal},
     )
 
 

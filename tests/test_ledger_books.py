@@ -410,7 +410,7 @@ def test_resubmitting_the_voucher_form_records_one_voucher(pengelola_client, lkm
             "amount",
             "Tulis jumlah dalam rupiah tanpa sen, misalnya 1.250.000.",
         ),
-        ("cash_in", {"date": "2999-01-01"}, "date", "Tanggal tidak boleh di masa depan."),
+        ("cash_in", {"date": "2999-01-01"}, "date", "Tanggal ini tidak boleh di masa depan."),
         (
             "cash_in",
             {"account_code": "1201"},

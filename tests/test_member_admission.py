@@ -672,7 +672,7 @@ def test_a_fall_in_income_is_shown_in_red(pengelola_client, pengelola, earner):
 @pytest.mark.parametrize(
     ("recorded_on", "message"),
     [
-        (datetime.date.today() + datetime.timedelta(days=2), "Tanggal tidak boleh di masa depan."),
+        (datetime.date.today() + datetime.timedelta(days=2), "Tanggal ini tidak boleh di masa depan."),
         (datetime.date(2024, 1, 7), "Tanggal tidak boleh sebelum anggota masuk (08/01/2024)."),
     ],
 )

@@ -169,7 +169,7 @@ def test_arrears_csv(pengelola_client, lkmm, book):
         "Siti Aminah",
         siti.member.code,
         "Mawar",
-        "+6281234567890",
+        "'+6281234567890",  # a leading "+" starts a formula in a spreadsheet: kept as text
         siti.code,
         "01/01/2026",
         "1200000",
@@ -237,6 +237,55 @@ def test_a_name_that_looks_like_a_formula_stays_text(pengelola_client, lkmm):
     content = pengelola_client.get(arrears_url(lkmm, format="xlsx")).content
     cell = openpyxl.load_workbook(io.BytesIO(content)).active["A6"]
     assert (cell.value, cell.data_type) == ("=HYPERLINK(1)", "s")
+
+
+@pytest.mark.parametrize("name", ['+HYPERLINK("http://x","y")', "-2+3", "@SUM(1)", "\tcmd", "\r=1", "|calc"])
+def test_every_formula_start_is_inert_in_csv_and_xlsx_and_amounts_stay_numbers(pengelola_client, lkmm, name):
+    weekly_loan(lkmm, name=name)
+
+    content = pengelola_client.get(arrears_url(lkmm, format="csv")).content.decode("utf-8-sig")
+    row = list(csv.reader(io.StringIO(content)))[1]
+    assert row[0] == "'" + name
+    assert row[6] == "1200000"  # the principal: a plain number, no apostrophe
+    content = pengelola_client.get(arrears_url(lkmm, format="xlsx")).content
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    # (XML keeps a carriage return as a line feed.)
+    assert (sheet["A6"].value.strip(), sheet["A6"].data_type) == (name.strip(), "s")
+    assert (sheet["G6"].value, sheet["G6"].data_type) == (1_200_000, "n")
+
+
+def test_csv_cell_neutralises_text_and_keeps_numbers():
+    from reports.exports import csv_cell
+
+    assert [csv_cell(v) for v in ("=1", "+1", "-1", "@a", "\ta", "\ra", "|a")] == [
+        "'=1",
+        "'+1",
+        "'-1",
+        "'@a",
+        "'\ta",
+        "'\ra",
+        "'|a",
+    ]
+    assert [csv_cell(v) for v in (-5, 0, 12, Decimal("-1.50"), None, "Siti", "")] == [
+        -5,
+        0,
+        12,
+        Decimal("-1.50"),
+        "",
+        "Siti",
+        "",
+    ]
+
+
+def test_an_lkmm_name_like_a_formula_stays_text_in_the_xlsx_title(pengelola_client, lkmm):
+    lkmm.name = "=cmd|' /C calc'!A0"
+    lkmm.save()
+    weekly_loan(lkmm, name="Siti")
+
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(pengelola_client.get(arrears_url(lkmm, format="xlsx")).content)
+    ).active
+    assert (sheet["A2"].value, sheet["A2"].data_type) == (lkmm.name, "s")
 
 
 # --- kolektibilitas & PPAP -------------------------------------------------------------------------------

@@ -612,7 +612,7 @@ def test_disburse_success_message(ketua_client, approved):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"disbursed_on": 1}, "Tanggal pencairan tidak boleh di masa depan."),
+        ({"disbursed_on": 1}, "Tanggal ini tidak boleh di masa depan."),
         ({"disbursed_on": -4}, "Tanggal pencairan tidak boleh sebelum tanggal pengajuan."),
         ({"disbursed_on": 0, "first_due": 0}, "Jatuh tempo pertama harus sesudah tanggal pencairan."),
         ({"disbursed_on": ""}, "Bidang ini tidak boleh kosong."),
@@ -795,7 +795,7 @@ def test_resubmitting_the_same_form_records_one_payment(pengelola_client, active
         ("1.241.541", 0, "amount", "Melebihi sisa pinjaman. Untuk melunasi, bayar Rp1.241.540."),
         ("abc", 0, "amount", "Tulis jumlah dalam rupiah tanpa sen, misalnya 1.250.000."),
         ("12.34", 0, "amount", "Tulis jumlah dalam rupiah tanpa sen, misalnya 1.250.000."),
-        ("124.154", 1, "paid_on", "Tanggal bayar tidak boleh di masa depan."),
+        ("124.154", 1, "paid_on", "Tanggal ini tidak boleh di masa depan."),
         ("124.154", -31, "paid_on", "Tanggal bayar tidak boleh sebelum pencairan ({disbursed})."),
     ],
 )
@@ -834,7 +834,7 @@ def test_payment_on_an_application_is_refused(pengelola_client, applied):
 
     assert response.status_code == 200
     message = "Pembayaran hanya untuk pinjaman aktif (status sekarang: Diajukan)."
-    assert response.context["form"].non_field_errors() == [message]
+    assert response.context["refusal"] == message  # shown in place of the form
     assert message in response.content.decode()
     assert not Repayment.objects.exists()
 

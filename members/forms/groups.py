@@ -2,6 +2,7 @@ from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from institutions.forms import Form, ModelForm
 from members.models import Group, GroupMembership, Member, MemberStatus
 
 
@@ -11,7 +12,7 @@ def members_without_group(lkmm):
     return Member.objects.filter(lkmm=lkmm, status=MemberStatus.AKTIF).exclude(Exists(in_group))
 
 
-class GroupCreateForm(forms.ModelForm):
+class GroupCreateForm(ModelForm):
     members = forms.ModelMultipleChoiceField(
         label=_("Anggota kelompok"), queryset=Member.objects.none(), widget=forms.CheckboxSelectMultiple
     )
@@ -35,7 +36,7 @@ class GroupCreateForm(forms.ModelForm):
         ) % {"min": lkmm.group_min_size, "max": lkmm.group_max_size}
 
 
-class GroupForm(forms.ModelForm):
+class GroupForm(ModelForm):
     """Edit a group's details; members join and leave through their own forms."""
 
     class Meta:
@@ -49,7 +50,7 @@ class GroupForm(forms.ModelForm):
         self.fields["leader"].help_text = _("Salah satu anggota kelompok.")
 
 
-class GroupAddMemberForm(forms.Form):
+class GroupAddMemberForm(Form):
     member = forms.ModelChoiceField(label=_("Anggota"), queryset=Member.objects.none())
 
     def __init__(self, *args, group, **kwargs):
@@ -57,7 +58,7 @@ class GroupAddMemberForm(forms.Form):
         self.fields["member"].queryset = members_without_group(group.lkmm)
 
 
-class GroupRemoveMemberForm(forms.Form):
+class GroupRemoveMemberForm(Form):
     member = forms.ModelChoiceField(label=_("Anggota"), queryset=Member.objects.none())
     reason = forms.CharField(label=_("Alasan"), widget=forms.Textarea(attrs={"rows": 2}))
 

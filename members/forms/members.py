@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from institutions.forms import DateInput, RupiahField
+from institutions.forms import DateField, Form, ModelForm, RupiahField
 from institutions.models import BoardMember
 from members.models import MEMBER_TRANSITIONS, BusinessType, Group, Member, MemberStatus
 from members.nik import check_nik
@@ -47,7 +47,7 @@ class RefereeField(forms.ChoiceField):
         )
 
 
-class ApplicationFieldsMixin(forms.Form):
+class ApplicationFieldsMixin(Form):
     business_plan = forms.CharField(
         label=_("Rencana usaha"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -63,7 +63,7 @@ class ApplicationFieldsMixin(forms.Form):
         }
 
 
-class MemberApplicationForm(ApplicationFieldsMixin, forms.ModelForm):
+class MemberApplicationForm(ApplicationFieldsMixin, ModelForm):
     turnover_at_admission = RupiahField(label=_("Omzet per bulan saat masuk"), required=False, min_value=0)
     net_income_at_admission = RupiahField(label=_("Pendapatan bersih per bulan saat masuk"), required=False)
     confirm_elsewhere = forms.BooleanField(
@@ -109,11 +109,14 @@ class MemberApplicationForm(ApplicationFieldsMixin, forms.ModelForm):
             "photo",
             "joined_on",
         ]
+        # None of these dates can lie ahead.
+        field_classes = {
+            "birth_date": DateField,
+            "joined_on": DateField,
+            "business_started": DateField,
+            "dtsen_verified_on": DateField,
+        }
         widgets = {
-            "birth_date": DateInput(),
-            "joined_on": DateInput(),
-            "business_started": DateInput(),
-            "dtsen_verified_on": DateInput(),
             "kk_number": forms.TextInput(
                 attrs={"inputmode": "numeric", "maxlength": 16, "autocomplete": "off"}
             ),
@@ -181,7 +184,7 @@ class MemberApplicationForm(ApplicationFieldsMixin, forms.ModelForm):
         return cleaned
 
 
-class ReapplyForm(ApplicationFieldsMixin, forms.Form):
+class ReapplyForm(ApplicationFieldsMixin, Form):
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields = {
@@ -190,7 +193,7 @@ class ReapplyForm(ApplicationFieldsMixin, forms.Form):
         }
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(Form):
     decision = forms.ChoiceField(
         label=_("Keputusan"),
         choices=[("aktif", _("Setujui")), ("ditolak", _("Tolak"))],
@@ -204,7 +207,7 @@ class DecisionForm(forms.Form):
     )
 
 
-class StatusForm(forms.Form):
+class StatusForm(Form):
     """Status changes other than the admission decision and a new application."""
 
     to = forms.ChoiceField(label=_("Ubah status menjadi"))
@@ -220,14 +223,14 @@ class StatusForm(forms.Form):
         self.fields["to"].choices = [(to, MemberStatus(to).label) for to in targets]
 
 
-class IncomeForm(forms.Form):
-    recorded_on = forms.DateField(label=_("Tanggal"), widget=DateInput())
+class IncomeForm(Form):
+    recorded_on = DateField(label=_("Tanggal"))
     turnover = RupiahField(label=_("Omzet per bulan"), min_value=0)
     net_income = RupiahField(label=_("Pendapatan bersih per bulan"))
     note = forms.CharField(label=_("Catatan"), max_length=200, required=False)
 
 
-class MemberFilterForm(forms.Form):
+class MemberFilterForm(Form):
     q = forms.CharField(label=_("Cari"), required=False)
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Semua status")), *MemberStatus.choices]

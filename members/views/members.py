@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from institutions.access import deciders_of, may_decide, recorder_required, staff_required
-from institutions.forms import add_service_errors
+from institutions.forms import add_service_errors, strip_control_characters
 from institutions.models import AuditLog
 from institutions.security import form_data
 from loans.models import Loan
@@ -160,7 +160,7 @@ def member_create(request):
     lkmm = request.user.staff.lkmm
     today = timezone.localdate()
     elsewhere = (
-        nik_elsewhere(nik=nik_digits(request.POST.get("nik")), lkmm=lkmm, at=today)
+        nik_elsewhere(nik=nik_digits(strip_control_characters(request.POST.get("nik"))), lkmm=lkmm, at=today)
         if request.method == "POST"
         else []
     )
