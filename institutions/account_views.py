@@ -21,12 +21,13 @@ from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from institutions.forms import Form, InputLimitsMixin
 from institutions.security import OTP_REQUIRED, SAVED_POST, SESSION_ENDED, is_privileged
 
 RECOVERY_CODES = 10
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(InputLimitsMixin, AuthenticationForm):
     # Django's Indonesian message names the field twice ("nama pengguna nama pengguna").
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -47,7 +48,7 @@ class LoginView(auth_views.LoginView):
         return context
 
 
-class CodeForm(forms.Form):
+class CodeForm(Form):
     code = forms.CharField(
         label=gettext_lazy("Kode"),
         max_length=16,
@@ -179,12 +180,21 @@ def account_security(request):
     return render(request, "registration/account_security.html", context)
 
 
-@require_POST
+NEW_CODES = "lkmm_new_recovery_codes"
+
+
 @login_required
 def recovery_codes_renew(request):
+    """POST makes new recovery codes and redirects here; the GET shows them once (a reload shows
+    nothing and makes none)."""
     if not request.user.is_verified():
         return redirect("otp_verify")
-    codes = _new_recovery_codes(request.user)
+    if request.method == "POST":
+        request.session[NEW_CODES] = _new_recovery_codes(request.user)
+        return redirect("recovery_codes_renew")
+    codes = request.session.pop(NEW_CODES, None)
+    if not codes:
+        return redirect("account_security")
     return render(
         request, "registration/recovery_codes.html", {"codes": codes, "next": reverse("reports:home")}
     )

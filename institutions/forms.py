@@ -299,7 +299,7 @@ BoardSeatFormSet = forms.formset_factory(
 )
 
 
-class DecisionNoteForm(forms.Form):
+class DecisionNoteForm(Form):
     note = forms.CharField(
         label=_("Catatan keputusan"),
         required=False,

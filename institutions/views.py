@@ -119,9 +119,12 @@ def request_detail(request, pk):
     withdraws = waiting and item.requested_by_id == request.user.pk
     form = DecisionNoteForm(request.POST or None)
     if request.method == "POST":
-        action = request.POST.get("action")
-        if not ((action in ("approve", "reject") and decides) or (action == "withdraw" and withdraws)):
+        if not (decides or withdraws):
             raise PermissionDenied
+        action = request.POST.get("action")
+        allowed = ("approve", "reject") * decides + ("withdraw",) * withdraws
+        if form.is_valid() and action not in allowed:
+            form.add_error(None, _("Pilih salah satu tombol keputusan."))
         if form.is_valid():
             try:
                 if action == "withdraw":

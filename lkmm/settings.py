@@ -241,6 +241,9 @@ AXES_CLIENT_IP_CALLABLE = "institutions.security.client_ip"
 
 # django-otp: the issuer shown in the authenticator app beside the username.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="LKMM")
+# Nobody reads another person's authenticator secret, admins included: django-otp's admin pages that
+# show a device's secret or QR code answer 403.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # django-csp: nothing inline, nothing from elsewhere. Charts and layouts are styled by classes in
 # static/css/app.css; the print buttons are wired by static/js/app.js.

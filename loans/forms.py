@@ -78,7 +78,7 @@ class LoanApplyForm(Form):
         return cleaned
 
 
-class LoanEditForm(forms.Form):
+class LoanEditForm(Form):
     product = forms.ModelChoiceField(label=_("Produk pinjaman"), queryset=LoanProduct.objects.none())
     principal = RupiahField(label=_("Jumlah pinjaman"), min_value=1)
     purpose = forms.CharField(label=_("Tujuan pinjaman"), max_length=200)
