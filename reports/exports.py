@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 FORMATS = ("csv", "xlsx")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -62,8 +63,9 @@ def _write_csv(response, blocks):
 
 def _csv_cell(value):
     value = "" if value is None else _cell(value)
-    # A name typed as "=..." must not become a formula when the file is opened in a spreadsheet.
-    if isinstance(value, str) and value.startswith(("=", "@")):
+    # A name typed as "=...", "+...", "-...", "@..." (or after a tab or CR) must not become a formula when
+    # the file is opened in a spreadsheet. Numbers are ints or Decimals here, so they stay numbers.
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
