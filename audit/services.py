@@ -49,10 +49,11 @@ def security_event(*, request, action, user=None, obj=None, lkmm=None, data=None
         user = None
     row = {
         "ip": client_ip(request),
-        "path": request.path[:300] if request is not None else "",
+        "path": (request.path or "")[:300] if request is not None else "",
         "method": request.method if request is not None else "",
         **(data or {}),
     }
+    row = {key: value for key, value in row.items() if value not in (None, "")}
     if obj is None:
         object_type, object_id = "auth.user", user.pk if user is not None else 0
     else:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("buku/", include("ledger.urls")),
     path("pengurus/", include("institutions.board_urls")),
     path("risiko/", include("risk.urls")),
+    path("jejak-audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
