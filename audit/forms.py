@@ -15,7 +15,11 @@ BIGINT_MAX = 2**63 - 1
 
 class AuditFilterForm(forms.Form):
     account = forms.CharField(label=_("Akun (nama pengguna)"), max_length=150, required=False)
-    object_type = forms.ChoiceField(label=_("Jenis objek"), required=False)
+    object_type = forms.ChoiceField(
+        label=_("Jenis objek"),
+        required=False,
+        error_messages={"invalid_choice": _("Pilih jenis objek dari daftar.")},
+    )
     object_id = forms.IntegerField(
         label=_("Id objek"),
         required=False,

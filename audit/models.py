@@ -27,6 +27,11 @@ from loans.models import Installment, Loan, LoanProduct, Repayment, Waiver
 from members.models import Group, GroupMembership, Member, MembershipApplication
 
 
+def history_label(model):
+    """The `pgh_obj_model` of `model`'s history rows: the label of the proxy that carries its triggers."""
+    return f"audit.{model.__name__}Tracked"
+
+
 def _derived(model):
     return [field.name for field in model._meta.concrete_fields if field.name.endswith("_derived")]
 
@@ -114,7 +119,6 @@ class AuditEventQuerySet(EventsQuerySet):
             return self
         if not scope:
             return self.none()
-        labels = {m: m._meta.label for m in (Lkmm, User)}
         return (
             self.annotate(
                 _loan=_ref("loan_id"),
@@ -125,8 +129,8 @@ class AuditEventQuerySet(EventsQuerySet):
             )
             .annotate(
                 event_lkmm=Case(
-                    When(pgh_obj_model=labels[Lkmm], then=F("_obj")),
-                    When(pgh_obj_model=labels[User], then=_lkmm_via_user()),
+                    When(pgh_obj_model=history_label(Lkmm), then=F("_obj")),
+                    When(pgh_obj_model=history_label(User), then=_lkmm_via_user()),
                     When(pgh_obj_model__in=_LABELS_VIA["loan"], then=_lkmm_via(Loan, "_loan")),
                     When(pgh_obj_model__in=_LABELS_VIA["entry"], then=_lkmm_via(JournalEntry, "_entry")),
                     When(pgh_obj_model__in=_LABELS_VIA["group"], then=_lkmm_via(Group, "_group")),
@@ -144,10 +148,10 @@ def _lkmm_via_user():
 
 
 _LABELS_VIA = {
-    "loan": [Installment._meta.label, Waiver._meta.label],
-    "entry": [JournalLine._meta.label],
-    "group": [GroupMembership._meta.label],
-    "member": [MembershipApplication._meta.label],
+    "loan": [history_label(Installment), history_label(Waiver)],
+    "entry": [history_label(JournalLine)],
+    "group": [history_label(GroupMembership)],
+    "member": [history_label(MembershipApplication)],
 }
 
 

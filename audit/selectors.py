@@ -29,7 +29,7 @@ OBJECT_TYPES = {
         (get_user_model(), _("Akun pengguna")),
     ]
 }
-_LABEL_BY_MODEL = {model._meta.label: label for model, label in OBJECT_TYPES.values()}
+_LABEL_BY_MODEL = {f"audit.{model.__name__}Tracked": label for model, label in OBJECT_TYPES.values()}
 EVENT_LABELS = {"insert": _("dibuat"), "update": _("diubah"), "delete": _("dihapus")}
 
 
@@ -66,13 +66,13 @@ def app_log(user, *, account=None, object_type=None, object_id=None, start=None,
 
 def db_history(user, *, account=None, object_type=None, object_id=None, start=None, end=None):
     """The database's history rows (PostgreSQL only), newest first."""
-    from audit.models import AuditEvent
+    from audit.models import AuditEvent, history_label
 
     rows = AuditEvent.objects.for_user(user)
     if account is not None:
         rows = rows.filter(user=account.pk)
     if object_type:
-        rows = rows.filter(pgh_obj_model=OBJECT_TYPES[object_type][0]._meta.label)
+        rows = rows.filter(pgh_obj_model=history_label(OBJECT_TYPES[object_type][0]))
     if object_id:
         rows = rows.filter(pgh_obj_id=str(object_id))
     return _date_range(rows, "pgh_created_at", start, end).order_by("-pgh_created_at", "-pgh_id")
@@ -80,10 +80,10 @@ def db_history(user, *, account=None, object_type=None, object_id=None, start=No
 
 def changes(event):
     """[(field, old, new)] of one history row: an update's changed fields; an insert's or a delete's
-    values (new for an insert, old for a delete)."""
+    values that are set (new for an insert, old for a delete)."""
     if event.pgh_label == "update" and event.pgh_diff:
         return [(name, pair[0], pair[1]) for name, pair in sorted(event.pgh_diff.items())]
-    data = sorted((event.pgh_data or {}).items())
+    data = sorted((k, v) for k, v in (event.pgh_data or {}).items() if v not in (None, ""))
     if event.pgh_label == "delete":
         return [(name, value, None) for name, value in data]
     return [(name, None, value) for name, value in data]

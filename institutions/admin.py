@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from audit.admin import AuditedAdminMixin
 from institutions.models import AuditLog, BoardMember, CommunityMeeting, Lkmm, Staff
 from ledger.services import chart_ensure
 
@@ -20,7 +21,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lkmm)
-class LkmmAdmin(admin.ModelAdmin):
+class LkmmAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "name",
@@ -43,7 +44,7 @@ class LkmmAdmin(admin.ModelAdmin):
 
 
 @admin.register(Staff)
-class StaffAdmin(admin.ModelAdmin):
+class StaffAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "role", "lkmm", "phone"]
     list_filter = ["role", "lkmm"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "lkmm__name"]
@@ -61,7 +62,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class LkmmUserAdmin(UserAdmin):
+class LkmmUserAdmin(AuditedAdminMixin, UserAdmin):
     inlines = [StaffInline]
     list_display = [
         "username",
@@ -121,7 +122,9 @@ class CommunityMeetingAdmin(admin.ModelAdmin):
 
 
 @admin.register(BoardMember)
-class BoardMemberAdmin(admin.ModelAdmin):
+class BoardMemberAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    lkmm_bound_fields = ("lkmm", "meeting")
+
     list_display = ["name", "role", "lkmm", "term_start", "term_end", "meeting"]
     list_filter = ["role", "lkmm"]
     search_fields = ["name", "member__full_name", "user__username", "lkmm__name"]

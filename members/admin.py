@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin import AuditedAdminMixin
 from institutions.admin import ReadOnlyAdmin
 from members.models import (
     BusinessType,
@@ -55,7 +56,10 @@ class IncomeInline(admin.TabularInline):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    # A member stays in the LKMM that admitted them: moving one would leave their loans behind.
+    lkmm_bound_fields = ("lkmm",)
+
     list_display = ["code", "full_name", "nik", "gender", "lkmm", "desa", "phone", "status", "joined_on"]
     list_filter = ["status", "gender", "dtsen_listed", "business_type", "lkmm"]
     search_fields = ["full_name", "nik", "kk_number", "phone", "desa"]
@@ -92,7 +96,9 @@ class GroupMembershipInline(admin.TabularInline):
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    lkmm_bound_fields = ("lkmm",)
+
     list_display = ["name", "lkmm", "leader", "meeting_day", "meeting_place", "joint_liability", "is_active"]
     list_filter = ["lkmm", "meeting_day", "joint_liability", "is_active"]
     search_fields = ["name", "meeting_place", "leader__full_name"]
