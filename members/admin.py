@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin
 
 from audit.admin import AuditedAdminMixin
 from institutions.admin import ReadOnlyAdmin
+from members.forms.members import nik_digits
 from members.models import (
     BusinessType,
     Group,
@@ -11,6 +13,8 @@ from members.models import (
     MembershipApplication,
     MemberStatusChange,
 )
+from members.nik import check_nik
+from members.phone import normalise_phone
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -55,10 +59,40 @@ class IncomeInline(admin.TabularInline):
         return False
 
 
+class MemberAdminForm(forms.ModelForm):
+    """The member page's checks on what admin edits: the NIK against the birth date and gender, and the
+    phone number written as the app writes it (the model and its constraints check the rest)."""
+
+    class Meta:
+        model = Member
+        # Admin shows every editable field (it derives its list from this form); admin's readonly_fields
+        # take theirs out.
+        fields = "__all__"  # noqa: DJ007
+
+    def clean_nik(self):
+        return nik_digits(self.cleaned_data["nik"])
+
+    def clean_phone(self):
+        try:
+            return normalise_phone(self.cleaned_data["phone"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if "nik" in cleaned:
+            for field, message in check_nik(
+                cleaned["nik"], birth_date=cleaned.get("birth_date"), gender=cleaned.get("gender")
+            ).items():
+                self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+
 @admin.register(Member)
 class MemberAdmin(AuditedAdminMixin, admin.ModelAdmin):
     # A member stays in the LKMM that admitted them: moving one would leave their loans behind.
     lkmm_bound_fields = ("lkmm",)
+    form = MemberAdminForm
 
     list_display = ["code", "full_name", "nik", "gender", "lkmm", "desa", "phone", "status", "joined_on"]
     list_filter = ["status", "gender", "dtsen_listed", "business_type", "lkmm"]

@@ -376,3 +376,13 @@ def test_history_rows_are_append_only(lkmm):
     assert model is not None
     with pytest.raises(InternalError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_memberevent")
+
+
+def test_admin_checks_a_members_nik_as_the_member_page_does(admin_client, lkmm):
+    member = MemberFactory(lkmm=lkmm)
+    nik = member.nik
+    response = _admin_post(admin_client, member, gender="L")  # the NIK says a woman (day + 40)
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    member.refresh_from_db()
+    assert member.gender == "P" and member.nik == nik
+    assert not AuditLog.objects.filter(action="admin.ubah").exists()
