@@ -55,6 +55,9 @@ def only_auth(sqls):
 
 
 def _audit_write(sql):
+    # On PostgreSQL the audit trail's context (audit.middleware) comes first in the same statement.
+    if sql.startswith("SELECT set_config('pghistory.context_id'"):
+        sql = sql.split("; ", 1)[-1]
     return sql.startswith(
         ('INSERT INTO "institutions_auditlog"', "BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "COMMIT")
     )
