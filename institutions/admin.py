@@ -10,6 +10,7 @@ from django_otp.admin import OTPAdminSite
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.admin import AuditedAdminMixin
 from institutions.models import (
     AuditLog,
     BoardMember,
@@ -37,7 +38,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lkmm)
-class LkmmAdmin(admin.ModelAdmin):
+class LkmmAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "name",
@@ -60,7 +61,7 @@ class LkmmAdmin(admin.ModelAdmin):
 
 
 @admin.register(Staff)
-class StaffAdmin(admin.ModelAdmin):
+class StaffAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "role", "lkmm", "phone"]
     list_filter = ["role", "lkmm"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "lkmm__name"]
@@ -78,7 +79,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class LkmmUserAdmin(UserAdmin):
+class LkmmUserAdmin(AuditedAdminMixin, UserAdmin):
     inlines = [StaffInline]
     list_display = [
         "username",
@@ -168,7 +169,9 @@ class CommunityMeetingAdmin(admin.ModelAdmin):
 
 
 @admin.register(BoardMember)
-class BoardMemberAdmin(admin.ModelAdmin):
+class BoardMemberAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    lkmm_bound_fields = ("lkmm", "meeting")
+
     list_display = ["name", "role", "lkmm", "term_start", "term_end", "meeting"]
     list_filter = ["role", "lkmm"]
     search_fields = ["name", "member__full_name", "user__username", "lkmm__name"]

@@ -26,14 +26,28 @@ class LkmmScopedQuerySet(models.QuerySet):
     lkmm_field = "lkmm"
 
     def for_user(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        staff = getattr(user, "staff", None)
-        if staff is None:
-            return self if user.is_superuser else self.none()
-        if staff.is_dinas:
+        scope = lkmm_scope(user)
+        if scope is None:
             return self
-        return self.filter(**{self.lkmm_field: staff.lkmm_id})
+        if not scope:
+            return self.none()
+        return self.filter(**{f"{self.lkmm_field}__in": scope})
+
+
+def lkmm_scope(user):
+    """The LKMMs `user` may see: None for every LKMM, else a list of LKMM ids (empty: none).
+
+    Used by LkmmScopedQuerySet.for_user and by the audit trail's history (audit.models), which cannot
+    filter on a model field; a per-Dinas scope changes here only.
+    """
+    if not user.is_authenticated:
+        return []
+    staff = getattr(user, "staff", None)
+    if staff is None:
+        return None if user.is_superuser else []
+    if staff.is_dinas:
+        return None
+    return [staff.lkmm_id]
 
 
 class LkmmQuerySet(LkmmScopedQuerySet):

@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "loans",
     "reports",
     "risk",
+    # The database-kept audit trail (PostgreSQL triggers): audit/models.py.
+    "pgtrigger",
+    "pghistory",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +65,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the audit trail needs the user (audit/middleware.py).
+    "audit.middleware.HistoryContextMiddleware",
+    "audit.middleware.RefusedAccessMiddleware",
     # Order matters below: the no-store header covers every response of a logged-in user, including
     # the redirects of the checks after it; timeouts end a session before the second factor is asked
     # for; a POST that an ended session sends to the login page is kept for after the login.
@@ -263,3 +270,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Audit trail ------------------------------------------------------------------------------------
+# Event rows are append-only in the database: a trigger refuses their UPDATE and DELETE.
+PGHISTORY_APPEND_ONLY = True
+# The request context (user, IP, path) is attached to writes of every method, including GET (a 404
+# logged, a session touched) so nothing written during a request is anonymous.
+PGHISTORY_MIDDLEWARE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("pengurus/", include("institutions.board_urls")),
     path("risiko/", include("risk.urls")),
     path("keputusan/", include("institutions.request_urls")),
+    path("jejak-audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

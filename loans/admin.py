@@ -1,11 +1,15 @@
 from django.contrib import admin
 
+from audit.admin import AuditedAdminMixin
 from institutions.admin import ReadOnlyAdmin
 from loans.models import Allocation, Installment, Loan, LoanProduct, LoanStatusChange, Repayment, Waiver
 
 
 @admin.register(LoanProduct)
-class LoanProductAdmin(admin.ModelAdmin):
+class LoanProductAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    # Loans copy their product's terms, but a product belongs to its LKMM for good.
+    lkmm_bound_fields = ("lkmm",)
+
     list_display = [
         "name",
         "lkmm",
@@ -54,8 +58,11 @@ class WaiverInline(admin.TabularInline):
 
 
 @admin.register(Loan)
-class LoanAdmin(ReadOnlyAdmin):
+class LoanAdmin(AuditedAdminMixin, ReadOnlyAdmin):
     """Loans change only through the services (the pages), which keep the books; admin reads."""
+
+    # Read-only as a whole today; should editing ever open, these stay fixed.
+    lkmm_bound_fields = ("lkmm", "member", "product", "restructured_from")
 
     list_display = ["code", "member", "lkmm", "principal", "status", "applied_on", "disbursed_on"]
     list_filter = ["status", "lkmm", "frequency", "interest_method"]
@@ -76,7 +83,8 @@ class AllocationInline(admin.TabularInline):
 
 
 @admin.register(Repayment)
-class RepaymentAdmin(ReadOnlyAdmin):
+class RepaymentAdmin(AuditedAdminMixin, ReadOnlyAdmin):
+    lkmm_bound_fields = ("lkmm", "loan", "paid_by")
     list_display = [
         "receipt_code",
         "lkmm",

@@ -1,6 +1,9 @@
+from django import forms
 from django.contrib import admin
 
+from audit.admin import AuditedAdminMixin
 from institutions.admin import ReadOnlyAdmin
+from members.forms.members import nik_digits
 from members.models import (
     BusinessType,
     Group,
@@ -10,6 +13,8 @@ from members.models import (
     MembershipApplication,
     MemberStatusChange,
 )
+from members.nik import check_nik
+from members.phone import normalise_phone
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -54,8 +59,41 @@ class IncomeInline(admin.TabularInline):
         return False
 
 
+class MemberAdminForm(forms.ModelForm):
+    """The member page's checks on what admin edits: the NIK against the birth date and gender, and the
+    phone number written as the app writes it (the model and its constraints check the rest)."""
+
+    class Meta:
+        model = Member
+        # Admin shows every editable field (it derives its list from this form); admin's readonly_fields
+        # take theirs out.
+        fields = "__all__"  # noqa: DJ007
+
+    def clean_nik(self):
+        return nik_digits(self.cleaned_data["nik"])
+
+    def clean_phone(self):
+        try:
+            return normalise_phone(self.cleaned_data["phone"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if "nik" in cleaned:
+            for field, message in check_nik(
+                cleaned["nik"], birth_date=cleaned.get("birth_date"), gender=cleaned.get("gender")
+            ).items():
+                self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    # A member stays in the LKMM that admitted them: moving one would leave their loans behind.
+    lkmm_bound_fields = ("lkmm",)
+    form = MemberAdminForm
+
     list_display = ["code", "full_name", "nik", "gender", "lkmm", "desa", "phone", "status", "joined_on"]
     list_filter = ["status", "gender", "dtsen_listed", "business_type", "lkmm"]
     search_fields = ["full_name", "nik", "kk_number", "phone", "desa"]
@@ -92,7 +130,9 @@ class GroupMembershipInline(admin.TabularInline):
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    lkmm_bound_fields = ("lkmm",)
+
     list_display = ["name", "lkmm", "leader", "meeting_day", "meeting_place", "joint_liability", "is_active"]
     list_filter = ["lkmm", "meeting_day", "joint_liability", "is_active"]
     search_fields = ["name", "meeting_place", "leader__full_name"]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from audit.services import download_recorded
 from institutions.access import staff_required
 from institutions.forms import DateField, Form
 from institutions.models import Lkmm
@@ -83,6 +84,7 @@ def arrears(request, code):
     lkmm, form, at, fmt = _report(request, code)
     loans, totals, classes = arrears_list(lkmm=lkmm, at=at)
     if fmt != "html":
+        download_recorded(request, what="daftar-tunggakan", lkmm=lkmm, fmt=fmt)
         return exports.download(
             fmt,
             filename=f"daftar-tunggakan-{lkmm.code}-{at:%Y-%m-%d}",
@@ -202,6 +204,7 @@ def quality(request, code):
     lkmm, form, at, fmt = _report(request, code)
     rows, figures = quality_report(lkmm=lkmm, at=at)
     if fmt != "html":
+        download_recorded(request, what="kolektibilitas-ppap", lkmm=lkmm, fmt=fmt)
         return exports.download(
             fmt,
             filename=f"kolektibilitas-ppap-{lkmm.code}-{at:%Y-%m-%d}",

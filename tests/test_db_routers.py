@@ -50,7 +50,17 @@ def reads(sqls, table):
 
 
 def only_auth(sqls):
-    return all(any(table in sql for table in AUTH_TABLES) for sql in sqls)
+    """Only the login's reads, and the download's audit row (audit.services), touch the primary."""
+    return all(any(table in sql for table in AUTH_TABLES) or _audit_write(sql) for sql in sqls)
+
+
+def _audit_write(sql):
+    # On PostgreSQL the audit trail's context (audit.middleware) comes first in the same statement.
+    if sql.startswith("SELECT set_config('pghistory.context_id'"):
+        sql = sql.split("; ", 1)[-1]
+    return sql.startswith(
+        ('INSERT INTO "institutions_auditlog"', "BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "COMMIT")
+    )
 
 
 # --- pages -----------------------------------------------------------------------------------------

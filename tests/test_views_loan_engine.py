@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from audit.services import SECURITY_ACTIONS
 from institutions.models import AuditLog, DecisionRequest
 from ledger.models import JournalEntry
 from loans import services as loan_services
@@ -101,7 +102,7 @@ def snapshot():
         "waivers": Waiver.objects.count(),
         "entries": JournalEntry.objects.count(),
         "status_changes": LoanStatusChange.objects.count(),
-        "audit": AuditLog.objects.count(),
+        "audit": AuditLog.objects.exclude(action__in=SECURITY_ACTIONS).count(),
     }
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from audit.services import download_recorded
 from institutions.access import deciders_of, may_decide, recorder_required, staff_required
 from institutions.forms import add_service_errors, strip_control_characters
 from institutions.models import AuditLog
@@ -150,6 +151,7 @@ def member_photo(request, pk):
         photo = member.photo.open("rb")
     except FileNotFoundError:
         raise Http404 from None
+    download_recorded(request, what="foto-anggota", lkmm=member.lkmm, obj=member)
     response = FileResponse(photo)
     response["Cache-Control"] = "private, max-age=3600"
     return response
