@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('audit', '0001_initial'),
+        ('loans', '0008_application_token_and_one_loan_at_a_time'),
     ]
 
     operations = [
