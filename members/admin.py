@@ -3,6 +3,7 @@ from django.contrib import admin
 
 from audit.admin import AuditedAdminMixin
 from institutions.admin import ReadOnlyAdmin
+from institutions.forms import ModelForm
 from members.forms.members import nik_digits
 from members.models import (
     BusinessType,
@@ -59,7 +60,7 @@ class IncomeInline(admin.TabularInline):
         return False
 
 
-class MemberAdminForm(forms.ModelForm):
+class MemberAdminForm(ModelForm):
     """The member page's checks on what admin edits: the NIK against the birth date and gender, and the
     phone number written as the app writes it (the model and its constraints check the rest)."""
 

@@ -135,17 +135,26 @@ def member_transition(*, member, to, actor, reason="", application=None):
     return member
 
 
-def application_recorders(application):
-    """Who recorded a membership application: its submitter and whoever edited the applicant's details
-    since (an edit counts as recording, DOMAIN.md)."""
+def member_edits(member_ids):
+    """{member id: [(when, who)]} of the corrections of those members' details, in one query."""
     from institutions.models import AuditLog
 
-    editors = AuditLog.objects.filter(
-        object_type="members.member",
-        object_id=application.member_id,
-        action="member.edit",
-        created_at__gte=application.submitted_at,
-    ).values_list("actor_id", flat=True)
+    edits = {}
+    rows = AuditLog.objects.filter(
+        object_type="members.member", object_id__in=list(member_ids), action="member.edit"
+    ).values_list("object_id", "created_at", "actor_id")
+    for member_id, at, actor_id in rows:
+        edits.setdefault(member_id, []).append((at, actor_id))
+    return edits
+
+
+def application_recorders(application, edits=None):
+    """Who recorded a membership application: its submitter and whoever edited the applicant's details
+    since (an edit counts as recording, DOMAIN.md). `edits`: member_edits() of a page, read once."""
+    if edits is None:
+        edits = member_edits([application.member_id])
+    since = application.submitted_at
+    editors = [actor for at, actor in edits.get(application.member_id, []) if at >= since]
     return [application.submitted_by_id, *editors]
 
 

@@ -202,8 +202,9 @@ def test_report_exports_and_member_photos_are_recorded_as_downloads(
 
 @pytest.fixture
 def admin_client(client, db):
-    get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz")
-    client.login(username="root", password="pw-123-xyz")
+    from tests.factories import login
+
+    login(client, get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz"))
     return client
 
 
@@ -254,7 +255,16 @@ def test_admin_change_writes_an_audit_row_with_before_and_after(admin_client, lk
 
 
 def test_admin_switching_four_eyes_is_audited(admin_client, lkmm):
+    from tests.factories import StaffFactory, make_approver
+
     assert not lkmm.four_eyes
+    # With fewer than two people who decide, four eyes is refused (and nothing is audited).
+    _admin_post(admin_client, lkmm, four_eyes="on")
+    lkmm.refresh_from_db()
+    assert not lkmm.four_eyes
+    assert not AuditLog.objects.filter(action="admin.ubah", object_type="institutions.lkmm").exists()
+    StaffFactory(lkmm=lkmm, ketua=True)
+    make_approver(lkmm)
     _admin_post(admin_client, lkmm, four_eyes="on")
     lkmm.refresh_from_db()
     row = AuditLog.objects.get(action="admin.ubah", object_type="institutions.lkmm")
@@ -343,7 +353,9 @@ def test_history_of_another_lkmm_never_appears(ketua_client, dinas, other_lkmm, 
     seen = list(AuditEvent.objects.for_user(user).values_list("pgh_obj_model", "event_lkmm"))
     assert seen and {lkmm_id for _model, lkmm_id in seen} == {lkmm.pk}
     dinas_client = Client()
-    dinas_client.force_login(dinas.user)
+    from tests.factories import login
+
+    login(dinas_client, dinas)
     assert "Anggota Lain" in dinas_client.get(URL).text
 
 

@@ -702,7 +702,10 @@ def test_fuzz_every_url_and_form_as_every_role(world, monkeypatch):
     assert not run.failures, f"{len(run.failures)} failures, the first ones:\n" + "\n\n".join(
         repr(f) for f in run.failures[:15]
     )
-    never = sorted(cls.__qualname__ for cls in project_forms - cleaned)
+    # Django admin's pages are read by the fuzz, not posted to: its forms are tested in test_audit.py.
+    never = sorted(
+        cls.__qualname__ for cls in project_forms - cleaned if not cls.__module__.endswith(".admin")
+    )
     assert not never, (
         f"Forms never filled in by the fuzz (give the world an object that reaches them): {never}"
     )

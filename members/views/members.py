@@ -51,9 +51,9 @@ FORM_SECTIONS = [
 ]
 
 
-def _may_decide(user, application):
+def _may_decide(user, application, edits=None):
     return may_decide(
-        user, lkmm=application.member.lkmm, recorded_by=services.application_recorders(application)
+        user, lkmm=application.member.lkmm, recorded_by=services.application_recorders(application, edits)
     )
 
 
@@ -218,8 +218,9 @@ def application_queue(request):
     )
     applications = list(applications)
     # One form per card, each with its own ids, so a label checks the radio of its own card.
+    edits = services.member_edits(application.member_id for application in applications)
     for application in applications:
-        if _may_decide(request.user, application):
+        if _may_decide(request.user, application, edits):
             application.decision_form = DecisionForm(auto_id=f"id_{application.pk}_%s")
     return render(request, "members/application_queue.html", {"applications": applications})
 
