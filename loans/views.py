@@ -4,6 +4,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from institutions.forms import add_service_errors
 from institutions.models import DecisionRequest, RequestKind
 from institutions.security import form_data
 from institutions.templatetags.lkmm_format import format_rupiah
-from loans import schedule, services, standing
+from loans import receipts, schedule, services, standing
 from loans.forms import (
     CancelForm,
     DisburseForm,
@@ -439,6 +440,7 @@ def repayment_create(request, loan_pk):
                 _("Pembayaran %(amount)s dicatat, kuitansi %(receipt)s.")
                 % {"amount": format_rupiah(repayment.amount), "receipt": repayment.receipt_code},
             )
+            receipts.mark_original(request.session, repayment)
             return redirect("loans:receipt", pk=repayment.pk)
     # The form comes back with its errors: the schedule as it stands now, read only for this page.
     context = {"form": form, "loan": loan, **_repayment_page(loan, today)}
@@ -460,12 +462,19 @@ def _repayment_page(loan, today):
 
 @staff_required
 def repayment_receipt(request, pk):
+    """The receipt on A4 or, with ?format=58, on a 58 mm thermal printer's roll. The first view after
+    recording is the original; every later one is marked SALINAN. A member who agreed to WhatsApp gets a
+    "Kirim lewat WhatsApp" link with the receipt's text."""
     repayment = get_object_or_404(
         Repayment.objects.for_user(request.user).select_related(
             "loan__member", "lkmm", "recorded_by", "paid_by", "reversed_by"
         ),
         pk=pk,
     )
+    fmt = request.GET.get("format") or request.session.get(receipts.FORMAT_KEY, "a4")
+    if fmt not in receipts.FORMATS:
+        raise Http404
+    request.session[receipts.FORMAT_KEY] = fmt
     # The allocation as it stood on the payment's own date (a later reversal re-allocates from then on).
     allocations = (
         Allocation.objects.counting_at(repayment.paid_on)
@@ -475,13 +484,35 @@ def repayment_receipt(request, pk):
     )
     # The loan's outstanding principal at the payment's date (none left: it is out of the portfolio).
     after = loan_figures(repayment.paid_on, loans=[repayment.loan_id]).get(repayment.loan_id)
+    outstanding_after = after.outstanding if after else 0
+    # The next installment still open as the loan stands now (kept state: one indexed query).
+    upcoming = (
+        repayment.loan.installments.filter(open_derived=True)
+        .order_by("seq")
+        .values("due_date", "principal", "interest", "principal_paid_derived", "interest_paid_derived")
+        .first()
+    )
+    next_due = None
+    if upcoming is not None and repayment.reversed_on is None:
+        owed = upcoming["principal"] + upcoming["interest"]
+        paid = upcoming["principal_paid_derived"] + upcoming["interest_paid_derived"]
+        next_due = {"due_date": upcoming["due_date"], "amount": owed - paid}
+    member = repayment.loan.member
+    whatsapp = None
+    if member.whatsapp_consent and member.phone and repayment.reversed_on is None:
+        text = receipts.receipt_text(repayment=repayment, outstanding_after=outstanding_after, next_due=next_due)
+        whatsapp = receipts.whatsapp_url(member.phone, text)
     return render(
         request,
-        "loans/receipt.html",
+        "loans/receipt_58.html" if fmt == "58" else "loans/receipt.html",
         {
             "repayment": repayment,
             "allocations": allocations,
-            "outstanding_after": after.outstanding if after else 0,
+            "outstanding_after": outstanding_after,
+            "next_due": next_due,
+            "original": receipts.take_original(request.session, repayment),
+            "whatsapp": whatsapp,
+            "format": fmt,
         },
     )
 
