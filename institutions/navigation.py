@@ -32,7 +32,13 @@ SECTIONS = (
 # section -> the bottom bar item that stands for it, per role.
 PENGELOLA_BAR = {"home": "home", "collection": "collection", "members": "members", "loans": "loans"}
 KETUA_BAR = {"home": "home", "decisions": "decisions", "members": "members", "loans": "loans"}
-DINAS_BAR = {"home": "home", "closes": "reports", "reports": "reports", "reserve": "reports", "books": "reports"}
+DINAS_BAR = {
+    "home": "home",
+    "closes": "reports",
+    "reports": "reports",
+    "reserve": "reports",
+    "books": "reports",
+}
 
 
 def section_of(match):

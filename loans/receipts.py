@@ -60,3 +60,21 @@ def receipt_text(*, repayment, outstanding_after, next_due):
             lines.append(_("Pinjaman lunas. Terima kasih."))
         lines.append(_("Terima kasih."))
     return "\n".join(lines)
+
+
+def collection_text(*, lkmm, group, receipts, total):
+    """The summary of a group meeting's payments, for the group leader: each receipt and the total."""
+    with translation.override(settings.LANGUAGE_CODE):
+        lines = [_("Pembayaran kelompok %(group)s - %(lkmm)s") % {"group": group.name, "lkmm": lkmm.name}]
+        if receipts:
+            lines.append(_("Tanggal: %(date)s") % {"date": _d(receipts[0].paid_on)})
+        for receipt in receipts:
+            lines.append(
+                f"{receipt.receipt_code} {receipt.loan.member.full_name}: {format_rupiah(receipt.amount)}"
+            )
+        lines.append(
+            _("Jumlah %(n)d kuitansi: %(amount)s (%(words)s)")
+            % {"n": len(receipts), "amount": format_rupiah(total), "words": terbilang(total)}
+        )
+        lines.append(_("Terima kasih."))
+    return "\n".join(lines)

@@ -500,7 +500,9 @@ def repayment_receipt(request, pk):
     member = repayment.loan.member
     whatsapp = None
     if member.whatsapp_consent and member.phone and repayment.reversed_on is None:
-        text = receipts.receipt_text(repayment=repayment, outstanding_after=outstanding_after, next_due=next_due)
+        text = receipts.receipt_text(
+            repayment=repayment, outstanding_after=outstanding_after, next_due=next_due
+        )
         whatsapp = receipts.whatsapp_url(member.phone, text)
     return render(
         request,
