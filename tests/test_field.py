@@ -33,7 +33,8 @@ def bottom_bar(html):
 
 
 def labels_of(bar):
-    return [" ".join(re.sub(r"<[^>]+>", " ", a).split()) for a in re.findall(r"<a [^>]*>(.*?)</a>", bar, re.S)]
+    links = re.findall(r"<a [^>]*>(.*?)</a>", bar, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", a).split()) for a in links]
 
 
 def current_of(bar):
