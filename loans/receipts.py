@@ -47,6 +47,11 @@ def receipt_text(*, repayment, outstanding_after, next_due):
             _("Tanggal: %(date)s") % {"date": _d(repayment.paid_on)},
             _("Diterima dari: %(name)s, pinjaman %(loan)s")
             % {"name": repayment.loan.member.full_name, "loan": repayment.loan.code},
+            *(
+                [_("Dibayar oleh: %(name)s (tanggung renteng)") % {"name": repayment.paid_by.full_name}]
+                if repayment.paid_by_id
+                else []
+            ),
             _("Jumlah: %(amount)s") % {"amount": format_rupiah(repayment.amount)},
             _("Terbilang: %(words)s") % {"words": terbilang(repayment.amount)},
             _("Sisa pokok: %(amount)s") % {"amount": format_rupiah(outstanding_after)},

@@ -287,3 +287,16 @@ def test_reversed_receipt_offers_no_whatsapp(pengelola_client, active):
     Repayment.objects.filter(pk=repayment.pk).update(reversed_on=timezone.localdate())
     html = pengelola_client.get(reverse("loans:receipt", args=[repayment.pk])).content.decode()
     assert "wa.me" not in html
+
+
+def test_member_page_says_whether_whatsapp_may_be_used(pengelola_client, lkmm):
+    yes = MemberFactory(lkmm=lkmm, phone="+6281234567890", whatsapp_consent=True)
+    no = MemberFactory(lkmm=lkmm, phone="+6281234567891")
+    assert (
+        "bersedia dihubungi lewat WhatsApp"
+        in pengelola_client.get(reverse("members:detail", args=[yes.pk])).content.decode()
+    )
+    assert (
+        "belum setuju dihubungi lewat WhatsApp"
+        in pengelola_client.get(reverse("members:detail", args=[no.pk])).content.decode()
+    )
