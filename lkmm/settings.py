@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "institutions.context_processors.staff",
+                "institutions.navigation.nav",
             ],
             "builtins": ["institutions.templatetags.lkmm_format"],
         },

@@ -21,6 +21,7 @@ from institutions.forms import DateField, Form, RupiahField
 from institutions.models import Lkmm
 from institutions.security import form_data
 from institutions.templatetags.lkmm_format import format_rupiah
+from loans import receipts as receipts_text
 from loans.collection import MAX_PERIOD_DAYS, collection_lines, collection_record, sheet_date
 from loans.models import Loan, Repayment
 from members.models import Group, Member
@@ -127,6 +128,12 @@ def _summary(request, *, lkmm, group):
     )
     query = request.GET.copy()
     query.pop("kuitansi")
+    total = sum(r.amount for r in receipts)
+    leader = group.leader if group is not None else None
+    whatsapp = None
+    if receipts and leader is not None and leader.whatsapp_consent and leader.phone:
+        text = receipts_text.collection_text(lkmm=lkmm, group=group, receipts=receipts, total=total)
+        whatsapp = receipts_text.whatsapp_url(leader.phone, text)
     return render(
         request,
         "loans/collection_done.html",
@@ -134,7 +141,9 @@ def _summary(request, *, lkmm, group):
             "lkmm": lkmm,
             "group": group,
             "receipts": receipts,
-            "total": sum(r.amount for r in receipts),
+            "total": total,
+            "leader": leader,
+            "whatsapp": whatsapp,
             "sheet_url": f"{request.path}?{query.urlencode()}" if query else request.path,
         },
     )

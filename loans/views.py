@@ -4,6 +4,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from institutions.forms import add_service_errors
 from institutions.models import AuditLog, DecisionRequest, RequestKind
 from institutions.security import form_data
 from institutions.templatetags.lkmm_format import format_rupiah
-from loans import schedule, services, standing
+from loans import receipts, schedule, services, standing
 from loans.forms import (
     CancelForm,
     DisburseForm,
@@ -127,12 +128,19 @@ def loan_edit(request, pk):
 
 @recorder_required
 def loan_create(request, member_pk):
+    """The application form. "Lihat jadwal" (a submit named `preview`) re-renders the form with the
+    schedule the chosen product gives the amount, saving nothing: a server round trip, no JavaScript."""
     member = get_object_or_404(Member.objects.for_user(request.user), pk=member_pk)
     other_loans = member.loans.filter(status__in=services.OPEN_LOAN_STATUSES).order_by("number")
     with contextlib.suppress(ValueError):  # the same form posted again is not a second application
         other_loans = other_loans.exclude(token=uuid.UUID(request.POST.get("token", "")))
     form = LoanApplyForm(request.POST or None, lkmm=member.lkmm, other_loans=other_loans)
-    if request.method == "POST" and form.is_valid():
+    previewing = "preview" in request.POST
+    context = {"form": form, "member": member, "other_loans": form.other_loans}
+    if request.method == "POST" and previewing:
+        if form.is_valid():
+            context["preview"] = _application_preview(form, member)
+    elif request.method == "POST" and form.is_valid():
         try:
             loan = services.loan_apply(member=member, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -140,9 +148,58 @@ def loan_create(request, member_pk):
         else:
             messages.success(request, _("Pengajuan %(code)s dicatat.") % {"code": loan.code})
             return redirect("loans:detail", pk=loan.pk)
-    return render(
-        request, "loans/loan_form.html", {"form": form, "member": member, "other_loans": form.other_loans}
-    )
+    products = list(form.fields["product"].queryset)
+    chosen = _chosen_product(form, products)
+    for product in [chosen] if chosen else products:
+        product.effective_rate = _effective_rate(product)
+    context["chosen_product"] = chosen
+    context["products"] = products
+    return render(request, "loans/loan_form.html", context)
+
+
+def _chosen_product(form, products):
+    """The product picked on the form (or the only one there is)."""
+    picked = form.data.get("product") if form.is_bound else None
+    for product in products:
+        if str(product.pk) == picked:
+            return product
+    return products[0] if len(products) == 1 else None
+
+
+def _application_preview(form, member):
+    """The schedule, fee and effective rate the application would get, or None with the reasons added to
+    the form (the same eligibility checks as recording)."""
+    data = form.cleaned_data
+    product, principal = data["product"], data["principal"]
+    errors = services._check_eligible(member=member, product=product, principal=principal)
+    if errors:
+        add_service_errors(form, ValidationError(errors))
+        return None
+    try:
+        lines = schedule.build_schedule(
+            principal=principal,
+            rate_per_month=product.rate_per_month,
+            count=product.installment_count,
+            frequency=product.frequency,
+            method=product.interest_method,
+            rounding_unit=product.rounding_unit,
+            first_due=schedule.first_due_after(data["applied_on"], product.frequency),
+        )
+    except schedule.ScheduleError as exc:
+        form.add_error("principal", str(exc))
+        return None
+    fee = services.admin_fee_for(product, principal)
+    received = principal - fee if product.admin_fee_mode == "deducted" else principal
+    return {
+        "lines": lines,
+        "admin_fee": fee,
+        "received": received,
+        "total_interest": sum(line.interest for line in lines),
+        "total": sum(line.total for line in lines),
+        "effective_rate": schedule.effective_annual_rate(
+            received=received, installments=[line.total for line in lines], frequency=product.frequency
+        ),
+    }
 
 
 PAYMENTS_PER_PAGE = 20
@@ -418,6 +475,7 @@ def repayment_create(request, loan_pk):
                 _("Pembayaran %(amount)s dicatat, kuitansi %(receipt)s.")
                 % {"amount": format_rupiah(repayment.amount), "receipt": repayment.receipt_code},
             )
+            receipts.mark_original(request.session, repayment)
             return redirect("loans:receipt", pk=repayment.pk)
     # The form comes back with its errors: the schedule as it stands now, read only for this page.
     context = {"form": form, "loan": loan, **_repayment_page(loan, today)}
@@ -439,12 +497,19 @@ def _repayment_page(loan, today):
 
 @staff_required
 def repayment_receipt(request, pk):
+    """The receipt on A4 or, with ?format=58, on a 58 mm thermal printer's roll. The first view after
+    recording is the original; every later one is marked SALINAN. A member who agreed to WhatsApp gets a
+    "Kirim lewat WhatsApp" link with the receipt's text."""
     repayment = get_object_or_404(
         Repayment.objects.for_user(request.user).select_related(
             "loan__member", "lkmm", "recorded_by", "paid_by", "reversed_by"
         ),
         pk=pk,
     )
+    fmt = request.GET.get("format") or request.session.get(receipts.FORMAT_KEY, "a4")
+    if fmt not in receipts.FORMATS:
+        raise Http404
+    request.session[receipts.FORMAT_KEY] = fmt
     # The allocation as it stood on the payment's own date (a later reversal re-allocates from then on).
     allocations = (
         Allocation.objects.counting_at(repayment.paid_on)
@@ -454,13 +519,37 @@ def repayment_receipt(request, pk):
     )
     # The loan's outstanding principal at the payment's date (none left: it is out of the portfolio).
     after = loan_figures(repayment.paid_on, loans=[repayment.loan_id]).get(repayment.loan_id)
+    outstanding_after = after.outstanding if after else 0
+    # The next installment still open as the loan stands now (kept state: one indexed query).
+    upcoming = (
+        repayment.loan.installments.filter(open_derived=True)
+        .order_by("seq")
+        .values("due_date", "principal", "interest", "principal_paid_derived", "interest_paid_derived")
+        .first()
+    )
+    next_due = None
+    if upcoming is not None and repayment.reversed_on is None:
+        owed = upcoming["principal"] + upcoming["interest"]
+        paid = upcoming["principal_paid_derived"] + upcoming["interest_paid_derived"]
+        next_due = {"due_date": upcoming["due_date"], "amount": owed - paid}
+    member = repayment.loan.member
+    whatsapp = None
+    if member.whatsapp_consent and member.phone and repayment.reversed_on is None:
+        text = receipts.receipt_text(
+            repayment=repayment, outstanding_after=outstanding_after, next_due=next_due
+        )
+        whatsapp = receipts.whatsapp_url(member.phone, text)
     return render(
         request,
-        "loans/receipt.html",
+        "loans/receipt_58.html" if fmt == "58" else "loans/receipt.html",
         {
             "repayment": repayment,
             "allocations": allocations,
-            "outstanding_after": after.outstanding if after else 0,
+            "outstanding_after": outstanding_after,
+            "next_due": next_due,
+            "original": receipts.take_original(request.session, repayment),
+            "whatsapp": whatsapp,
+            "format": fmt,
         },
     )
 

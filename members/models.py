@@ -110,6 +110,12 @@ class Member(models.Model):
     birth_date = models.DateField(_("tanggal lahir"))
     kk_number = models.CharField(_("nomor KK"), max_length=16, blank=True, validators=[kk_validator])
     phone = models.CharField(_("telepon/WA"), max_length=16, blank=True)
+    # Messages (receipts, reminders) go to the member's WhatsApp only with their recorded consent.
+    whatsapp_consent = models.BooleanField(
+        _("bersedia dihubungi lewat WhatsApp"),
+        default=False,
+        help_text=_("Kuitansi dan pengingat angsuran boleh dikirim ke nomor ini lewat WhatsApp."),
+    )
     provinsi = models.CharField(_("provinsi"), max_length=80, default="Jawa Timur")
     kabupaten = models.CharField(_("kabupaten/kota"), max_length=80, default="Jember")
     kecamatan = models.CharField(_("kecamatan"), max_length=80, blank=True)

@@ -102,9 +102,10 @@ def crossed_30_days(*, lkmm, at, past_due=None):
 
 
 def whatsapp_reminder(*, loan, lkmm):
-    """A wa.me link opening a polite reminder with the amount and due date filled in (None: no phone)."""
+    """A wa.me link opening a polite reminder with the amount and due date filled in (None: no phone, or
+    the member has not agreed to be contacted on WhatsApp)."""
     phone = (loan.member.phone or "").lstrip("+")
-    if not phone:
+    if not phone or not loan.member.whatsapp_consent:
         return None
     amount = loan.overdue_amount + getattr(loan, "overdue_fees", 0)
     # The member reads the message, so it is in Bahasa Indonesia whatever language the manager uses.

@@ -5,6 +5,7 @@ from reports import report_views, views
 app_name = "reports"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("menu/", views.menu, name="menu"),
     path("lkmm/<slug:code>/", views.lkmm_dashboard, name="lkmm"),
     path("laporan/tunggakan/", report_views.my_report, {"report": "reports:arrears"}, name="my_arrears"),
     path("laporan/kolektibilitas/", report_views.my_report, {"report": "reports:quality"}, name="my_quality"),

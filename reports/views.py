@@ -175,3 +175,9 @@ def _dashboard(request, lkmm):
             .select_related("requested_by")[:20],
         },
     )
+
+
+@staff_required
+def menu(request):
+    """The full menu as a page of its own, so that a phone's bottom bar can stay short without JavaScript."""
+    return render(request, "reports/menu.html")

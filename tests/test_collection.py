@@ -203,8 +203,16 @@ def test_the_group_sheet_defaults_to_the_next_meeting_week(pengelola_client, she
     response = pengelola_client.get(reverse("loans:collection_group", args=[group.pk]))
     assert response.context["start"] == meeting
     assert response.context["end"] == meeting + datetime.timedelta(days=6)
-    # One tab of the menu is highlighted: Pinjaman (the sheet), not Kelompok as well.
-    assert response.content.decode().count('aria-current="page"') == 1
+    # One tab of each menu is highlighted: Tagihan (the sheet), not Kelompok as well. The wide menu and
+    # the phone's bottom bar are both in the page; CSS shows one of them.
+    html = response.content.decode()
+    wide = re.search(r'<nav class="mainnav".*?</nav>', html, re.S).group(0)
+    phone = re.search(r'<nav class="bottombar".*?</nav>', html, re.S).group(0)
+    assert wide.count('aria-current="page"') == 1 and phone.count('aria-current="page"') == 1
+    assert re.search(r'aria-current="page">Tagihan<', wide) and re.search(
+        r'aria-current="page">Tagihan<', phone
+    )
+    assert html.count('aria-current="page"') == 2
 
 
 def test_the_range_sheet_defaults_to_this_week_of_the_users_lkmm(pengelola_client, sheet, other_lkmm):

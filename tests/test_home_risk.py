@@ -12,11 +12,11 @@ from tests.factories import LoanProductFactory, MemberFactory, make_active_loan
 pytestmark = pytest.mark.django_db
 
 
-def overdue_loan(lkmm, *, days, phone="+6281234567890"):
+def overdue_loan(lkmm, *, days, phone="+6281234567890", consent=True):
     """A weekly loan whose first installment (Rp124.154) fell due `days` days ago, unpaid."""
     today = timezone.localdate()
     product = LoanProductFactory(lkmm=lkmm)
-    member = MemberFactory(lkmm=lkmm, phone=phone, full_name="Siti Aminah")
+    member = MemberFactory(lkmm=lkmm, phone=phone, full_name="Siti Aminah", whatsapp_consent=consent)
     return make_active_loan(
         member=member,
         product=product,
@@ -39,6 +39,12 @@ def test_overdue_member_gets_a_polite_whatsapp_reminder(pengelola_client, lkmm):
 def test_no_whatsapp_link_without_a_phone(pengelola_client, lkmm):
     overdue_loan(lkmm, days=3, phone="")
     assert "wa.me" not in pengelola_client.get("/").content.decode()
+
+
+def test_no_whatsapp_link_without_the_members_consent(pengelola_client, lkmm):
+    overdue_loan(lkmm, days=3, consent=False)
+    html = pengelola_client.get("/").content.decode()
+    assert "Siti Aminah" in html and "wa.me" not in html
 
 
 def test_alerts_npl_above_the_bar_and_loans_crossing_30_days(pengelola_client, lkmm):

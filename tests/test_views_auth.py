@@ -108,9 +108,12 @@ def test_logout_by_get_is_refused(pengelola_client):
 
 
 def test_every_page_offers_a_logout_form(pengelola_client):
+    """Through the menu: every page links to it (top bar and bottom bar) and it holds the logout form."""
     html = pengelola_client.get(HOME).content.decode()
+    assert html.count('href="/menu/"') == 2
 
-    assert f'<form method="post" action="{LOGOUT}">' in html
+    menu = pengelola_client.get("/menu/").content.decode()
+    assert f'<form method="post" action="{LOGOUT}" class="actions">' in menu
 
 
 # --- password change -----------------------------------------------------------------------------

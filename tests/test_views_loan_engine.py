@@ -925,7 +925,8 @@ def test_loan_page_query_count_does_not_grow_with_payments(ketua_client, ketua, 
 
     assert (len(response_small.context["repayments"]), len(response_large.context["repayments"])) == (2, 10)
     assert response_large.context["waivers"]
-    assert count_large == count_small <= 10
+    # 11: the ten of the page and the ketua's count of waiting decisions in the bottom bar (one query).
+    assert count_large == count_small <= 11
 
 
 # --- methods and login ---------------------------------------------------------------------------

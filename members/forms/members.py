@@ -88,6 +88,7 @@ class MemberApplicationForm(ApplicationFieldsMixin, ModelForm):
             "birth_place",
             "birth_date",
             "phone",
+            "whatsapp_consent",
             "household_size",
             "provinsi",
             "kabupaten",

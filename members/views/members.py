@@ -32,7 +32,17 @@ from members.selectors import income_trend, members_in_several_lkmms, nik_elsewh
 FORM_SECTIONS = [
     (
         gettext_lazy("Identitas"),
-        ["full_name", "nik", "kk_number", "gender", "birth_place", "birth_date", "phone", "household_size"],
+        [
+            "full_name",
+            "nik",
+            "kk_number",
+            "gender",
+            "birth_place",
+            "birth_date",
+            "phone",
+            "whatsapp_consent",
+            "household_size",
+        ],
     ),
     (gettext_lazy("Alamat"), ["provinsi", "kabupaten", "kecamatan", "desa", "dusun", "rt", "rw", "address"]),
     (gettext_lazy("DTSEN (data kesejahteraan)"), ["dtsen_listed", "dtsen_decile", "dtsen_verified_on"]),

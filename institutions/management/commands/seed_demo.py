@@ -506,6 +506,7 @@ class Command(BaseCommand):
             birth_place="Jember",
             birth_date=birth,
             phone=f"+62812{rng.randint(10_000_000, 99_999_999)}",
+            whatsapp_consent=n % 4 != 3,  # most members agree to WhatsApp messages; a few do not
             household_size=rng.randint(2, 7),
             kecamatan=lkmm.kecamatan,
             dtsen_listed=listed,
