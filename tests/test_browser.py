@@ -296,7 +296,9 @@ def test_first_loop_on_a_phone(live_server, settings, tmp_path):
             expect(page.get_by_role("heading", name="Siti Aminah")).to_be_visible()
             expect(page.locator(".messages")).to_contain_text("terdaftar sebagai pendaftar")
             expect(page.locator("h1 .badge")).to_have_text("Pendaftar")
-            expect(page.get_by_text("Menunggu keputusan.", exact=False).first).to_be_visible()
+            expect(
+                page.get_by_text("Menunggu keputusan. Yang dapat memutuskan:", exact=False).first
+            ).to_be_visible()
             expect(page.get_by_role("link", name="Ajukan pinjaman")).to_have_count(0)
             steps.shot("applicant-pending")
             _log_out(page, base)
@@ -319,7 +321,7 @@ def test_first_loop_on_a_phone(live_server, settings, tmp_path):
             page.get_by_role(nav, name="Menu cepat").get_by_role("link", name="Anggota").click()
             page.get_by_role("link", name="Siti Aminah").click()
             expect(page.locator("h1 .badge")).to_have_text("Aktif")
-            expect(page.locator(".history")).to_contain_text("Pendaftar → Aktif (ketua.semenggu)")
+            expect(page.locator(".history").last).to_contain_text("Pendaftar → Aktif (ketua.semenggu)")
             page.get_by_role("link", name="Ajukan pinjaman").click()
             expect(page.get_by_role("heading", name="Ajukan pinjaman")).to_be_visible()
             page.select_option("select[name=product]", label="Mingguan 10x")
