@@ -20,10 +20,10 @@ from django.utils import timezone
 
 from institutions.models import DecisionRequest, RequestKind
 from ledger.models import JournalEntry
-from loans.models import Loan, LoanStatus
+from loans.models import Loan, LoanProduct, LoanStatus
 from loans.services import repayment_record
 from members.models import Group, Member, MemberStatus
-from tests.factories import LkmmFactory, LoanProductFactory, StaffFactory, login
+from tests.factories import LkmmFactory, LoanProductFactory, StaffFactory, login, make_loan
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, _community, _unavailable
 
 try:
@@ -98,6 +98,12 @@ def _world(today):
     loan = Loan.objects.filter(lkmm=lkmm, status=LoanStatus.AKTIF).first()
     repayment = repayment_record(loan=loan, amount=10_000, paid_on=today, actor=pengelola.user)
     applicant = Member.objects.filter(lkmm=lkmm, status=MemberStatus.PENDAFTAR).first()
+    applied = Loan.objects.filter(lkmm=lkmm, status=LoanStatus.DIAJUKAN).first() or make_loan(
+        member=Member.objects.filter(lkmm=lkmm, status=MemberStatus.AKTIF).order_by("-pk").first(),
+        product=LoanProduct.objects.filter(lkmm=lkmm).first(),
+        applied_on=today,
+        actor=pengelola.user,
+    )
     member = loan.member
     group = Group.objects.filter(lkmm=lkmm).first()
     entry = JournalEntry.objects.filter(lkmm=lkmm).order_by("number").first()
@@ -152,8 +158,10 @@ def _world(today):
         f"/pinjaman/{loan.pk}/restrukturisasi/",
         f"/buku/{code}/bukti/baru/",
         f"/risiko/hapus-buku/{loan.pk}/",
+        f"/anggota/{member.pk}/ubah/",
+        *([f"/pinjaman/{applied.pk}/ubah/"] if applied else []),
     ]
-    deciding = ["/pinjaman/produk/baru/", f"/pengurus/{code}/pilih/"]
+    deciding = ["/pinjaman/produk/baru/", f"/pengurus/{code}/pilih/", "/jejak-audit/"]
     dinas_pages = [
         "/",
         "/menu/",
