@@ -195,6 +195,7 @@ def _session(staff):
     return client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_every_page_fits_a_phone_for_every_role(live_server, settings, tmp_path):
     if sync_playwright is None:
         _unavailable("playwright is not installed: pip install -e '.[dev]'")
