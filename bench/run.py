@@ -140,6 +140,7 @@ def server_env(url, allowed_hosts):
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": allowed_hosts,
         "SECURE_COOKIES": "off",
+        "SECURE_SSL_REDIRECT": "off",  # plain HTTP on the bench's own port
         "LOG_LEVEL": "WARNING",
     }
 
@@ -296,7 +297,34 @@ def client_for(user):
     client = Client()
     if user is not None:
         client.force_login(user)
+        if needs_second_factor(user):
+            # As the code page would: the session verified with the user's authenticator.
+            from django_otp import DEVICE_ID_SESSION_KEY
+
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = bench_device(user).persistent_id
+            session.save()
     return client
+
+
+def needs_second_factor(user):
+    from institutions.security import needs_second_factor as needs
+
+    return needs(user)
+
+
+def bench_device(user):
+    """The confirmed authenticator of a Dinas or admin login the bench signs in with."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _created = TOTPDevice.objects.get_or_create(user=user, name="bench", defaults={"confirmed": True})
+    return device
+
+
+def totp_code(device):
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
 
 
 def get_page(client, path):
@@ -655,12 +683,23 @@ class Session:
         return response.status, response.getheader("Location", ""), text
 
     def login(self, username):
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.get(username=username)
+        device = bench_device(user) if needs_second_factor(user) else None
         status, _, page = self.request("GET", "/akun/masuk/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         form = {"username": username, "password": gen.PASSWORD, "csrfmiddlewaretoken": token}
         status, location, _ = self.request("POST", "/akun/masuk/", form)
         if status != 302 or "sessionid" not in self.cookies:
             raise RuntimeError(f"login of {username} failed: HTTP {status} {location}")
+        if device is not None:  # the second step: the authenticator's code
+            status, _, page = self.request("GET", "/akun/masuk/kode/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+            form = {"code": totp_code(device), "csrfmiddlewaretoken": token}
+            status, location, _ = self.request("POST", "/akun/masuk/kode/", form)
+            if status != 302 or "kode" in location:
+                raise RuntimeError(f"second factor of {username} failed: HTTP {status} {location}")
         return self
 
     def cookie_header(self):
