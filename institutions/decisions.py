@@ -211,6 +211,21 @@ def act_or_request(*, mode, kind, lkmm, actor, target, summary, recorded_by=None
     return None, request
 
 
+def loan_summary(loan):
+    """How a request about a loan is named in the inbox: its code and its member."""
+    return f"{loan.code} {loan.member.full_name}"
+
+
+def announce(http_request, waiting, done):
+    """The message after a decision page's confirm: the request now waiting, or `done`."""
+    from django.contrib import messages
+
+    if waiting:
+        messages.info(http_request, requested_message(waiting))
+    else:
+        messages.success(http_request, done)
+
+
 def requested_message(request):
     return _("%(kind)s diajukan; menunggu keputusan penyetuju lain (%(names)s).") % {
         "kind": request.get_kind_display(),

@@ -18,7 +18,7 @@ from institutions.access import (
     recorder_required,
     staff_required,
 )
-from institutions.decisions import act_or_request, requested_message
+from institutions.decisions import act_or_request, announce, loan_summary, requested_message
 from institutions.forms import add_service_errors
 from institutions.models import AuditLog, DecisionRequest, RequestKind
 from institutions.security import form_data
@@ -362,10 +362,6 @@ def loan_cancel_view(request, pk):
     )
 
 
-def _summary(loan):
-    return f"{loan.code} {loan.member.full_name}"
-
-
 @require_POST
 @recorder_required
 def late_fees_waive_view(request, pk):
@@ -384,17 +380,14 @@ def late_fees_waive_view(request, pk):
             lkmm=loan.lkmm,
             actor=request.user,
             target=f"loan:{loan.pk}",
-            summary=_summary(loan),
+            summary=loan_summary(loan),
             loan=loan,
             **form.cleaned_data,
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        if waiting:
-            messages.info(request, requested_message(waiting))
-        else:
-            messages.success(request, _("Denda %(code)s dibebaskan.") % {"code": loan.code})
+        announce(request, waiting, _("Denda %(code)s dibebaskan.") % {"code": loan.code})
     return redirect("loans:detail", pk=loan.pk)
 
 
@@ -418,7 +411,7 @@ def repayment_reverse_view(request, pk):
                 actor=request.user,
                 target=f"repayment:{repayment.pk}",
                 summary=" ".join(
-                    [repayment.receipt_code, format_rupiah(repayment.amount), _summary(repayment.loan)]
+                    [repayment.receipt_code, format_rupiah(repayment.amount), loan_summary(repayment.loan)]
                 ),
                 recorded_by=repayment.recorded_by,
                 repayment=repayment,
@@ -429,12 +422,11 @@ def repayment_reverse_view(request, pk):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
-            if waiting:
-                messages.info(request, requested_message(waiting))
-            else:
-                messages.success(
-                    request, _("Pembayaran %(receipt)s dibatalkan.") % {"receipt": repayment.receipt_code}
-                )
+            announce(
+                request,
+                waiting,
+                _("Pembayaran %(receipt)s dibatalkan.") % {"receipt": repayment.receipt_code},
+            )
             return redirect("loans:detail", pk=repayment.loan_id)
     return render(
         request,
@@ -578,7 +570,7 @@ def loan_restructure_view(request, pk):
                 lkmm=loan.lkmm,
                 actor=request.user,
                 target=f"loan:{loan.pk}",
-                summary=_summary(loan),
+                summary=loan_summary(loan),
                 loan=loan,
                 **form.cleaned_data,
             )

@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
@@ -10,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from institutions.access import DECIDE, decision_mode, recorder_required, staff_required
-from institutions.decisions import act_or_request, requested_message
+from institutions.decisions import act_or_request, announce, loan_summary
 from institutions.forms import add_service_errors
 from institutions.models import Lkmm, RequestKind
 from institutions.templatetags.lkmm_format import format_rupiah
@@ -58,12 +57,9 @@ def reserve(request, code):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                if waiting:
-                    messages.info(request, requested_message(waiting))
-                else:
-                    messages.success(
-                        request, _("Cadangan risiko ditambah, jurnal J-%(n)05d.") % {"n": entry.number}
-                    )
+                announce(
+                    request, waiting, _("Cadangan risiko ditambah, jurnal J-%(n)05d.") % {"n": entry.number}
+                )
                 return redirect("risk:reserve", code=lkmm.code)
     ends = services.month_ends(until=today, months=12)
     closes = {
@@ -108,10 +104,6 @@ def _loan_for(request, pk):
     return get_object_or_404(Loan.objects.for_user(request.user).select_related("lkmm", "member"), pk=pk)
 
 
-def _summary(loan):
-    return f"{loan.code} {loan.member.full_name}"
-
-
 @recorder_required
 def write_off(request, pk):
     """The ketua sees what the write-off takes from the reserve (and any top-up) before confirming."""
@@ -134,17 +126,14 @@ def write_off(request, pk):
                 lkmm=loan.lkmm,
                 actor=request.user,
                 target=f"loan:{loan.pk}",
-                summary=_summary(loan),
+                summary=loan_summary(loan),
                 loan=loan,
                 **form.cleaned_data,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            if waiting:
-                messages.info(request, requested_message(waiting))
-            else:
-                messages.success(request, _("Pinjaman %(code)s dihapusbukukan.") % {"code": loan.code})
+            announce(request, waiting, _("Pinjaman %(code)s dihapusbukukan.") % {"code": loan.code})
             return redirect("loans:detail", pk=loan.pk)
     return render(
         request,
@@ -176,17 +165,14 @@ def recovery(request, pk):
                 lkmm=loan.lkmm,
                 actor=request.user,
                 target=f"loan:{loan.pk}",
-                summary=f"{_summary(loan)} {format_rupiah(form.cleaned_data['amount'])}",
+                summary=f"{loan_summary(loan)} {format_rupiah(form.cleaned_data['amount'])}",
                 loan=loan,
                 **form.cleaned_data,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            if waiting:
-                messages.info(request, requested_message(waiting))
-            else:
-                messages.success(request, _("Pemulihan %(code)s dicatat.") % {"code": loan.code})
+            announce(request, waiting, _("Pemulihan %(code)s dicatat.") % {"code": loan.code})
             return redirect("loans:detail", pk=loan.pk)
     recovered = loan.recoveries.aggregate(s=Sum("amount"))["s"] or 0
     return render(
@@ -247,10 +233,7 @@ def closes(request):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                if waiting:
-                    messages.info(request, requested_message(waiting))
-                else:
-                    messages.success(request, _("Buku bulan %(m)s ditutup.") % {"m": month.strftime("%m/%Y")})
+                announce(request, waiting, _("Buku bulan %(m)s ditutup.") % {"m": month.strftime("%m/%Y")})
                 return redirect("risk:closes")
     history = PeriodClose.objects.filter(lkmm=lkmm).select_related("closed_by", "reopened_by")
     return render(
@@ -286,10 +269,7 @@ def reopen(request, pk):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            if waiting:
-                messages.info(request, requested_message(waiting))
-            else:
-                messages.success(request, _("Bulan %(m)s dibuka kembali.") % {"m": month})
+            announce(request, waiting, _("Bulan %(m)s dibuka kembali.") % {"m": month})
             if request.user.is_superuser and getattr(request.user, "staff", None) is None:
                 return redirect("admin:ledger_periodclose_changelist")
             return redirect("risk:closes")
