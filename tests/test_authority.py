@@ -401,3 +401,30 @@ def test_a_new_board_under_four_eyes_must_name_an_approver(people):
         board_elect(**elect, seats=[ketua_seat, treasurer])
     board_elect(**elect, seats=[ketua_seat, {**treasurer, "decides": True}])
     assert set(people["lkmm"].deciders()) == {people["ketua"], people["pengelola"]}
+
+
+def test_request_pages_need_a_login_and_another_lkmm_gets_404(people, client):
+    from django.urls import reverse
+
+    from tests.factories import login
+
+    item = _write_off(people, people["pengelola"])
+    _set_four_eyes(people, True)
+    waiting = request_create(
+        kind=item["kind"],
+        lkmm=people["lkmm"],
+        actor=people["pengelola"],
+        target=item["target"],
+        summary="x",
+        **item["inputs"],
+    )
+    url = reverse("requests:detail", args=[waiting.pk])
+    assert client.get(url)["Location"].startswith(reverse("login"))
+    login(client, people["other_ketua"])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"action": "approve"}).status_code == 404
+    assert waiting.__class__.objects.get(pk=waiting.pk).status == RequestStatus.WAITING
+    login(client, people["dinas"])  # reads, never decides
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"action": "approve"}).status_code == 403
+    assert item["done"]() is False

@@ -1071,3 +1071,10 @@ def test_an_application_is_corrected_with_a_reason_and_its_editor_counts_as_reco
     assert loan.status == "disetujui"
     # A decided application is not edited any more.
     assert ketua_client.get(reverse("loans:edit", args=[loan.pk])).status_code == 403
+
+
+def test_another_lkmms_application_cannot_be_edited(pengelola_client, other_lkmm):
+    foreign = make_loan(member=MemberFactory(lkmm=other_lkmm), applied_on=today())
+    url = reverse("loans:edit", args=[foreign.pk])
+    assert pengelola_client.get(url).status_code == 404
+    assert pengelola_client.post(url, {"principal": "1", "reason": "x"}).status_code == 404
