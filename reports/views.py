@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from institutions.access import staff_required
-from institutions.models import DecisionRequest, Lkmm
+from institutions.inbox import HOME_SHOWN, inbox
+from institutions.models import Lkmm
 from lkmm.db_routers import reads_replica
 from reports.forms import MonthForm, last_complete_month
 from reports.selectors import crossed_30_days, installments_due_between, overdue_loans, whatsapp_reminder
@@ -170,9 +171,7 @@ def _dashboard(request, lkmm):
             "due_week": due_week,
             "today": today,
             "npl_bar": NPL_BAR,
-            "waiting_requests": DecisionRequest.objects.waiting()
-            .filter(lkmm=lkmm)
-            .select_related("requested_by")[:20],
+            "inbox": inbox(lkmm=lkmm, limit=HOME_SHOWN),
         },
     )
 
