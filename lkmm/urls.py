@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("reports.urls")),
+    path("", include("reports.oversight_urls")),
     path("akun/", include("institutions.urls")),
     path("anggota/", include("members.urls")),
     path("pinjaman/", include("loans.urls")),

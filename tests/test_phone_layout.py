@@ -147,6 +147,7 @@ def _world(today):
         "/risiko/tutup-buku/",
         "/keputusan/",
         f"/keputusan/{request.pk}/",
+        f"/tren/lkmm/{code}/",
     ]
     recording = [
         "/anggota/baru/",
@@ -180,6 +181,9 @@ def _world(today):
         "/risiko/tutup-buku/",
         "/akun/keamanan/",
         "/anggota/ganda/",  # people in several LKMMs: the Dinas's page
+        "/tren/",
+        f"/tren/kecamatan/{lkmm.kecamatan}/",
+        f"/tren/lkmm/{code}/",
     ]
     roles = {
         "pengelola": (pengelola, [p for p in lkmm_pages + recording if p]),

@@ -1,0 +1,12 @@
+"""The Dinas's oversight pages beside the reports: trends (tren) and impact (dampak)."""
+
+from django.urls import path
+
+from reports import trend_views
+
+app_name = "oversight"
+urlpatterns = [
+    path("tren/", trend_views.city, name="trend"),
+    path("tren/kecamatan/<str:name>/", trend_views.kecamatan_trend, name="trend_kecamatan"),
+    path("tren/lkmm/<slug:code>/", trend_views.lkmm_trend, name="trend_lkmm"),
+]
