@@ -10,6 +10,7 @@ urlpatterns = [
     path("buku/", include("ledger.urls")),
     path("pengurus/", include("institutions.board_urls")),
     path("risiko/", include("risk.urls")),
+    path("pembinaan/", include("coaching.urls")),
     path("keputusan/", include("institutions.request_urls")),
     path("jejak-audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -46,7 +46,13 @@ def _charts(rows):
     return [
         chart(title=_("Sisa pokok pinjaman"), rows=rows, key="outstanding", kind="bars", label=short_rupiah),
         chart(title=_("Pencairan dalam bulan"), rows=rows, key="disbursed", kind="bars", label=short_rupiah),
-        chart(title=_("Angsuran diterima dalam bulan"), rows=rows, key="collected", kind="bars", label=short_rupiah),
+        chart(
+            title=_("Angsuran diterima dalam bulan"),
+            rows=rows,
+            key="collected",
+            kind="bars",
+            label=short_rupiah,
+        ),
         chart(
             title=_("NPL (%)"),
             rows=rows,

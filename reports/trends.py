@@ -101,10 +101,8 @@ def trend(*, lkmms, last):
     rows = []
     for month in months:
         each = [figures[(pk, month)] for pk in ids]
-        if len(each) == 1:
-            total = each[0]
-        else:
-            total = combine(each) if each else combine([_empty()])
+        # One LKMM's stored figures as they are; several combined (sums of parts, ratios from the sums).
+        total = each[0] if len(each) == 1 else combine(each or [_empty()])
         provisional = sum(1 for f in each if f["provisional"])
         rows.append(
             {

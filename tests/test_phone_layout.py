@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import get_resolver, resolve
 from django.utils import timezone
 
+from coaching.services import coaching_record_create, follow_up_create
 from institutions.models import DecisionRequest, RequestKind
 from ledger.models import JournalEntry
 from loans.models import Loan, LoanProduct, LoanStatus
@@ -115,6 +116,12 @@ def _world(today):
         payload={"loan": loan.pk, "on": today.isoformat(), "reason": "Sakit"},
         requested_by=pengelola.user,
     )
+    coaching = coaching_record_create(
+        actor=dinas.user, kind="kunjungan", held_on=today, lkmms=[lkmm], attendees="Dinas", topic="Kas harian"
+    )
+    follow_up = follow_up_create(
+        actor=dinas.user, record=coaching, lkmm=lkmm, action="Tutup kas", owner=ketua.user, due_on=today
+    )
     code = lkmm.code
     lkmm_pages = [
         "/",
@@ -148,6 +155,9 @@ def _world(today):
         "/keputusan/",
         f"/keputusan/{request.pk}/",
         f"/tren/lkmm/{code}/",
+        "/pembinaan/",
+        "/pembinaan/tindak-lanjut/",
+        f"/pembinaan/{coaching.pk}/",
     ]
     recording = [
         "/anggota/baru/",
@@ -162,7 +172,12 @@ def _world(today):
         f"/anggota/{member.pk}/ubah/",
         *([f"/pinjaman/{applied.pk}/ubah/"] if applied else []),
     ]
-    deciding = ["/pinjaman/produk/baru/", f"/pengurus/{code}/pilih/", "/jejak-audit/"]
+    deciding = [
+        f"/pembinaan/tindak-lanjut/{follow_up.pk}/selesai/",
+        "/pinjaman/produk/baru/",
+        f"/pengurus/{code}/pilih/",
+        "/jejak-audit/",
+    ]
     dinas_pages = [
         "/",
         "/menu/",
@@ -184,6 +199,11 @@ def _world(today):
         "/tren/",
         f"/tren/kecamatan/{lkmm.kecamatan}/",
         f"/tren/lkmm/{code}/",
+        "/pembinaan/",
+        "/pembinaan/baru/",
+        "/pembinaan/tindak-lanjut/",
+        f"/pembinaan/{coaching.pk}/",
+        f"/pembinaan/{coaching.pk}/tindak-lanjut/",
     ]
     roles = {
         "pengelola": (pengelola, [p for p in lkmm_pages + recording if p]),

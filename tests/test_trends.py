@@ -22,7 +22,10 @@ pytestmark = pytest.mark.django_db
 LAST = D(2026, 6, 1)
 
 
-def _loan(lkmm, *, disbursed_on=D(2026, 1, 1), principal=1_200_000):
+JANUARY = D(2026, 1, 1)
+
+
+def _loan(lkmm, *, disbursed_on=JANUARY, principal=1_200_000):
     from tests.factories import MemberFactory
 
     return make_active_loan(member=MemberFactory(lkmm=lkmm), principal=principal, disbursed_on=disbursed_on)
@@ -53,9 +56,7 @@ def test_months_ending():
 def test_an_lkmms_trend_equals_its_stored_month_end_figures(books, lkmm):
     rows = trend(lkmms=[lkmm], last=LAST)
     assert [row["month"] for row in rows] == months_ending(LAST)
-    stored = {
-        row.month: row.figures for row in MonthFigures.objects.filter(lkmm=lkmm, month__lte=LAST)
-    }
+    stored = {row.month: row.figures for row in MonthFigures.objects.filter(lkmm=lkmm, month__lte=LAST)}
     january = month_figures(lkmms=[lkmm], month=D(2026, 1, 1))[lkmm.pk]  # the close's summary
     assert january["provisional"] is False
     for row in rows:
