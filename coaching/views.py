@@ -19,6 +19,15 @@ from institutions.models import Lkmm
 
 # Dinas reviewers: the only ones who record coaching (DOMAIN.md).
 reviewer_required = _role_required(lambda staff: staff.is_dinas)
+
+
+def dinas_writes(view):
+    """Marks a view where a Dinas reviewer may POST (coaching is the reviewer's to write), for any check
+    that refuses the Dinas's POSTs elsewhere: such a check reads `view.dinas_writes`."""
+    view.dinas_writes = True
+    return view
+
+
 RECORDS_PER_PAGE = 30
 
 
@@ -56,6 +65,7 @@ def follow_up_list(request):
     )
 
 
+@dinas_writes
 @reviewer_required
 def record_create(request):
     initial = {"held_on": timezone.localdate()}
@@ -103,6 +113,7 @@ def record_detail(request, pk):
     )
 
 
+@dinas_writes
 @reviewer_required
 def follow_up_add(request, pk):
     record = _record(request, pk)
@@ -118,6 +129,7 @@ def follow_up_add(request, pk):
     return render(request, "coaching/follow_up_form.html", {"record": record, "form": form})
 
 
+@dinas_writes
 @staff_required
 def follow_up_done(request, pk):
     follow_up = get_object_or_404(

@@ -224,3 +224,40 @@ def test_pages_answer_anonymous_with_the_login_page(client, follow_up):
         reverse("coaching:follow_up_done", args=[follow_up.pk]),
     ):
         assert client.get(url)["Location"].startswith(reverse("login"))
+
+
+def test_the_write_views_say_the_dinas_may_post_there():
+    from django.urls import resolve
+
+    for name, args in (
+        ("coaching:create", []),
+        ("coaching:follow_up_add", [1]),
+        ("coaching:follow_up_done", [1]),
+    ):
+        assert getattr(resolve(reverse(name, args=args)).func, "dinas_writes", False) is True
+    assert not getattr(resolve(reverse("coaching:list")).func, "dinas_writes", False)
+
+
+def test_the_record_list_query_count_does_not_grow_with_records(client, dinas, lkmm, other_lkmm):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, dinas)
+    counts = []
+    for n in (1, 5):
+        for i in range(n):
+            record = services.coaching_record_create(
+                actor=dinas.user,
+                kind="kunjungan",
+                held_on=TODAY,
+                lkmms=[lkmm, other_lkmm],
+                attendees="x",
+                topic=f"T{i}",
+            )
+            services.follow_up_create(
+                actor=dinas.user, record=record, lkmm=lkmm, action=f"A{i}", owner=dinas.user, due_on=TODAY
+            )
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("coaching:list")).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts

@@ -180,3 +180,9 @@ def test_the_query_count_does_not_grow_with_lkmms(client, dinas, url_name, djang
             _get(client, url, bulan="2026-06")
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_the_menu_marks_the_trend_page(client, dinas, lkmm):
+    login(client, dinas)
+    page = client.get(reverse("oversight:trend_lkmm", args=[lkmm.code])).content.decode()
+    assert f'<a href="{reverse("oversight:trend")}" aria-current="page">Tren</a>' in page
