@@ -39,7 +39,9 @@ def stored_figures(*, lkmms, months):
         "lkmm_id", "month", "figures"
     )
     for lkmm_id, month, figures in stored:
-        result.setdefault((lkmm_id, month), {**_from_json(figures), "closed": None, "provisional": True})
+        # Ratios stay as stored (strings) here: trend() reads one LKMM's through _from_json and combines
+        # several from their parts, so 2,000 LKMMs x 12 months are not converted for nothing.
+        result.setdefault((lkmm_id, month), {**figures, "closed": None, "provisional": True})
     for month in months:
         missing = [lkmm for lkmm in lkmms if (lkmm.pk, month) not in result]
         if missing:
@@ -96,13 +98,17 @@ def trend(*, lkmms, last):
     ids = [lkmm.pk for lkmm in lkmms]
     figures = stored_figures(lkmms=lkmms, months=months)
     start, end = months[0], month_end(months[-1])
-    disbursed = disbursed_by_month(ids=ids, start=start, end=end)
-    collected = collected_by_month(ids=ids, start=start, end=end)
+    disbursed, disbursed_loans, collected = {}, {}, {}
+    for (_pk, month), (count, amount) in disbursed_by_month(ids=ids, start=start, end=end).items():
+        disbursed[month] = disbursed.get(month, 0) + amount
+        disbursed_loans[month] = disbursed_loans.get(month, 0) + count
+    for (_pk, month), amount in collected_by_month(ids=ids, start=start, end=end).items():
+        collected[month] = collected.get(month, 0) + amount
     rows = []
     for month in months:
         each = [figures[(pk, month)] for pk in ids]
         # One LKMM's stored figures as they are; several combined (sums of parts, ratios from the sums).
-        total = each[0] if len(each) == 1 else combine(each or [_empty()])
+        total = _from_json(each[0]) if len(each) == 1 else combine(each or [_empty()])
         provisional = sum(1 for f in each if f["provisional"])
         rows.append(
             {
@@ -110,9 +116,9 @@ def trend(*, lkmms, last):
                 "end": month_end(month),
                 "outstanding": total["outstanding"],
                 "loans": total["loans"],
-                "disbursed": sum(disbursed.get((pk, month), (0, 0))[1] for pk in ids),
-                "disbursed_loans": sum(disbursed.get((pk, month), (0, 0))[0] for pk in ids),
-                "collected": sum(collected.get((pk, month), 0) for pk in ids),
+                "disbursed": disbursed.get(month, 0),
+                "disbursed_loans": disbursed_loans.get(month, 0),
+                "collected": collected.get(month, 0),
                 "npl": total["npl"],
                 "npl_ratio": total["npl_ratio"],
                 "par30": total["par30"],
