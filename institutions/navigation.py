@@ -13,6 +13,9 @@ SECTIONS = (
     ("reports", "home", "home"),
     ("reports", "lkmm", "home"),
     ("reports", None, "reports"),
+    ("oversight", "trend", "trends"),
+    ("oversight", "impact", "impact"),
+    ("coaching", None, "coaching"),
     ("members", "groups", "groups"),
     ("members", "group_", "groups"),
     ("members", None, "members"),
@@ -39,6 +42,8 @@ DINAS_BAR = {
     "reports": "reports",
     "reserve": "reports",
     "books": "reports",
+    "trends": "reports",
+    "impact": "reports",
 }
 
 

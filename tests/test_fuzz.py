@@ -49,6 +49,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from coaching import services as coaching_services
 from institutions.forms import InputLimitsMixin
 from institutions.models import BoardRole, DecisionRequest, ElectionMethod, RequestKind, Role
 from institutions.services import board_elect
@@ -70,7 +71,7 @@ from tests.factories import (
 from tests.factories import login as factory_login
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
-PROJECT_APPS = ("institutions", "members", "loans", "ledger", "reports", "risk")
+PROJECT_APPS = ("institutions", "members", "loans", "ledger", "reports", "risk", "coaching")
 ROLES = ("anonymous", "pengelola", "ketua", "dinas", "admin")
 # Roles the app's pages answer the same whatever the object (a login redirect; 403 for an admin, who has
 # no staff role): they read and post one URL per pattern.
@@ -168,6 +169,15 @@ def build_world():
         reason="Macet",
         requested_by=pengelola,
     )
+    coaching = coaching_services.coaching_record_create(
+        actor=dinas, kind="kunjungan", held_on=D(2026, 1, 5), lkmms=[lkmm], attendees="Dinas", topic="Kas"
+    )
+    other_coaching = coaching_services.coaching_record_create(
+        actor=dinas, kind="pelatihan", held_on=D(2026, 1, 6), lkmms=[other], attendees="Dinas", topic="Kas"
+    )
+    follow_up = coaching_services.follow_up_create(
+        actor=dinas, record=coaching, lkmm=lkmm, action="Tutup kas", owner=ketua, due_on=D(2026, 2, 1)
+    )
     for model in (type(applied), Repayment):
         assert model.objects.exists()
     return SimpleNamespace(
@@ -186,6 +196,8 @@ def build_world():
         waiting=waiting,
         editable=editable,
         other_member=Member.objects.get(lkmm=other),
+        coaching=[coaching, other_coaching],
+        follow_up=follow_up,
     )
 
 
@@ -213,6 +225,9 @@ ARGUMENTS = {
     "risk:reopen.pk": lambda w, p: [w.close.pk],
     "requests:*.pk": lambda w, p: [w.waiting.pk],
     "loans:edit.pk": lambda w, p: [w.editable.pk],
+    "coaching:*.pk": lambda w, p: [record.pk for record in w.coaching],
+    "coaching:follow_up_done.pk": lambda w, p: [w.follow_up.pk],
+    "oversight:trend_kecamatan.name": lambda w, p: [w.lkmm.kecamatan, "Tidak Ada"],
     # Django admin
     "admin:*.object_id": _admin_object,
     "admin:view_on_site.content_type_id": lambda w, p: [ContentType.objects.get_for_model(Member).pk],

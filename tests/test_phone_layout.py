@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import get_resolver, resolve
 from django.utils import timezone
 
+from coaching.services import coaching_record_create, follow_up_create
 from institutions.models import DecisionRequest, RequestKind
 from ledger.models import JournalEntry
 from loans.models import Loan, LoanProduct, LoanStatus
@@ -115,6 +116,12 @@ def _world(today):
         payload={"loan": loan.pk, "on": today.isoformat(), "reason": "Sakit"},
         requested_by=pengelola.user,
     )
+    coaching = coaching_record_create(
+        actor=dinas.user, kind="kunjungan", held_on=today, lkmms=[lkmm], attendees="Dinas", topic="Kas harian"
+    )
+    follow_up = follow_up_create(
+        actor=dinas.user, record=coaching, lkmm=lkmm, action="Tutup kas", owner=ketua.user, due_on=today
+    )
     code = lkmm.code
     lkmm_pages = [
         "/",
@@ -147,6 +154,11 @@ def _world(today):
         "/risiko/tutup-buku/",
         "/keputusan/",
         f"/keputusan/{request.pk}/",
+        f"/tren/lkmm/{code}/",
+        f"/dampak/lkmm/{code}/",
+        "/pembinaan/",
+        "/pembinaan/tindak-lanjut/",
+        f"/pembinaan/{coaching.pk}/",
     ]
     recording = [
         "/anggota/baru/",
@@ -161,7 +173,12 @@ def _world(today):
         f"/anggota/{member.pk}/ubah/",
         *([f"/pinjaman/{applied.pk}/ubah/"] if applied else []),
     ]
-    deciding = ["/pinjaman/produk/baru/", f"/pengurus/{code}/pilih/", "/jejak-audit/"]
+    deciding = [
+        f"/pembinaan/tindak-lanjut/{follow_up.pk}/selesai/",
+        "/pinjaman/produk/baru/",
+        f"/pengurus/{code}/pilih/",
+        "/jejak-audit/",
+    ]
     dinas_pages = [
         "/",
         "/menu/",
@@ -180,6 +197,16 @@ def _world(today):
         "/risiko/tutup-buku/",
         "/akun/keamanan/",
         "/anggota/ganda/",  # people in several LKMMs: the Dinas's page
+        "/tren/",
+        f"/tren/kecamatan/{lkmm.kecamatan}/",
+        f"/tren/lkmm/{code}/",
+        "/dampak/",
+        f"/dampak/lkmm/{code}/",
+        "/pembinaan/",
+        "/pembinaan/baru/",
+        "/pembinaan/tindak-lanjut/",
+        f"/pembinaan/{coaching.pk}/",
+        f"/pembinaan/{coaching.pk}/tindak-lanjut/",
     ]
     roles = {
         "pengelola": (pengelola, [p for p in lkmm_pages + recording if p]),
