@@ -15,6 +15,7 @@ from institutions.forms import add_service_errors, strip_control_characters
 from institutions.models import AuditLog
 from institutions.security import form_data
 from loans.models import Loan
+from savings.models import SavingsAccount
 from members import services
 from members.forms.members import (
     DecisionForm,
@@ -123,6 +124,7 @@ def member_detail(request, pk):
     context = {
         "member": member,
         "loans": loans,
+        "savings": SavingsAccount.objects.filter(member=member).order_by("kind"),
         "group": Member.objects.filter(pk=member.pk)
         .with_current_group()
         .values("current_group_id", "current_group_name")
