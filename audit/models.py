@@ -24,8 +24,8 @@ from pghistory.models import Events, EventsQuerySet
 from institutions.models import Lkmm, Staff, lkmm_scope
 from ledger.models import JournalEntry, JournalLine
 from loans.models import Installment, Loan, LoanProduct, Repayment, Waiver
-from savings.models import SavingsAccount, SavingsMovement, SavingsProduct
 from members.models import Group, GroupMembership, Member, MembershipApplication
+from savings.models import SavingsAccount, SavingsMovement, SavingsProduct
 
 
 def history_label(model):

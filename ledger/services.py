@@ -59,12 +59,26 @@ def next_receipt_no(*, lkmm):
     """The next number of the LKMM's one kuitansi sequence, shared by repayments and savings movements
     (check_books checks it has no gaps). The caller holds the LKMM's row lock, which serialises it."""
     from django.apps import apps
+    from django.db.models import IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce, Greatest
 
-    numbers = [
-        apps.get_model(label).objects.filter(lkmm=lkmm).aggregate(n=Max("receipt_no"))["n"] or 0
-        for label in ("loans.Repayment", "savings.SavingsMovement")
-    ]
-    return max(numbers) + 1
+    def highest(label):
+        numbers = (
+            apps.get_model(label)
+            .objects.filter(lkmm=OuterRef("pk"))
+            .order_by("-receipt_no")
+            .values("receipt_no")[:1]
+        )
+        return Coalesce(Subquery(numbers, output_field=IntegerField()), Value(0))
+
+    # One query, each side read from its (lkmm, receipt_no) unique index.
+    return (
+        Lkmm.objects.filter(pk=lkmm.pk)
+        .annotate(n=Greatest(highest("loans.Repayment"), highest("savings.SavingsMovement")))
+        .values_list("n", flat=True)
+        .get()
+        + 1
+    )
 
 
 def refuse_if_closed(*, lkmm, date):

@@ -62,6 +62,7 @@ NOT_VISITED = {
     "reports:my_arrears": "redirects to reports:arrears",
     "reports:my_quality": "redirects to reports:quality",
     "risk:reserve_home": "redirects to risk:reserve",
+    "savings:return_all": "only for a member who leaves",
 }
 
 # The measuring script, kept in a file of its own to stay readable.
@@ -115,6 +116,9 @@ def _world(today):
         payload={"loan": loan.pk, "on": today.isoformat(), "reason": "Sakit"},
         requested_by=pengelola.user,
     )
+    from savings.services import savings_deposit
+
+    saved = savings_deposit(member=member, kind="sukarela", amount=20_000, on=today, actor=ketua.user)
     code = lkmm.code
     lkmm_pages = [
         "/",
@@ -147,6 +151,10 @@ def _world(today):
         "/risiko/tutup-buku/",
         "/keputusan/",
         f"/keputusan/{request.pk}/",
+        "/simpanan/produk/",
+        f"/simpanan/anggota/{member.pk}/",
+        f"/simpanan/kuitansi/{saved.pk}/?format=a4",
+        f"/simpanan/kuitansi/{saved.pk}/?format=58",
     ]
     recording = [
         "/anggota/baru/",
@@ -160,8 +168,15 @@ def _world(today):
         f"/risiko/hapus-buku/{loan.pk}/",
         f"/anggota/{member.pk}/ubah/",
         *([f"/pinjaman/{applied.pk}/ubah/"] if applied else []),
+        f"/simpanan/anggota/{member.pk}/setor/",
     ]
-    deciding = ["/pinjaman/produk/baru/", f"/pengurus/{code}/pilih/", "/jejak-audit/"]
+    deciding = [
+        "/pinjaman/produk/baru/",
+        f"/pengurus/{code}/pilih/",
+        "/jejak-audit/",
+        f"/simpanan/rekening/{saved.account_id}/tarik/",
+        f"/simpanan/kuitansi/{saved.pk}/batalkan/",
+    ]
     dinas_pages = [
         "/",
         "/menu/",
@@ -180,6 +195,7 @@ def _world(today):
         "/risiko/tutup-buku/",
         "/akun/keamanan/",
         "/anggota/ganda/",  # people in several LKMMs: the Dinas's page
+        f"/simpanan/anggota/{member.pk}/",
     ]
     roles = {
         "pengelola": (pengelola, [p for p in lkmm_pages + recording if p]),

@@ -50,7 +50,10 @@ def cash(lkmm, pengelola):
     )
 
 
-def deposit(member, kind, amount, on=D(2026, 3, 2), actor=None, **kwargs):
+MARCH_2 = D(2026, 3, 2)
+
+
+def deposit(member, kind, amount, on=MARCH_2, actor=None, **kwargs):
     actor = actor or ketua_of(member.lkmm)
     return services.savings_deposit(member=member, kind=kind, amount=amount, on=on, actor=actor, **kwargs)
 

@@ -15,7 +15,6 @@ from institutions.forms import add_service_errors, strip_control_characters
 from institutions.models import AuditLog
 from institutions.security import form_data
 from loans.models import Loan
-from savings.models import SavingsAccount
 from members import services
 from members.forms.members import (
     DecisionForm,
@@ -29,6 +28,7 @@ from members.forms.members import (
 )
 from members.models import Member, MembershipApplication, MemberStatus
 from members.selectors import income_trend, members_in_several_lkmms, nik_elsewhere
+from savings.models import SavingsAccount
 
 FORM_SECTIONS = [
     (
