@@ -25,6 +25,7 @@ from institutions.models import Lkmm, Staff, lkmm_scope
 from ledger.models import JournalEntry, JournalLine
 from loans.models import Installment, Loan, LoanProduct, Repayment, Waiver
 from members.models import Group, GroupMembership, Member, MembershipApplication
+from savings.models import SavingsAccount, SavingsMovement, SavingsProduct
 
 
 def history_label(model):
@@ -71,6 +72,10 @@ LoanTracked = _tracked(Loan)
 InstallmentTracked = _tracked(Installment)
 RepaymentTracked = _tracked(Repayment)
 WaiverTracked = _tracked(Waiver)
+
+SavingsProductTracked = _tracked(SavingsProduct)
+SavingsAccountTracked = _tracked(SavingsAccount)
+SavingsMovementTracked = _tracked(SavingsMovement)
 # The books.
 JournalEntryTracked = _tracked(JournalEntry)
 JournalLineTracked = _tracked(JournalLine)

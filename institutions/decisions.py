@@ -53,6 +53,18 @@ KINDS = {
     ),
     RequestKind.CLOSE: ("risk.services.month_close", {"lkmm": "institutions.Lkmm", "month": "date"}),
     RequestKind.REOPEN: ("risk.services.month_reopen", {"close": "ledger.PeriodClose", "reason": "str"}),
+    RequestKind.WITHDRAWAL: (
+        "savings.services.savings_withdraw",
+        {"account": "savings.SavingsAccount", "amount": "int", "on": "date", "note": "str"},
+    ),
+    RequestKind.SAVINGS_REVERSAL: (
+        "savings.services.savings_reverse",
+        {"movement": "savings.SavingsMovement", "on": "date", "reason": "str"},
+    ),
+    RequestKind.SAVINGS_RETURN: (
+        "savings.services.savings_return_all",
+        {"member": "members.Member", "on": "date"},
+    ),
 }
 
 
@@ -246,6 +258,9 @@ def _labels():
         "amount": _("Jumlah"),
         "reason": _("Alasan"),
         "note": _("Catatan"),
+        "account": _("Rekening simpanan"),
+        "movement": _("Kuitansi"),
+        "member": _("Anggota"),
     }
 
 

@@ -353,6 +353,9 @@ class RequestKind(models.TextChoices):
     RESERVE = "reserve", _("Alokasi cadangan risiko")
     CLOSE = "close", _("Tutup buku")
     REOPEN = "reopen", _("Buka kembali bulan")
+    WITHDRAWAL = "withdrawal", _("Penarikan simpanan")
+    SAVINGS_REVERSAL = "savings_reversal", _("Pembatalan mutasi simpanan")
+    SAVINGS_RETURN = "savings_return", _("Pengembalian simpanan anggota keluar")
 
 
 class RequestStatus(models.TextChoices):

@@ -30,6 +30,8 @@ SECTIONS = (
     ("risk", None, "reserve"),
     ("ledger", None, "books"),
     ("audit", None, "audit"),
+    ("savings", "products", "savings"),
+    ("savings", None, "members"),
 )
 
 

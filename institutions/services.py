@@ -29,6 +29,9 @@ def lkmm_create(*, actor=None, code, name, desa, kecamatan, founded_on, **fields
     lkmm.full_clean()
     lkmm.save()
     chart_ensure(lkmm=lkmm)
+    from savings.services import products_ensure
+
+    products_ensure(lkmm=lkmm)
     audit_record(actor=actor, action="lkmm.create", obj=lkmm, lkmm=lkmm)
     return lkmm
 

@@ -5,6 +5,7 @@ queries, whatever the number of rows.
 """
 
 import datetime
+import itertools
 from collections import Counter, defaultdict
 
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
@@ -162,11 +163,58 @@ def _sequence_problems(rows, what):
 
 
 def receipt_numbers(lkmms):
-    """Receipt numbers run 1..N per LKMM, with no gap and no repeat (reversed payments keep theirs)."""
+    """Receipt numbers run 1..N per LKMM over repayments and savings movements together (one kuitansi
+    sequence), with no gap and no repeat (reversed ones keep theirs)."""
     from loans.models import Repayment
+    from savings.models import SavingsMovement
 
     rows = Repayment.objects.filter(lkmm__in=lkmms).order_by().values_list("lkmm__code", "receipt_no")
-    yield from _sequence_problems(rows.iterator(), "receipt numbers")
+    savings = (
+        SavingsMovement.objects.filter(lkmm__in=lkmms).order_by().values_list("lkmm__code", "receipt_no")
+    )
+    yield from _sequence_problems(itertools.chain(rows.iterator(), savings.iterator()), "receipt numbers")
+
+
+def savings_match_books(lkmms):
+    """Each savings account's kept balance equals the sum of its movements that count; the sum of the
+    members' balances of each kind equals that kind's simpanan account in the books."""
+    from savings.models import LEDGER_ACCOUNT, MovementKind, SavingsAccount, SavingsMovement
+
+    sums = (
+        SavingsMovement.objects.filter(lkmm__in=lkmms, reversed_on__isnull=True)
+        .order_by()
+        .values("account")
+        .annotate(
+            deposits=Coalesce(Sum("amount", filter=Q(kind=MovementKind.DEPOSIT)), 0),
+            withdrawals=Coalesce(Sum("amount", filter=Q(kind=MovementKind.WITHDRAWAL)), 0),
+        )
+    )
+    moved = {row["account"]: row["deposits"] - row["withdrawals"] for row in sums}
+    by_kind = defaultdict(int)
+    accounts = SavingsAccount.objects.filter(lkmm__in=lkmms).select_related("lkmm", "member").order_by("pk")
+    for account in accounts.iterator():
+        by_kind[account.lkmm.code, account.kind] += account.balance_derived
+        movements = moved.get(account.pk, 0)
+        if account.balance_derived != movements:
+            yield (
+                f"[{account.lkmm.code}] {account.member.code} {account.kind}: balance "
+                f"{format_rupiah(account.balance_derived)}, movements {format_rupiah(movements)}"
+            )
+    books = (
+        JournalLine.objects.filter(account__lkmm__in=lkmms, account__code__in=list(LEDGER_ACCOUNT.values()))
+        .order_by()
+        .values("account__lkmm__code", "account__code")
+        .annotate(balance=Sum("credit") - Sum("debit"))
+    )
+    held = {(row["account__lkmm__code"], row["account__code"]): row["balance"] for row in books}
+    for code in sorted({code for code, _kind in by_kind} | {code for code, _account in held}):
+        for kind, account_code in LEDGER_ACCOUNT.items():
+            members, ledger = by_kind.get((code, kind), 0), held.get((code, account_code), 0) or 0
+            if members != ledger:
+                yield (
+                    f"[{code}] savings {kind}: members' balances {format_rupiah(members)}, "
+                    f"account {account_code} {format_rupiah(ledger)}"
+                )
 
 
 def entry_numbers(lkmms):
@@ -198,4 +246,5 @@ CHECKS = [
     kept_standing_matches_facts,
     receipt_numbers,
     entry_numbers,
+    savings_match_books,
 ]

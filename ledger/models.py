@@ -34,7 +34,12 @@ class AccountCode:
     # Moves a restructured loan's principal from the old loan to the new one (nets to zero).
     PIUTANG_KLIRING = "1208"
     CADANGAN = "1209"
-    SIMPANAN = "2101"
+    # Before members had savings accounts, vouchers posted savings here without naming the member; the
+    # balance stays, under a name that says so, until it is assigned (savings migration 0002).
+    SIMPANAN_BELUM_TERBAGI = "2101"
+    SIMPANAN_POKOK = "2102"
+    SIMPANAN_WAJIB = "2103"
+    SIMPANAN_SUKARELA = "2104"
     MODAL_HIBAH = "3101"
     DANA_BERGULIR = "3102"
     PENDAPATAN_BUNGA = "4101"
@@ -80,6 +85,7 @@ class EntryKind(models.TextChoices):
     WRITE_OFF = "write_off", _("Hapus buku")
     RECOVERY = "recovery", _("Pemulihan")
     PROVISION = "provision", _("Penyisihan")
+    SAVINGS = "savings", _("Simpanan")
 
 
 class EntryQuerySet(LkmmScopedQuerySet):

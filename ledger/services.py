@@ -27,7 +27,10 @@ STANDARD_CHART = [
     (AccountCode.PIUTANG, "Piutang pinjaman anggota", AccountKind.ASSET),
     (AccountCode.PIUTANG_KLIRING, "Kliring restrukturisasi pinjaman", AccountKind.ASSET),
     (AccountCode.CADANGAN, "Cadangan risiko pinjaman", AccountKind.CONTRA_ASSET),
-    (AccountCode.SIMPANAN, "Simpanan anggota", AccountKind.LIABILITY),
+    (AccountCode.SIMPANAN_BELUM_TERBAGI, "Simpanan lama belum terbagi ke anggota", AccountKind.LIABILITY),
+    (AccountCode.SIMPANAN_POKOK, "Simpanan pokok anggota", AccountKind.LIABILITY),
+    (AccountCode.SIMPANAN_WAJIB, "Simpanan wajib anggota", AccountKind.LIABILITY),
+    (AccountCode.SIMPANAN_SUKARELA, "Simpanan sukarela anggota", AccountKind.LIABILITY),
     (AccountCode.MODAL_HIBAH, "Modal hibah Pemkot", AccountKind.EQUITY),
     (AccountCode.DANA_BERGULIR, "Dana bergulir", AccountKind.EQUITY),
     (AccountCode.PENDAPATAN_BUNGA, "Pendapatan bunga (jasa) pinjaman", AccountKind.INCOME),
@@ -49,6 +52,32 @@ def chart_ensure(*, lkmm):
         Account(lkmm=lkmm, code=code, name=name, kind=kind)
         for code, name, kind in STANDARD_CHART
         if code not in existing
+    )
+
+
+def next_receipt_no(*, lkmm):
+    """The next number of the LKMM's one kuitansi sequence, shared by repayments and savings movements
+    (check_books checks it has no gaps). The caller holds the LKMM's row lock, which serialises it."""
+    from django.apps import apps
+    from django.db.models import IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce, Greatest
+
+    def highest(label):
+        numbers = (
+            apps.get_model(label)
+            .objects.filter(lkmm=OuterRef("pk"))
+            .order_by("-receipt_no")
+            .values("receipt_no")[:1]
+        )
+        return Coalesce(Subquery(numbers, output_field=IntegerField()), Value(0))
+
+    # One query, each side read from its (lkmm, receipt_no) unique index.
+    return (
+        Lkmm.objects.filter(pk=lkmm.pk)
+        .annotate(n=Greatest(highest("loans.Repayment"), highest("savings.SavingsMovement")))
+        .values_list("n", flat=True)
+        .get()
+        + 1
     )
 
 
@@ -120,12 +149,13 @@ CASH_ACCOUNTS = (AccountCode.KAS, AccountCode.BANK)
 
 # Which account a manual voucher may put opposite kas or bank, per kind of voucher. This is data: to
 # allow another account, add its code here (it must be in the LKMM's chart). Loan money never goes
-# through vouchers: loan events post their own entries (loans.services).
+# through vouchers: loan events post their own entries (loans.services), and neither do savings, which are
+# owed to named members (savings.services).
 VOUCHER_ACCOUNTS = {
     # Dr kas/bank, Cr the source of the money.
-    EntryKind.CASH_IN: (AccountCode.MODAL_HIBAH, AccountCode.DANA_BERGULIR, AccountCode.SIMPANAN),
+    EntryKind.CASH_IN: (AccountCode.MODAL_HIBAH, AccountCode.DANA_BERGULIR),
     # Dr what the money was spent on, Cr kas/bank.
-    EntryKind.CASH_OUT: (AccountCode.BEBAN_OPERASIONAL, AccountCode.SIMPANAN),
+    EntryKind.CASH_OUT: (AccountCode.BEBAN_OPERASIONAL,),
     # Dr the receiving account, Cr the paying one.
     EntryKind.TRANSFER: CASH_ACCOUNTS,
 }

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "reports",
     "risk",
     "coaching",
+    "savings",
     # The database-kept audit trail (PostgreSQL triggers): audit/models.py.
     "pgtrigger",
     "pghistory",

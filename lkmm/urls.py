@@ -13,6 +13,7 @@ urlpatterns = [
     path("pembinaan/", include("coaching.urls")),
     path("keputusan/", include("institutions.request_urls")),
     path("jejak-audit/", include("audit.urls")),
+    path("simpanan/", include("savings.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

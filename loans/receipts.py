@@ -14,14 +14,20 @@ ORIGINAL_KEY = "receipt_original"  # the receipt just recorded in this session: 
 FORMAT_KEY = "receipt_format"  # the paper a user last chose: the original opens in it
 
 
-def mark_original(session, repayment):
-    """Called when a repayment is recorded: the next view of its receipt in this session is the original."""
-    session[ORIGINAL_KEY] = repayment.pk
+def _receipt_key(receipt):
+    # Repayments and savings movements share the kuitansi sequence but not their ids.
+    return f"{receipt._meta.label_lower}:{receipt.pk}"
 
 
-def take_original(session, repayment):
+def mark_original(session, receipt):
+    """Called when a repayment or savings movement is recorded: the next view of its receipt in this
+    session is the original."""
+    session[ORIGINAL_KEY] = _receipt_key(receipt)
+
+
+def take_original(session, receipt):
     """True once, for the first view after recording; every later view (or another session's) is a copy."""
-    if session.get(ORIGINAL_KEY) == repayment.pk:
+    if session.get(ORIGINAL_KEY) == _receipt_key(receipt):
         del session[ORIGINAL_KEY]
         return True
     return False

@@ -20,7 +20,7 @@ from institutions.access import check_decider
 from institutions.models import Lkmm
 from institutions.services import audit_record
 from ledger.models import AccountCode, EntryKind, JournalLine
-from ledger.services import entry_post, memo_in_books_language, month_figures_forget
+from ledger.services import entry_post, memo_in_books_language, month_figures_forget, next_receipt_no
 from loans import allocation as engine
 from loans import schedule, standing
 from loans.models import (
@@ -558,7 +558,7 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
         note=note,
         recorded_by=actor,
         paid_by=paid_by,
-        receipt_no=_next_number(Repayment.objects.filter(lkmm=lkmm), "receipt_no"),
+        receipt_no=next_receipt_no(lkmm=lkmm),
         **({"token": token} if token is not None else {}),
     )
     early_payoff = loan.waive_interest_on_payoff and amount == settle and settle < position["payoff"]

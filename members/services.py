@@ -110,6 +110,12 @@ def member_transition(*, member, to, actor, reason="", application=None):
             raise ValidationError(
                 _("Anggota masih punya pinjaman yang berjalan atau diajukan; lunasi atau batalkan dulu.")
             )
+        from savings.models import SavingsAccount
+
+        if SavingsAccount.objects.filter(member=member, balance_derived__gt=0).exists():
+            raise ValidationError(
+                _("Anggota masih punya saldo simpanan; kembalikan simpanannya dulu (halaman simpanan).")
+            )
     if to == MemberStatus.PENDAFTAR:
         if not application:
             raise ValidationError(_("Pendaftaran ulang memerlukan permohonan baru."))
@@ -132,6 +138,10 @@ def member_transition(*, member, to, actor, reason="", application=None):
     )
     member.status = to
     member.save(update_fields=["status"])
+    if to == MemberStatus.AKTIF:
+        from savings.services import accounts_open
+
+        accounts_open(member=member)
     return member
 
 

@@ -2,7 +2,7 @@
 
 The worked books of Semenggu, March 2026 (`march` fixture), in posting order:
 
-    J-00001 25/02 kas masuk, simpanan anggota        Dr 1101  300.000      Cr 2101
+    J-00001 25/02 kas masuk, dana bergulir           Dr 1101  300.000      Cr 3102
     J-00002 02/03 kas masuk, modal hibah Pemkot      Dr 1101  10.000.000   Cr 3101
     J-00003 03/03 pemindahbukuan kas -> bank         Dr 1102  4.000.000    Cr 1101
     J-00004 05/03 pencairan P-00001                  Dr 1201  1.200.000    Cr 1101
@@ -84,7 +84,7 @@ def snapshot():
 @pytest.fixture
 def march(lkmm, pengelola):
     user = pengelola.user
-    voucher(lkmm, "cash_in", 300_000, "2101", D(2026, 2, 25), memo="Simpanan pokok anggota", actor=user)
+    voucher(lkmm, "cash_in", 300_000, "3102", D(2026, 2, 25), memo="Dana bergulir Pemkot", actor=user)
     voucher(lkmm, "cash_in", 10_000_000, "3101", D(2026, 3, 2), memo="Hibah modal Pemkot Jember", actor=user)
     voucher(lkmm, "transfer", 4_000_000, "1102", D(2026, 3, 3), memo="Setor ke bank", actor=user)
     loan = make_active_loan(
@@ -131,9 +131,8 @@ def test_cash_in_posts_kas_against_the_source_and_writes_an_audit_row(lkmm, peng
     "kind, account, cash, expected",
     [
         ("cash_in", "3102", "1102", {"1102": (500_000, 0), "3102": (0, 500_000)}),
-        ("cash_in", "2101", "1101", {"1101": (500_000, 0), "2101": (0, 500_000)}),
+        ("cash_in", "3101", "1101", {"1101": (500_000, 0), "3101": (0, 500_000)}),
         ("cash_out", "5201", "1101", {"5201": (500_000, 0), "1101": (0, 500_000)}),
-        ("cash_out", "2101", "1101", {"2101": (500_000, 0), "1101": (0, 500_000)}),
         ("transfer", "1102", "1101", {"1102": (500_000, 0), "1101": (0, 500_000)}),
         ("transfer", "1101", "1102", {"1101": (500_000, 0), "1102": (0, 500_000)}),
     ],
@@ -159,19 +158,17 @@ REFUSALS = [
         {"account_code": "5201"},
         "account_code",
         "Akun 5201 tidak dapat dipakai untuk kas masuk. Pilih salah satu: 3101 Modal hibah Pemkot, "
-        "3102 Dana bergulir, 2101 Simpanan anggota.",
+        "3102 Dana bergulir.",
     ),
     (
         {"kind": "cash_out", "account_code": "1201"},
         "account_code",
-        "Akun 1201 tidak dapat dipakai untuk kas keluar. Pilih salah satu: 5201 Beban operasional, "
-        "2101 Simpanan anggota.",
+        "Akun 1201 tidak dapat dipakai untuk kas keluar. Pilih salah satu: 5201 Beban operasional.",
     ),
     (
         {"kind": "cash_out", "account_code": "3101"},
         "account_code",
-        "Akun 3101 tidak dapat dipakai untuk kas keluar. Pilih salah satu: 5201 Beban operasional, "
-        "2101 Simpanan anggota.",
+        "Akun 3101 tidak dapat dipakai untuk kas keluar. Pilih salah satu: 5201 Beban operasional.",
     ),
     (
         {"kind": "transfer", "account_code": "3101"},
@@ -346,7 +343,8 @@ def test_voucher_page_shows_the_kinds_the_balances_and_a_fresh_token(pengelola_c
     assert response.status_code == 200
     form = response.context["form"]
     assert form.initial["token"]
-    assert [code for code, _ in form.fields["account_code"].choices] == ["5201", "2101"]
+    # Savings are owed to named members: they go through the savings pages, never a voucher.
+    assert [code for code, _ in form.fields["account_code"].choices] == ["5201"]
     assert [code for code, _ in form.fields["cash_account_code"].choices] == ["1101", "1102"]
     assert form.fields["account_code"].label == "Untuk"
     html = response.content.decode()
@@ -420,7 +418,7 @@ def test_resubmitting_the_voucher_form_records_one_voucher(pengelola_client, lkm
             {"account_code": "1201"},
             "account_code",
             "Akun 1201 tidak dapat dipakai untuk kas masuk. Pilih salah satu: 3101 Modal hibah Pemkot, "
-            "3102 Dana bergulir, 2101 Simpanan anggota.",
+            "3102 Dana bergulir.",
         ),
         (
             "transfer",
@@ -690,7 +688,7 @@ def test_trial_balance_as_of_a_date(pengelola_client, march):
     assert rows["1101"] == (10_300_000, 4_000_000, 6_300_000)
     assert rows["1102"] == (4_000_000, 0, 4_000_000)
     assert rows["3101"] == (0, 10_000_000, 10_000_000)
-    assert rows["2101"] == (0, 300_000, 300_000)
+    assert rows["3102"] == (0, 300_000, 300_000)
     assert rows["1201"] == (0, 0, 0)
     assert response.context["debit_sum"] == response.context["credit_sum"] == 14_300_000
     assert [e.number for e in response.context["entries"]] == [3, 2, 1]

@@ -63,6 +63,7 @@ NOT_VISITED = {
     "reports:my_arrears": "redirects to reports:arrears",
     "reports:my_quality": "redirects to reports:quality",
     "risk:reserve_home": "redirects to risk:reserve",
+    "savings:return_all": "only for a member who leaves",
 }
 
 # The measuring script, kept in a file of its own to stay readable.
@@ -122,6 +123,9 @@ def _world(today):
     follow_up = follow_up_create(
         actor=dinas.user, record=coaching, lkmm=lkmm, action="Tutup kas", owner=ketua.user, due_on=today
     )
+    from savings.services import savings_deposit
+
+    saved = savings_deposit(member=member, kind="sukarela", amount=20_000, on=today, actor=ketua.user)
     code = lkmm.code
     lkmm_pages = [
         "/",
@@ -159,6 +163,10 @@ def _world(today):
         "/pembinaan/",
         "/pembinaan/tindak-lanjut/",
         f"/pembinaan/{coaching.pk}/",
+        "/simpanan/produk/",
+        f"/simpanan/anggota/{member.pk}/",
+        f"/simpanan/kuitansi/{saved.pk}/?format=a4",
+        f"/simpanan/kuitansi/{saved.pk}/?format=58",
     ]
     recording = [
         "/anggota/baru/",
@@ -172,12 +180,15 @@ def _world(today):
         f"/risiko/hapus-buku/{loan.pk}/",
         f"/anggota/{member.pk}/ubah/",
         *([f"/pinjaman/{applied.pk}/ubah/"] if applied else []),
+        f"/simpanan/anggota/{member.pk}/setor/",
     ]
     deciding = [
         f"/pembinaan/tindak-lanjut/{follow_up.pk}/selesai/",
         "/pinjaman/produk/baru/",
         f"/pengurus/{code}/pilih/",
         "/jejak-audit/",
+        f"/simpanan/rekening/{saved.account_id}/tarik/",
+        f"/simpanan/kuitansi/{saved.pk}/batalkan/",
     ]
     dinas_pages = [
         "/",
@@ -207,6 +218,7 @@ def _world(today):
         "/pembinaan/tindak-lanjut/",
         f"/pembinaan/{coaching.pk}/",
         f"/pembinaan/{coaching.pk}/tindak-lanjut/",
+        f"/simpanan/anggota/{member.pk}/",
     ]
     roles = {
         "pengelola": (pengelola, [p for p in lkmm_pages + recording if p]),

@@ -28,6 +28,7 @@ from members.forms.members import (
 )
 from members.models import Member, MembershipApplication, MemberStatus
 from members.selectors import income_trend, members_in_several_lkmms, nik_elsewhere
+from savings.models import SavingsAccount
 
 FORM_SECTIONS = [
     (
@@ -123,6 +124,7 @@ def member_detail(request, pk):
     context = {
         "member": member,
         "loans": loans,
+        "savings": SavingsAccount.objects.filter(member=member).order_by("kind"),
         "group": Member.objects.filter(pk=member.pk)
         .with_current_group()
         .values("current_group_id", "current_group_name")

@@ -1,0 +1,360 @@
+"""Writes of members' savings. Each is one transaction with its journal entry and audit row.
+
+Deposits are recorded by the LKMM's staff; withdrawals are decisions (DOMAIN.md: "withdrawals need the
+ketua (four eyes where on)"), and so are reversals. Rules per kind (DOMAIN.md "Savings"): pokok is paid
+once at joining and returned only on leaving; wajib is locked while the member has a loan outstanding;
+sukarela may be withdrawn whenever the LKMM has the cash. A balance is never below zero, at any date.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from institutions.access import check_decider
+from institutions.models import Lkmm
+from institutions.services import audit_record
+from institutions.templatetags.lkmm_format import format_rupiah
+from ledger.models import AccountCode, EntryKind
+from ledger.selectors import cash_lowest_from
+from ledger.services import entry_post, memo_in_books_language, next_receipt_no
+from savings.models import (
+    LEDGER_ACCOUNT,
+    MovementKind,
+    SavingsAccount,
+    SavingsKind,
+    SavingsMovement,
+    SavingsProduct,
+)
+
+# What a new LKMM's savings products ask until its ketua sets its own (Jember's LKMMs: pokok
+# Rp10.000 once, wajib Rp5.000 a week, sukarela any amount).
+DEFAULT_AMOUNTS = {SavingsKind.POKOK: 10_000, SavingsKind.WAJIB: 5_000, SavingsKind.SUKARELA: 0}
+
+
+def _d(date):
+    return date.strftime("%d/%m/%Y")
+
+
+def products_ensure(*, lkmm):
+    """The LKMM's three savings products, made with the default amounts where missing."""
+    existing = {p.kind: p for p in SavingsProduct.objects.filter(lkmm=lkmm)}
+    for kind in SavingsKind:
+        if kind not in existing:
+            existing[kind] = SavingsProduct.objects.create(lkmm=lkmm, kind=kind, amount=DEFAULT_AMOUNTS[kind])
+    return existing
+
+
+@transaction.atomic
+def product_update(*, product, actor, amount):
+    """The ketua (or a named approver) sets a kind's amount; the change is audited with before/after."""
+    check_decider(actor, lkmm=product.lkmm, what=_("produk simpanan"))
+    if amount < 0:
+        raise ValidationError({"amount": _("Jumlah tidak boleh negatif.")})
+    before = product.amount
+    product.amount = amount
+    product.save(update_fields=["amount"])
+    audit_record(
+        actor=actor,
+        action="savings.product",
+        obj=product,
+        lkmm=product.lkmm,
+        data={"kind": product.kind, "before": before, "after": amount},
+    )
+    return product
+
+
+def accounts_open(*, member, on=None):
+    """Open the member's three savings accounts (idempotent): at admission, and for members admitted
+    before savings existed (savings migration 0002)."""
+    on = on or member.joined_on
+    existing = set(SavingsAccount.objects.filter(member=member).values_list("kind", flat=True))
+    SavingsAccount.objects.bulk_create(
+        SavingsAccount(lkmm_id=member.lkmm_id, member=member, kind=kind, opened_on=on)
+        for kind in SavingsKind
+        if kind not in existing
+    )
+
+
+def _check_recorder(actor, lkmm):
+    staff = getattr(actor, "staff", None)
+    if staff is None or not staff.records or staff.lkmm_id != lkmm.pk:
+        raise PermissionDenied(_("Hanya pengurus LKMM ini yang dapat mencatat simpanan."))
+
+
+def _check_date(on, *, account, field="on"):
+    if on > timezone.localdate():
+        raise ValidationError({field: _("Tanggal tidak boleh di masa depan.")})
+    if on < account.opened_on:
+        raise ValidationError(
+            {field: _("Tanggal tidak boleh sebelum rekening dibuka (%(d)s).") % {"d": _d(account.opened_on)}}
+        )
+
+
+def _lowest_balance_from(account, on, *, without=None):
+    """The lowest end-of-day balance of `account` on `on` or any later day, over the movements that
+    count (leaving out `without`). A withdrawal or a reversal may not take any such day below zero."""
+    moves = [m for m in account.movements.counting().order_by("on") if m.pk != getattr(without, "pk", None)]
+    balance = sum(m.signed for m in moves if m.on <= on)
+    lowest = balance
+    for movement in (m for m in moves if m.on > on):
+        balance += movement.signed
+        lowest = min(lowest, balance)
+    return lowest
+
+
+def _post(*, movement, account, actor, reverse=False):
+    """The movement's journal entry: a deposit is Dr kas / Cr simpanan, a withdrawal the opposite; a
+    reversal posts the opposite of the movement on its reversal date."""
+    inflow = (movement.kind == MovementKind.DEPOSIT) != reverse
+    amount = movement.amount
+    liability = LEDGER_ACCOUNT[account.kind]
+    if inflow:
+        lines = [(AccountCode.KAS, amount, 0), (liability, 0, amount)]
+    else:
+        lines = [(liability, amount, 0), (AccountCode.KAS, 0, amount)]
+    text = (
+        gettext_noop("Pembatalan %(kind)s %(member)s, %(receipt)s")
+        if reverse
+        else gettext_noop("%(kind)s %(member)s, %(receipt)s")
+    )
+    memo = memo_in_books_language(
+        text,
+        kind=f"{movement.get_kind_display()} {account.get_kind_display().lower()}",
+        member=account.member.full_name,
+        receipt=movement.receipt_code,
+    )
+    entry_post(
+        lkmm=account.lkmm,
+        date=movement.reversed_on if reverse else movement.on,
+        memo=memo,
+        lines=lines,
+        kind=EntryKind.SAVINGS,
+        actor=actor,
+        source=movement,
+    )
+
+
+def _locked_account(account):
+    return SavingsAccount.objects.select_for_update().select_related("member", "lkmm").get(pk=account.pk)
+
+
+def account_of(*, member, kind):
+    """The member's account of `kind`, opened first if the member has none yet (call inside a write)."""
+    accounts_open(member=member)
+    return SavingsAccount.objects.get(member=member, kind=kind)
+
+
+@transaction.atomic
+def savings_deposit(*, member, kind, amount, on, actor, token=None, note=""):
+    """Record a deposit with its kuitansi. A resubmitted form (same token) returns the deposit already
+    recorded."""
+    lkmm = Lkmm.objects.select_for_update().get(pk=member.lkmm_id)
+    _check_recorder(actor, lkmm)
+    account = _locked_account(account_of(member=member, kind=kind))
+    if token is not None:
+        existing = SavingsMovement.objects.filter(token=token).first()
+        if existing is not None:
+            if existing.account_id != account.pk:
+                raise ValidationError(
+                    _("Formulir ini sudah dipakai untuk rekening lain; muat ulang halaman.")
+                )
+            return existing
+    from members.models import MemberStatus
+
+    if account.member.status != MemberStatus.AKTIF:
+        raise ValidationError(_("Hanya anggota aktif yang dapat menyetor simpanan."))
+    if amount <= 0:
+        raise ValidationError({"amount": _("Jumlah setoran harus lebih dari nol.")})
+    _check_date(on, account=account)
+    product = products_ensure(lkmm=lkmm)[account.kind]
+    if account.kind == SavingsKind.POKOK and account.balance_derived + amount > product.amount:
+        raise ValidationError(
+            {
+                "amount": _("Simpanan pokok %(amount)s dibayar sekali; yang belum dibayar %(left)s.")
+                % {
+                    "amount": format_rupiah(product.amount),
+                    "left": format_rupiah(max(product.amount - account.balance_derived, 0)),
+                }
+            }
+        )
+    if account.kind == SavingsKind.SUKARELA and amount < product.amount:
+        raise ValidationError(
+            {
+                "amount": _("Setoran sukarela paling sedikit %(amount)s.")
+                % {"amount": format_rupiah(product.amount)}
+            }
+        )
+    movement = SavingsMovement.objects.create(
+        lkmm=lkmm,
+        account=account,
+        kind=MovementKind.DEPOSIT,
+        amount=amount,
+        on=on,
+        note=note,
+        recorded_by=actor,
+        receipt_no=next_receipt_no(lkmm=lkmm),
+        **({"token": token} if token is not None else {}),
+    )
+    _post(movement=movement, account=account, actor=actor)
+    account.balance_derived += amount
+    account.save(update_fields=["balance_derived"])
+    audit_record(
+        actor=actor,
+        action="savings.deposit",
+        obj=movement,
+        lkmm=lkmm,
+        data={"account": account.pk, "kind": account.kind, "amount": amount, "on": on.isoformat()},
+    )
+    return movement
+
+
+def withdrawal_refusal(account, *, leaving=False):
+    """Why this kind of savings cannot be withdrawn now, or "" (shown in place of the form). A member
+    who leaves gets everything back once no loan is outstanding."""
+    from loans.models import Loan, LoanStatus
+
+    if leaving:
+        if Loan.objects.filter(member_id=account.member_id, status=LoanStatus.AKTIF).exists():
+            return _("Anggota masih punya pinjaman berjalan: lunasi dulu sebelum simpanan dikembalikan.")
+        return ""
+    if account.kind == SavingsKind.POKOK:
+        return _("Simpanan pokok dikembalikan hanya saat anggota keluar.")
+    if (
+        account.kind == SavingsKind.WAJIB
+        and Loan.objects.filter(member_id=account.member_id, status=LoanStatus.AKTIF).exists()
+    ):
+        return _("Simpanan wajib terkunci selama anggota masih punya pinjaman berjalan.")
+    return ""
+
+
+@transaction.atomic
+def savings_withdraw(*, account, amount, on, actor, note="", requested_by=None, leaving=False):
+    """Pay savings out: a decision of the ketua or a named approver (four eyes: a request)."""
+    lkmm = Lkmm.objects.select_for_update().get(pk=account.lkmm_id)
+    account = _locked_account(account)
+    check_decider(actor, lkmm=lkmm, what=_("penarikan simpanan"), requested_by=requested_by, at_once=True)
+    if refusal := withdrawal_refusal(account, leaving=leaving):
+        raise ValidationError(refusal)
+    if amount <= 0:
+        raise ValidationError({"amount": _("Jumlah penarikan harus lebih dari nol.")})
+    _check_date(on, account=account)
+    available = _lowest_balance_from(account, on)
+    if amount > available:
+        raise ValidationError(
+            {
+                "amount": _("Melebihi saldo yang dapat ditarik per %(d)s: %(amount)s.")
+                % {"d": _d(on), "amount": format_rupiah(max(available, 0))}
+            }
+        )
+    when, cash = cash_lowest_from(lkmm=lkmm, code=AccountCode.KAS, on=on)
+    if amount > cash:
+        raise ValidationError(
+            {
+                "amount": _("Kas tidak cukup: saldo kas %(d)s hanya %(amount)s.")
+                % {"d": _d(when), "amount": format_rupiah(max(cash, 0))}
+            }
+        )
+    movement = SavingsMovement.objects.create(
+        lkmm=lkmm,
+        account=account,
+        kind=MovementKind.WITHDRAWAL,
+        amount=amount,
+        on=on,
+        note=note,
+        recorded_by=requested_by or actor,
+        receipt_no=next_receipt_no(lkmm=lkmm),
+    )
+    _post(movement=movement, account=account, actor=actor)
+    account.balance_derived -= amount
+    account.save(update_fields=["balance_derived"])
+    audit_record(
+        actor=actor,
+        action="savings.withdraw",
+        obj=movement,
+        lkmm=lkmm,
+        data={"account": account.pk, "kind": account.kind, "amount": amount, "on": on.isoformat()},
+    )
+    return movement
+
+
+@transaction.atomic
+def savings_reverse(*, movement, actor, on, reason, requested_by=None):
+    """Reverse a mistaken deposit or withdrawal from date `on`; both rows remain (never edit or delete).
+    A decision, like a repayment's reversal; its recorder may not decide it under four eyes."""
+    movement = SavingsMovement.objects.select_related("account").get(pk=movement.pk)
+    lkmm = Lkmm.objects.select_for_update().get(pk=movement.lkmm_id)
+    account = _locked_account(movement.account)
+    movement = SavingsMovement.objects.select_for_update().get(pk=movement.pk)
+    check_decider(
+        actor,
+        lkmm=lkmm,
+        what=_("pembatalan mutasi simpanan"),
+        recorded_by=[movement.recorded_by_id],
+        requested_by=requested_by,
+        at_once=True,
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tulis alasan pembatalan.")})
+    if movement.reversed_on is not None:
+        raise ValidationError(_("Mutasi ini sudah dibatalkan."))
+    if on < movement.on:
+        raise ValidationError(
+            {
+                "on": _("Tanggal pembatalan tidak boleh sebelum tanggal mutasi (%(d)s).")
+                % {"d": _d(movement.on)}
+            }
+        )
+    if on > timezone.localdate():
+        raise ValidationError({"on": _("Tanggal pembatalan tidak boleh di masa depan.")})
+    if movement.kind == MovementKind.DEPOSIT:
+        # The deposit's money leaves the savings and the kas from `on`.
+        if _lowest_balance_from(account, on, without=movement) < 0:
+            raise ValidationError(_("Setoran ini sudah ditarik kembali: batalkan dulu penarikan sesudahnya."))
+        when, cash = cash_lowest_from(lkmm=lkmm, code=AccountCode.KAS, on=on)
+        if movement.amount > cash:
+            raise ValidationError(
+                _("Kas tidak cukup untuk membatalkan setoran: saldo kas %(d)s hanya %(amount)s.")
+                % {"d": _d(when), "amount": format_rupiah(max(cash, 0))}
+            )
+    movement.reversed_on = on
+    movement.reversed_by = actor
+    movement.reversed_at = timezone.now()
+    movement.reversal_reason = reason
+    movement.save(update_fields=["reversed_on", "reversed_by", "reversed_at", "reversal_reason"])
+    _post(movement=movement, account=account, actor=actor, reverse=True)
+    account.balance_derived -= movement.signed
+    account.save(update_fields=["balance_derived"])
+    audit_record(
+        actor=actor,
+        action="savings.reverse",
+        obj=movement,
+        lkmm=lkmm,
+        reason=reason,
+        data={"account": account.pk, "amount": movement.amount, "on": on.isoformat()},
+    )
+    return movement
+
+
+@transaction.atomic
+def savings_return_all(*, member, on, actor, requested_by=None):
+    """A leaving member's savings paid back, every kind in full (DOMAIN.md: after debts are settled).
+    One decision; one kuitansi per kind with a balance."""
+    movements = []
+    for account in SavingsAccount.objects.filter(member=member, balance_derived__gt=0).order_by("kind"):
+        movements.append(
+            savings_withdraw(
+                account=account,
+                amount=account.balance_derived,
+                on=on,
+                actor=actor,
+                note=_("Pengembalian simpanan anggota keluar"),
+                requested_by=requested_by,
+                leaving=True,
+            )
+        )
+    if not movements:
+        raise ValidationError(_("Anggota ini tidak punya saldo simpanan."))
+    return movements
