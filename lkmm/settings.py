@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "loans",
     "reports",
     "risk",
+    "books",
     # The database-kept audit trail (PostgreSQL triggers): audit/models.py.
     "pgtrigger",
     "pghistory",
