@@ -21,7 +21,7 @@ MEMBERS = [
 ]
 LOANS = [
     "loan_ref,nik,principal,interest_method,monthly_rate_pct,frequency,installments,disbursed_on",
-    "A-1,3509011205800001,1200000,flat,\"1,5\",weekly,10,2025-02-03",
+    'A-1,3509011205800001,1200000,flat,"1,5",weekly,10,2025-02-03',
     "A-2,3509015205820002,1.000.000,declining,2,monthly,10,2025-03-01",
 ]
 REPAYMENTS = [
@@ -77,7 +77,12 @@ def test_semicolon_and_bom(tmp_path, lkmm):
     ("sheet", "index", "line", "expected"),
     [
         ("members", 0, "nik,full_name,gender,birth_date", "members:1:joined_on: Kolom wajib tidak ada."),
-        ("members", 0, "nik,full_name,gender,birth_date,joined_on,group,warna", "members:1:warna: Kolom tidak dikenal."),
+        (
+            "members",
+            0,
+            "nik,full_name,gender,birth_date,joined_on,group,warna",
+            "members:1:warna: Kolom tidak dikenal.",
+        ),
         ("members", 1, "3509011305800001,Budi,L,1980-05-12,2025-01-02,", "members:2:birth_date:"),
         ("members", 2, "3509011205800001,Siti,L,1980-05-12,2025-01-02,", "members:3:nik: NIK ini sudah ada"),
         ("loans", 1, "A-1,3509011205800009,1200000,flat,1.5,weekly,10,2025-02-03", "loans:2:nik:"),
@@ -130,6 +135,8 @@ def test_apply_records_history(tmp_path, lkmm, ketua):
     assert a2.principal_outstanding_derived == 900_000
     reversed_one = Repayment.objects.get(loan=a2, reversed_on__isnull=False)
     assert reversed_one.reversed_on == datetime.date(2025, 4, 3)
-    assert Repayment.objects.get(loan=a1, paid_on=datetime.date(2025, 2, 17)).paid_by.full_name == "Siti Aminah"
+    assert (
+        Repayment.objects.get(loan=a1, paid_on=datetime.date(2025, 2, 17)).paid_by.full_name == "Siti Aminah"
+    )
     problems = [p for check in CHECKS for p in check(type(lkmm).objects.filter(pk=lkmm.pk))]
     assert problems == []
