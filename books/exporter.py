@@ -211,7 +211,7 @@ def book_tables(lkmm):
         .select_related("business_type")
         .order_by("number")
     )
-    members += [m for m in Member.objects.filter(pk__in=borrowers).exclude(pk__in=[m.pk for m in members])]
+    members += list(Member.objects.filter(pk__in=borrowers).exclude(pk__in=[m.pk for m in members]))
     left = {}
     for change in MemberStatusChange.objects.filter(member__lkmm=lkmm, to_status=MemberStatus.KELUAR):
         left[change.member_id] = timezone.localtime(change.at).date()

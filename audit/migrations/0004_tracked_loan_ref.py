@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('audit', '0003_tracked_whatsapp_consent'),
+        ('loans', '0009_loan_loan_ref_loan_loans_loan_unique_ref'),
     ]
 
     operations = [
