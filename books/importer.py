@@ -69,7 +69,7 @@ class Plan:
             "openings": len(self.openings),
             "principal": sum(loan["principal"] for loan in self.loans.values()),
             "paid": sum(r["amount"] for r in self.repayments)
-            + sum(l["paid_amount"] for l in self.loans.values()),
+            + sum(loan["paid_amount"] for loan in self.loans.values()),
             "outstanding": sum(self.outstanding.values()),
             "loans_outstanding": sum(1 for v in self.outstanding.values() if v > 0),
         }

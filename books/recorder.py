@@ -9,7 +9,7 @@ re-allocation (reversals, waivers, early payoff with interest waived) and the mo
 after the bulk part; any refusal there rolls the whole import back and names its row.
 """
 
-import datetime
+import contextlib
 import itertools
 
 from django.conf import settings
@@ -96,7 +96,13 @@ def apply(plan, *, actor):
     """Record `plan` (valid) into its LKMM. Returns the counts created. Raises ApplyError naming the row
     a service refused; nothing is saved then."""
     user = actor.pk if actor is not None and actor.is_authenticated else None
-    with transaction.atomic(), recording_history(), pghistory.context(import_book=plan.lkmm.code, user=user):
+    # Only PostgreSQL has the history triggers (and pghistory's context works only there).
+    context = (
+        pghistory.context(import_book=plan.lkmm.code, user=user)
+        if connection.vendor == "postgresql"
+        else contextlib.nullcontext()
+    )
+    with transaction.atomic(), recording_history(), context:
         _quiet_history_triggers()
         return _Recorder(plan, actor).run()
 
