@@ -84,7 +84,9 @@ def write_book(folder, loans, seed=1):
             payments.append(f"{ref},{paid_on.isoformat()},{line.principal + line.interest},,")
     header = {
         "members": "nik,full_name,gender,birth_date,joined_on,group",
-        "loans": "loan_ref,nik,principal,interest_method,monthly_rate_pct,frequency,installments,disbursed_on",
+        "loans": (
+            "loan_ref,nik,principal,interest_method,monthly_rate_pct,frequency,installments,disbursed_on"
+        ),
         "repayments": "loan_ref,paid_on,amount,reversed_on,reversal_reason",
     }
     for name, rows in (("members", members), ("loans", loan_rows), ("repayments", payments)):

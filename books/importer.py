@@ -490,7 +490,8 @@ def _replay(plan):
                     loan["row"],
                     "principal",
                     _(
-                        "Pokok pinjaman hasil restrukturisasi harus sama dengan sisa pokok yang dipindahkan, %(p)s."
+                        "Pokok pinjaman hasil restrukturisasi harus sama dengan sisa pokok yang "
+                        "dipindahkan, %(p)s."
                     )
                     % {"p": restructured[loan["ref"]]},
                 )
@@ -640,7 +641,8 @@ def _replay_loan(plan, loan, items, restructured):
                     item,
                     "amount",
                     _(
-                        "Pemulihan hanya untuk pinjaman yang dihapusbukukan, sampai pokok yang dihapusbukukan."
+                        "Pemulihan hanya untuk pinjaman yang dihapusbukukan, sampai pokok yang "
+                        "dihapusbukukan."
                     ),
                 )
                 return

@@ -12,9 +12,9 @@ after the bulk part; any refusal there rolls the whole import back and names its
 import contextlib
 import itertools
 
+import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
-import pghistory
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone, translation
@@ -204,7 +204,7 @@ class _Recorder:
             members.append(member)
         Member.objects.bulk_create(members, batch_size=BATCH)
         changes, audits = [], []
-        for member, row in zip(members, plan.members, strict=True):
+        for member in members:
             changes.append(
                 MemberStatusChange(
                     member=member,
@@ -609,7 +609,7 @@ class _Recorder:
         number = (JournalEntry.objects.filter(lkmm=self.lkmm).aggregate(n=Max("number"))["n"] or 0) + 1
         self.entries.sort(key=lambda e: e[:3])
         entries = []
-        for date, _o, _n, entry, _lines in self.entries:
+        for _date, _o, _n, entry, _lines in self.entries:
             entry.number, entry.source_id = number, entry.source.pk
             number += 1
             entries.append(entry)
