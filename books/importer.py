@@ -60,16 +60,15 @@ class Plan:
         return not self.errors
 
     def summary(self):
+        loans = [loan for loan in self.loans.values() if loan is not None]
         return {
             "members": len(self.members),
-            "loans": len(self.loans),
-            "repayments": len(self.repayments)
-            + sum(1 for loan in self.loans.values() if loan["paid_amount"]),
+            "loans": len(loans),
+            "repayments": len(self.repayments) + sum(1 for loan in loans if loan["paid_amount"]),
             "events": len(self.events),
             "openings": len(self.openings),
-            "principal": sum(loan["principal"] for loan in self.loans.values()),
-            "paid": sum(r["amount"] for r in self.repayments)
-            + sum(loan["paid_amount"] for loan in self.loans.values()),
+            "principal": sum(loan["principal"] for loan in loans),
+            "paid": sum(r["amount"] for r in self.repayments) + sum(loan["paid_amount"] for loan in loans),
             "outstanding": sum(self.outstanding.values()),
             "loans_outstanding": sum(1 for v in self.outstanding.values() if v > 0),
         }

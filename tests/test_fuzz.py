@@ -213,6 +213,7 @@ ARGUMENTS = {
     "risk:reopen.pk": lambda w, p: [w.close.pk],
     "requests:*.pk": lambda w, p: [w.waiting.pk],
     "loans:edit.pk": lambda w, p: [w.editable.pk],
+    "books:preview.token": lambda w, p: ["0" * 32],
     # Django admin
     "admin:*.object_id": _admin_object,
     "admin:view_on_site.content_type_id": lambda w, p: [ContentType.objects.get_for_model(Member).pk],
