@@ -57,7 +57,8 @@ NOTES = [
     ("Umum", "Semua atau tidak sama sekali: bila ada satu kesalahan, tidak ada yang disimpan."),
     (
         "members",
-        "Wajib: nik, full_name, gender (L/P), birth_date, joined_on. status: aktif, keluar (dengan left_on) atau diblokir.",
+        "Wajib: nik, full_name, gender (L/P), birth_date, joined_on. status: aktif, "
+        "keluar (dengan left_on) atau diblokir.",
     ),
     (
         "members",
@@ -65,19 +66,25 @@ NOTES = [
     ),
     (
         "loans",
-        "Wajib: loan_ref (unik), nik, principal, interest_method (flat/annuity/declining), monthly_rate_pct, frequency (daily/weekly/monthly), installments, disbursed_on.",
+        "Wajib: loan_ref (unik), nik, principal, interest_method "
+        "(flat/annuity/declining), monthly_rate_pct, frequency (daily/weekly/monthly), "
+        "installments, disbursed_on.",
     ),
     (
         "loans",
-        "paid_until dan paid_amount: untuk buku tanpa riwayat pembayaran lengkap, jumlah yang sudah dibayar sampai tanggal itu.",
+        "paid_until dan paid_amount: untuk buku tanpa riwayat pembayaran lengkap, jumlah "
+        "yang sudah dibayar sampai tanggal itu.",
     ),
     (
         "repayments",
-        "Wajib: loan_ref, paid_on, amount. reversed_on dan reversal_reason: pembayaran yang dibatalkan sejak tanggal itu.",
+        "Wajib: loan_ref, paid_on, amount. reversed_on dan reversal_reason: pembayaran "
+        "yang dibatalkan sejak tanggal itu.",
     ),
     (
         "events",
-        "kind: late_fee_waiver, write_off, recovery (dengan amount) atau restructure (dengan new_loan_ref: pinjaman baru di lembar loans, dicairkan pada tanggal restrukturisasi).",
+        "kind: late_fee_waiver, write_off, recovery (dengan amount) atau restructure "
+        "(dengan new_loan_ref: pinjaman baru di lembar loans, dicairkan pada tanggal "
+        "restrukturisasi).",
     ),
     (
         "opening",

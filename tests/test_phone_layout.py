@@ -62,6 +62,7 @@ NOT_VISITED = {
     "reports:my_arrears": "redirects to reports:arrears",
     "reports:my_quality": "redirects to reports:quality",
     "risk:reserve_home": "redirects to risk:reserve",
+    "books:template": "an XLSX download, not a page",
 }
 
 # The measuring script, kept in a file of its own to stay readable.
@@ -161,7 +162,20 @@ def _world(today):
         f"/anggota/{member.pk}/ubah/",
         *([f"/pinjaman/{applied.pk}/ubah/"] if applied else []),
     ]
-    deciding = ["/pinjaman/produk/baru/", f"/pengurus/{code}/pilih/", "/jejak-audit/"]
+    # A book waiting for confirmation (the template's example rows), so the dry-run page is measured.
+    from books import template_book
+    from books import views as book_views
+
+    token = "0" * 32
+    waiting = book_views._folder() / f"{lkmm.pk}-{ketua.user.pk}-{token}.xlsx"
+    waiting.write_bytes(template_book.workbook_bytes())
+    deciding = [
+        "/pinjaman/produk/baru/",
+        f"/pengurus/{code}/pilih/",
+        "/jejak-audit/",
+        "/impor/",
+        f"/impor/{token}/",
+    ]
     dinas_pages = [
         "/",
         "/menu/",
