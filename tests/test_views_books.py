@@ -103,3 +103,21 @@ def test_template_download(client, lkmm, ketua):
     assert workbook.sheetnames == ["members", "loans", "repayments", "events", "opening", "catatan"]
     assert workbook["loans"]["A1"].value == "loan_ref"
     assert workbook["members"]["D2"].is_date
+
+
+def test_report_downloads_semicolon_csv_and_real_xlsx_dates(client, lkmm, ketua):
+    import datetime
+
+    from tests.factories import LoanProductFactory, MemberFactory, make_active_loan
+
+    make_active_loan(member=MemberFactory(lkmm=lkmm), product=LoanProductFactory(lkmm=lkmm))
+    login(client, ketua)
+    url = reverse("reports:arrears", args=[lkmm.code])
+    response = client.get(url, {"at": "2026-03-01", "format": "csv-id"})
+    text = response.content.decode("utf-8-sig")
+    assert response["Content-Disposition"].endswith('.csv"')
+    assert ";" in text.splitlines()[0] and "," not in text.splitlines()[0]
+    response = client.get(url, {"at": "2026-03-01", "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    dates = [c.value for row in sheet.iter_rows() for c in row if c.is_date]
+    assert dates and all(isinstance(d, datetime.datetime) for d in dates)
