@@ -534,6 +534,42 @@ def _replay_loan(plan, loan, items, restructured):
                     _("Pembayaran untuk pinjaman yang sudah %(s)s.") % {"s": status},
                 )
                 return
+            if clean and not loan["waive"]:
+                # The usual payment: allocated forward from the states so far; money beyond what is
+                # owed at its date (the payoff) is the service's refusal.
+                result = engine.allocate(
+                    installments,
+                    [engine.Pay(number + 1, date, number + 1, item["amount"])],
+                    late_fee=late_fee,
+                    waivers=waivers,
+                    states=states,
+                )
+                if result.excess:
+                    settle = item["amount"] - sum(result.excess.values())
+                    _problem(
+                        plan,
+                        item,
+                        "amount" if item.get("sheet") != "loans" else "paid_amount",
+                        _("Melebihi sisa pinjaman. Untuk melunasi, bayar %(p)s.") % {"p": settle},
+                    )
+                    return
+                number += 1
+                item["_payment"] = {
+                    "n": number,
+                    "paid_on": date,
+                    "amount": item["amount"],
+                    "reversed_on": None,
+                }
+                payments.append(item["_payment"])
+                states = result.states
+                last = installments[-1].id if installments else None
+                if (
+                    last is not None
+                    and states[last].completed_on is not None
+                    and not any(_owing(inst, states[inst.id], late_fee, waivers) for inst in installments)
+                ):
+                    status = "lunas"
+                continue
             if not clean:
                 states = states_at(date)
             position = _position(

@@ -76,6 +76,20 @@ def product_name(loan):
     return name[:80]
 
 
+def _settles_early(insts, states, loan, amount, date):
+    """Whether the payment settles the loan early with the interest not yet due waived (that takes the
+    service: it records the waiver)."""
+    position = loan_services._position(
+        installments=insts,
+        states=states,
+        waivers=[],
+        late_fee=loan.late_fee,
+        waive_interest_on_payoff=True,
+        at=date,
+    )
+    return amount == position["early_payoff"] < position["payoff"]
+
+
 def _loan_lines(cash, moved):
     """loans.services._post_loan_entry's lines: kas by `cash`; receivable, interest and late-fee income
     by what the event moved."""
@@ -464,17 +478,9 @@ class _Recorder:
         last = loan.disbursed_on
         for index, (date, _order, _n, kind, item) in enumerate(items):
             if kind == "pay":
-                position = loan_services._position(
-                    installments=insts,
-                    states=states,
-                    waivers=[],
-                    late_fee=loan.late_fee,
-                    waive_interest_on_payoff=loan.waive_interest_on_payoff,
-                    at=date,
-                )
                 if loan.status != LoanStatus.AKTIF or (
                     loan.waive_interest_on_payoff
-                    and item["amount"] == position["early_payoff"] < position["payoff"]
+                    and _settles_early(insts, states, loan, item["amount"], date)
                 ):
                     self.later[loan.loan_ref] = items[index:]
                     break
@@ -562,7 +568,8 @@ class _Recorder:
                 self.later[loan.loan_ref] = items[index:]
                 break
             last = max(last, date)
-            owing = any(
+            # Installments are paid oldest first: while the last one is unsettled, the loan is owing.
+            owing = states[len(insts) - 1].completed_on is None or any(
                 standing.installment_values(
                     loan.rows[n],
                     states[n],
