@@ -68,6 +68,21 @@ def checking_request():
         _checking_request.reset(token)
 
 
+# Set only while an imported book's history is recorded (books.importer): the person who confirmed the
+# import (a decider, checked before) stands behind every decision in those books, which were taken
+# long ago by people who are not users of this system.
+_recording_history = ContextVar("recording_history", default=False)
+
+
+@contextmanager
+def recording_history():
+    token = _recording_history.set(True)
+    try:
+        yield
+    finally:
+        _recording_history.reset(token)
+
+
 def check_decider(user, *, lkmm, what, recorded_by=(), requested_by=None, at_once=False):
     """Raise unless `user` may decide `what` for `lkmm`.
 
@@ -75,7 +90,7 @@ def check_decider(user, *, lkmm, what, recorded_by=(), requested_by=None, at_onc
     that acts at once without four eyes; under four eyes it must come from a request (`requested_by`,
     the proposer) and is taken by another approver.
     """
-    if _checking_request.get():
+    if _checking_request.get() or _recording_history.get():
         return
     staff = _own_staff(user, lkmm)
     if staff is None or not staff.approves:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("keputusan/", include("institutions.request_urls")),
     path("jejak-audit/", include("audit.urls")),
     path("simpanan/", include("savings.urls")),
+    path("impor/", include("books.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

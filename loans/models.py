@@ -397,6 +397,9 @@ class Loan(models.Model):
         _("pelunasan dipercepat membebaskan bunga yang belum jatuh tempo"), default=False
     )
     purpose = models.CharField(_("tujuan pinjaman"), max_length=200)
+    # The loan's reference in the books it was imported from (books.importer); empty for loans made in
+    # the app, whose reference is their code.
+    loan_ref = models.CharField(_("nomor pinjaman asal"), max_length=40, blank=True, default="")
     # Restructuring (DOMAIN.md): the outstanding principal moves to a new loan on new terms. The old loan
     # records what moved and when; the new loan points back to it and counts as restructured.
     restructured_from = models.OneToOneField(
@@ -447,6 +450,9 @@ class Loan(models.Model):
         ordering = ["-applied_on", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["lkmm", "number"], name="loans_loan_unique_number"),
+            models.UniqueConstraint(
+                fields=["lkmm", "loan_ref"], condition=~Q(loan_ref=""), name="loans_loan_unique_ref"
+            ),
             models.CheckConstraint(condition=Q(principal__gt=0), name="loans_loan_principal_positive"),
             models.CheckConstraint(
                 condition=Q(status__in=["diajukan", "disetujui", "ditolak", "dibatalkan"])
@@ -469,6 +475,11 @@ class Loan(models.Model):
     @property
     def code(self):
         return f"P-{self.number:05d}"
+
+    @property
+    def ref(self):
+        """The reference exports use: the imported one, or the code shown on the loan's page."""
+        return self.loan_ref or self.code
 
     @property
     def is_restructured(self):

@@ -1,6 +1,8 @@
 """Report tables as CSV or XLSX downloads, made for a spreadsheet rather than for the eye: money as plain
-integers of whole rupiah (no "Rp", no thousands dots) so the columns sum, dates as dd/mm/yyyy text as the
-LKMM's paper books write them, headers in the reader's language (Bahasa Indonesia by default)."""
+integers of whole rupiah (no "Rp", no thousands dots) so the columns sum, dates as dd/mm/yyyy text in CSV
+as the LKMM's paper books write them and as real dates in XLSX, headers in the reader's language (Bahasa
+Indonesia by default). CSV comes in two forms: comma separated with decimal points (for machines), and
+"csv-id", semicolon separated with decimal commas, which Excel in an Indonesian locale opens in columns."""
 
 import csv
 import datetime
@@ -12,11 +14,13 @@ from django.http import HttpResponse
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-FORMATS = ("csv", "xlsx")
+FORMATS = ("csv", "csv-id", "xlsx")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
+    "csv-id": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+EXTENSIONS = {"csv": "csv", "csv-id": "csv", "xlsx": "xlsx"}
 
 
 @dataclass
@@ -42,22 +46,26 @@ def download(fmt, *, filename, title, blocks):
     """An attachment named `filename`.`fmt`. `title`: lines above the tables in XLSX (CSV holds the tables
     only, for machines; the file name says which LKMM and date); `blocks`: tables, a blank row apart."""
     response = HttpResponse(content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    if fmt == "csv":
-        _write_csv(response, blocks)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{EXTENSIONS[fmt]}"'
+    if fmt in ("csv", "csv-id"):
+        _write_csv(response, blocks, semicolon=fmt == "csv-id")
     else:
         response.write(_xlsx(title, blocks))
     return response
 
 
-def _write_csv(response, blocks):
+def _write_csv(response, blocks, *, semicolon=False):
     response.write("\ufeff")  # the BOM makes Excel read UTF-8 (names, "÷") instead of the ANSI code page
-    writer = csv.writer(response)
+    writer = csv.writer(response, delimiter=";" if semicolon else ",")
     for i, block in enumerate(blocks):
         if i:
             writer.writerow([])
         for row in [block.header, *block.rows, *block.footer]:
-            writer.writerow([csv_cell(v) for v in row])
+            cells = [csv_cell(v) for v in row]
+            if semicolon:
+                # Excel in an Indonesian locale reads "50,5" as a number and "50.5" as text.
+                cells = [str(c).replace(".", ",") if isinstance(c, Decimal) else c for c in cells]
+            writer.writerow(cells)
 
 
 # What a spreadsheet reads as the start of a formula or a command (OWASP "CSV injection"): "=", "+", "-",
@@ -90,7 +98,7 @@ def _xlsx(title, blocks):
             sheet.freeze_panes = f"A{sheet.max_row + 1}"  # the header stays in view
         _style(sheet[sheet.max_row], widths, bold=True)
         for row in block.rows:
-            sheet.append([_cell(v) for v in row])
+            sheet.append([_xlsx_cell(v) for v in row])
             _style(sheet[sheet.max_row], widths)
         for row in block.footer:
             sheet.append([_cell(v) for v in row])
@@ -102,12 +110,21 @@ def _xlsx(title, blocks):
     return buffer.getvalue()
 
 
+def _xlsx_cell(value):
+    """Dates stay dates in XLSX (shown dd/mm/yyyy), so a spreadsheet can sort and filter by them."""
+    if isinstance(value, datetime.date):
+        return value
+    return _cell(value)
+
+
 def _style(cells, widths, *, bold=False):
     for cell in cells:
         if bold:
             cell.font = Font(bold=True)
         _as_text([cell])
-        if isinstance(cell.value, int):
+        if isinstance(cell.value, datetime.date):
+            cell.number_format = "dd/mm/yyyy"
+        elif isinstance(cell.value, int):
             cell.number_format = "#,##0"
         elif isinstance(cell.value, Decimal):
             cell.number_format = "0.00"

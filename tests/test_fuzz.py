@@ -228,6 +228,7 @@ ARGUMENTS = {
     "coaching:*.pk": lambda w, p: [record.pk for record in w.coaching],
     "coaching:follow_up_done.pk": lambda w, p: [w.follow_up.pk],
     "oversight:trend_kecamatan.name": lambda w, p: [w.lkmm.kecamatan, "Tidak Ada"],
+    "books:preview.token": lambda w, p: ["0" * 32],
     # Django admin
     "admin:*.object_id": _admin_object,
     "admin:view_on_site.content_type_id": lambda w, p: [ContentType.objects.get_for_model(Member).pk],

@@ -64,6 +64,7 @@ NOT_VISITED = {
     "reports:my_quality": "redirects to reports:quality",
     "risk:reserve_home": "redirects to risk:reserve",
     "savings:return_all": "only for a member who leaves",
+    "books:template": "an XLSX download, not a page",
 }
 
 # The measuring script, kept in a file of its own to stay readable.
@@ -182,6 +183,13 @@ def _world(today):
         *([f"/pinjaman/{applied.pk}/ubah/"] if applied else []),
         f"/simpanan/anggota/{member.pk}/setor/",
     ]
+    # A book waiting for confirmation (the template's example rows), so the dry-run page is measured.
+    from books import template_book
+    from books import views as book_views
+
+    token = "0" * 32
+    waiting = book_views._folder() / f"{lkmm.pk}-{ketua.user.pk}-{token}.xlsx"
+    waiting.write_bytes(template_book.workbook_bytes())
     deciding = [
         f"/pembinaan/tindak-lanjut/{follow_up.pk}/selesai/",
         "/pinjaman/produk/baru/",
@@ -189,6 +197,8 @@ def _world(today):
         "/jejak-audit/",
         f"/simpanan/rekening/{saved.account_id}/tarik/",
         f"/simpanan/kuitansi/{saved.pk}/batalkan/",
+        "/impor/",
+        f"/impor/{token}/",
     ]
     dinas_pages = [
         "/",

@@ -214,7 +214,7 @@ def test_arrears_xlsx(pengelola_client, lkmm, book):
         "Mawar",
         "+6281234567890",
         book["siti"].code,
-        "01/01/2026",
+        datetime.datetime(2026, 1, 1),  # a real date in XLSX (issue 10), shown dd/mm/yyyy
         1_200_000,
         1_200_000,
         248_308,
@@ -225,6 +225,7 @@ def test_arrears_xlsx(pengelola_client, lkmm, book):
     assert rows[5][9] == 35_000 and rows[5][10] == 43
     assert rows[7][0] == "Jumlah (2 pinjaman)" and rows[7][6:10] == [2_400_000, 2_400_000, 1_117_386, 35_000]
     assert sheet["I7"].number_format == "#,##0" and sheet.freeze_panes == "A6"
+    assert sheet["F7"].number_format == "dd/mm/yyyy"
 
 
 def test_a_name_that_looks_like_a_formula_stays_text(pengelola_client, lkmm):

@@ -18,8 +18,20 @@ class Command(BaseCommand):
         parser.add_argument("--address", default="")
         parser.add_argument("--founded", required=True, type=datetime.date.fromisoformat, help="YYYY-MM-DD")
         parser.add_argument("--rounding-unit", type=int, default=100, choices=[1, 100, 500, 1000, 5000])
+        parser.add_argument(
+            "--policy",
+            default="lkm-2015",
+            metavar="CODE",
+            help="loan quality policy, e.g. lkm-2015 or bank-5",
+        )
 
     def handle(self, *args, **options):
+        from risk.models import QualityPolicy
+
+        policy = QualityPolicy.objects.filter(code=options["policy"]).first()
+        if policy is None:
+            codes = ", ".join(QualityPolicy.objects.values_list("code", flat=True))
+            raise CommandError(f"Unknown quality policy: {options['policy']} (known: {codes})", returncode=1)
         try:
             lkmm = lkmm_create(
                 code=options["code"],
@@ -30,6 +42,7 @@ class Command(BaseCommand):
                 address=options["address"],
                 founded_on=options["founded"],
                 default_rounding_unit=options["rounding_unit"],
+                quality_policy=policy,
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
