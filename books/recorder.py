@@ -27,7 +27,7 @@ from institutions.access import recording_history
 from institutions.models import AuditLog, Lkmm
 from institutions.services import audit_record
 from ledger.models import Account, AccountCode, EntryKind, JournalEntry, JournalLine
-from ledger.services import chart_ensure, entry_post, month_figures_forget
+from ledger.services import chart_ensure, entry_post, month_figures_forget, next_receipt_no
 from loans import allocation as engine
 from loans import services as loan_services
 from loans import standing
@@ -398,7 +398,7 @@ class _Recorder:
         LoanStatusChange.objects.bulk_create(changes, batch_size=BATCH)
         # Receipt numbers follow the payments' dates, as the kuitansi book would.
         payments = sorted((a[1] for a in actions if a[0] == "pay"), key=lambda r: (r.paid_on, r.loan.number))
-        receipt = (Repayment.objects.filter(lkmm=lkmm).aggregate(n=Max("receipt_no"))["n"] or 0) + 1
+        receipt = next_receipt_no(lkmm=lkmm)  # the one kuitansi sequence, shared with savings
         for repayment in payments:
             repayment.receipt_no = receipt
             receipt += 1
