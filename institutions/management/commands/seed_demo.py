@@ -34,6 +34,8 @@ from loans.services import (
 from members.models import BusinessType, GroupMembership, MemberStatus, Weekday
 from members.services import group_create, income_record, member_apply, member_transition
 from risk import services as risk_services
+from savings.models import SavingsAccount
+from savings.services import savings_deposit, savings_withdraw
 
 PASSWORD = "lkmm-demo"
 
@@ -312,10 +314,39 @@ class Command(BaseCommand):
                 again = last_paid + datetime.timedelta(days=rng.randint(3, 14))
                 if again < today - datetime.timedelta(days=7):
                     self.seed_loan(member, weekly, again, "ontime", ketua, pengelola, amount=2_000_000)
+        self.seed_savings(lkmm, ketua, pengelola, members)
         self.seed_corrections(lkmm, ketua, pengelola)
         self.seed_reserve(lkmm, ketua, start)
         if code == "mandiri":
             self.seed_four_eyes(lkmm, pengelola)
+
+    def seed_savings(self, lkmm, ketua, pengelola, members):
+        """Every active member paid simpanan pokok when joining and wajib at each month's first group
+        meeting since; about a third also save sukarela, and two took some of it out."""
+        rng, today = self.rng, self.today
+        savers = []
+        for member in members:
+            member.refresh_from_db(fields=["status"])
+            if member.status != MemberStatus.AKTIF:
+                continue
+            savings_deposit(member=member, kind="pokok", amount=10_000, on=member.joined_on, actor=pengelola)
+            month = (member.joined_on.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+            while month <= today:
+                savings_deposit(member=member, kind="wajib", amount=20_000, on=month, actor=pengelola)
+                if rng.random() < 0.35:
+                    amount = rng.choice([10_000, 25_000, 50_000, 100_000])
+                    savings_deposit(member=member, kind="sukarela", amount=amount, on=month, actor=pengelola)
+                    savers.append(member)
+                month = (month + datetime.timedelta(days=32)).replace(day=1)
+        for member in list(dict.fromkeys(savers))[:2]:
+            account = SavingsAccount.objects.get(member=member, kind="sukarela")
+            savings_withdraw(
+                account=account,
+                amount=min(account.balance_derived, 20_000),
+                on=today - datetime.timedelta(days=3),
+                actor=ketua,
+                note="Biaya sekolah anak",
+            )
 
     def seed_reserve(self, lkmm, ketua, start):
         """Month-end reserve allocations; Wonosari writes off its worst loan; Semenggu and Mandiri have
