@@ -27,6 +27,7 @@ SECTIONS = (
     ("risk", None, "reserve"),
     ("ledger", None, "books"),
     ("audit", None, "audit"),
+    ("dinas", None, "dinas"),
 )
 
 

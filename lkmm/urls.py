@@ -11,6 +11,7 @@ urlpatterns = [
     path("risiko/", include("risk.urls")),
     path("keputusan/", include("institutions.request_urls")),
     path("jejak-audit/", include("audit.urls")),
+    path("dinas/", include("institutions.dinas_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

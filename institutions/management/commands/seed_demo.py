@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from institutions.decisions import request_create
-from institutions.models import BoardMember, BoardRole, ElectionMethod, Lkmm, RequestKind, Role
-from institutions.services import board_elect, lkmm_create, staff_create
+from institutions.models import BoardMember, BoardRole, Dinas, ElectionMethod, Lkmm, RequestKind, Role
+from institutions.services import board_elect, dinas_create, lkmm_create, staff_create
 from ledger.models import AccountCode, EntryKind
 from ledger.services import entry_post
 from loans.models import Loan, LoanStatus
@@ -156,7 +156,16 @@ class Command(BaseCommand):
         with transaction.atomic():
             User = get_user_model()
             User.objects.create_superuser("admin", "admin@example.org", PASSWORD, first_name="Admin")
+            if not Dinas.objects.filter(code="jember").exists():
+                dinas_create(
+                    code="jember",
+                    name="Dinas Koperasi dan UMKM Kabupaten Jember",
+                    kabupaten="Jember",
+                    provinsi="Jawa Timur",
+                )
+            self.dinas = Dinas.objects.get(code="jember")
             staff_create(
+                dinas=self.dinas,
                 username="dinas",
                 password=PASSWORD,
                 role=Role.DINAS,
@@ -176,6 +185,7 @@ class Command(BaseCommand):
     def seed_lkmm(self, code, name, desa, kecamatan, district, late_share, default_share):
         rng, today = self.rng, self.today
         lkmm = lkmm_create(
+            dinas=self.dinas,
             code=code,
             name=name,
             desa=desa,
