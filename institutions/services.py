@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -63,6 +64,8 @@ def dinas_settings_update(*, dinas, actor, **changes):
     dinas = Dinas.objects.select_for_update().get(pk=dinas.pk)
     before = {name: getattr(dinas, name) for name in DINAS_SETTINGS}
     for name, value in changes.items():
+        if isinstance(value, Decimal):  # stored with two decimals: compare and record them so
+            value = value.quantize(Decimal("0.01"))
         setattr(dinas, name, value)
     dinas.full_clean()
     after = {name: getattr(dinas, name) for name in DINAS_SETTINGS}
