@@ -38,15 +38,16 @@ def _cell(value):
     return str(value)  # lazy translations, quality classes
 
 
-def download(fmt, *, filename, title, blocks):
+def download(fmt, *, filename, title, blocks, real_dates=False):
     """An attachment named `filename`.`fmt`. `title`: lines above the tables in XLSX (CSV holds the tables
-    only, for machines; the file name says which LKMM and date); `blocks`: tables, a blank row apart."""
+    only, for machines; the file name says which LKMM and date); `blocks`: tables, a blank row apart.
+    `real_dates`: XLSX dates as date cells shown dd/mm/yyyy (sortable), not as text."""
     response = HttpResponse(content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     if fmt == "csv":
         _write_csv(response, blocks)
     else:
-        response.write(_xlsx(title, blocks))
+        response.write(_xlsx(title, blocks, real_dates=real_dates))
     return response
 
 
@@ -74,7 +75,10 @@ def csv_cell(value):
     return value
 
 
-def _xlsx(title, blocks):
+def _xlsx(title, blocks, *, real_dates=False):
+    def value(v):
+        return v if real_dates and isinstance(v, datetime.date) else _cell(v)
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = str(title[0])[:31]  # Excel's limit on a sheet name
@@ -85,15 +89,15 @@ def _xlsx(title, blocks):
     widths = {}
     for block in blocks:
         sheet.append([])
-        sheet.append([_cell(v) for v in block.header])
+        sheet.append([value(v) for v in block.header])
         if block is blocks[0]:
             sheet.freeze_panes = f"A{sheet.max_row + 1}"  # the header stays in view
         _style(sheet[sheet.max_row], widths, bold=True)
         for row in block.rows:
-            sheet.append([_cell(v) for v in row])
+            sheet.append([value(v) for v in row])
             _style(sheet[sheet.max_row], widths)
         for row in block.footer:
-            sheet.append([_cell(v) for v in row])
+            sheet.append([value(v) for v in row])
             _style(sheet[sheet.max_row], widths, bold=True)
     for letter, width in widths.items():
         sheet.column_dimensions[letter].width = min(width + 2, 60)
@@ -107,7 +111,9 @@ def _style(cells, widths, *, bold=False):
         if bold:
             cell.font = Font(bold=True)
         _as_text([cell])
-        if isinstance(cell.value, int):
+        if isinstance(cell.value, datetime.date):
+            cell.number_format = "DD/MM/YYYY"
+        elif isinstance(cell.value, int):
             cell.number_format = "#,##0"
         elif isinstance(cell.value, Decimal):
             cell.number_format = "0.00"
