@@ -49,7 +49,7 @@ def book(lkmm, *, late=0, current=0, paid=0):
     (PAR30, non-performing under lkm-2015), `current` ones disbursed in it with `paid` payments made of the
     first installment, in the month."""
     end = month_end(last_month())
-    for k in range(late):
+    for _k in range(late):
         make_active_loan(
             member=MemberFactory(lkmm=lkmm, joined_on=D(2025, 1, 1)),
             disbursed_on=end - datetime.timedelta(days=60),
