@@ -18,7 +18,7 @@ from reports.selectors import crossed_30_days, installments_due_between, overdue
 from risk.selectors import month_end, portfolio_by_lkmm
 
 OVERDUE_SHOWN = 100  # the home page lists the loans most days past due first
-NPL_BAR = Decimal("5")  # the Dinas's bar for kredit macet (DOMAIN.md)
+NPL_BAR = Decimal("5")  # the default Dinas's bar for kredit macet (DOMAIN.md); each Dinas sets its own
 
 
 @login_required
@@ -154,11 +154,12 @@ def _overview(request):
     )
 
 
-def _alerts(figures, crossed):
+def _alerts(figures, crossed, dinas):
+    """The LKMM home's warnings, by its Dinas's thresholds."""
     alerts = []
-    if figures["npl_ratio"] is not None and figures["npl_ratio"] > NPL_BAR:
+    if figures["npl_ratio"] is not None and figures["npl_ratio"] > dinas.npl_threshold_pct:
         alerts.append("npl")
-    if figures["required"] and (figures["coverage"] or 0) < 100:
+    if figures["required"] and (figures["coverage"] or 0) < dinas.coverage_threshold_pct:
         alerts.append("coverage")
     if crossed:
         alerts.append("crossed")
@@ -167,6 +168,7 @@ def _alerts(figures, crossed):
 
 def _dashboard(request, lkmm):
     today = timezone.localdate()
+    dinas = Dinas.objects.only("npl_threshold_pct", "coverage_threshold_pct").get(pk=lkmm.dinas_id)
     figures = portfolio_by_lkmm(lkmms=[lkmm], at=today)[lkmm.pk]
     past_due = list(overdue_loans(lkmm=lkmm, at=today, limit=None))
     overdue = past_due[:OVERDUE_SHOWN]
@@ -184,11 +186,11 @@ def _dashboard(request, lkmm):
             "figures": figures,
             "overdue": overdue,
             "crossed": crossed,
-            "alerts": _alerts(figures, crossed),
+            "alerts": _alerts(figures, crossed, dinas),
             "due_today": [row for row in due_week if row.due_date == today],
             "due_week": due_week,
             "today": today,
-            "npl_bar": NPL_BAR,
+            "npl_bar": dinas.npl_threshold_pct,
             "waiting_requests": DecisionRequest.objects.waiting()
             .filter(lkmm=lkmm)
             .select_related("requested_by")[:20],

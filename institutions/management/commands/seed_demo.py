@@ -174,12 +174,44 @@ class Command(BaseCommand):
             )
             for spec in LKMMS:
                 self.seed_lkmm(*spec)
+            self.seed_second_city()
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data loaded. Logins: admin, dinas, ketua.<lkmm>, pengelola.<lkmm> "
                 "(semenggu, wonosari, mandiri) and sekretaris.mandiri (an approver: Mandiri works with "
-                f"four eyes); password {PASSWORD}"
+                "four eyes); dinas.bontang and ketua.guntung (a second city: Bontang's reviewer sees only "
+                f"its own LKMM); password {PASSWORD}"
             )
+        )
+
+    def seed_second_city(self):
+        """A second Dinas with one young LKMM and no loans yet, so that each reviewer's scope shows."""
+        bontang = dinas_create(
+            code="bontang",
+            name="Dinas Koperasi, Usaha Kecil dan Menengah Kota Bontang",
+            kabupaten="Bontang",
+            provinsi="Kalimantan Timur",
+        )
+        lkmm = lkmm_create(
+            dinas=bontang,
+            code="guntung",
+            name="LKMM Guntung",
+            desa="Guntung",
+            kecamatan="Bontang Utara",
+            address="Jl. Guntung No. 1",
+            founded_on=self.today.replace(day=1) - datetime.timedelta(days=60),
+            default_rounding_unit=100,
+        )
+        staff_create(
+            dinas=bontang,
+            username="dinas.bontang",
+            password=PASSWORD,
+            role=Role.DINAS,
+            first_name="Yusuf",
+            last_name="Dinas Bontang",
+        )
+        staff_create(
+            username="ketua.guntung", password=PASSWORD, role=Role.KETUA, lkmm=lkmm, first_name="Andi"
         )
 
     def seed_lkmm(self, code, name, desa, kecamatan, district, late_share, default_share):
