@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from institutions.models import AuditLog, Dinas, Lkmm, Role, Staff, lkmm_scope
@@ -460,3 +460,23 @@ def test_commands_exit_codes():
         [sys.executable, "manage.py", "create_dinas", "x"], capture_output=True, text=True, check=False
     )
     assert result.returncode != 0  # required options missing
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="the database keeps history on PostgreSQL only"
+)
+def test_the_settings_history_is_in_the_reviewers_database_history_only(client):
+    from audit.selectors import db_history
+
+    reviewer = StaffFactory(dinas=True).user
+    login(client, reviewer)
+    client.post(reverse("dinas:settings"), SETTINGS)
+    label = "audit.DinasTracked"
+    mine = [event for event in db_history(reviewer) if event.pgh_obj_model == label]
+    assert [event.pgh_label for event in mine][:1] == ["update"]
+    other = StaffFactory(dinas=True, dinas_of=bontang()).user
+    assert not [
+        event
+        for event in db_history(other)
+        if event.pgh_obj_model == label and event.pgh_obj_id == str(jember().pk)
+    ]
