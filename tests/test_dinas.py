@@ -480,3 +480,43 @@ def test_the_settings_history_is_in_the_reviewers_database_history_only(client):
         for event in db_history(other)
         if event.pgh_obj_model == label and event.pgh_obj_id == str(jember().pk)
     ]
+
+
+def test_admin_adds_an_lkmm_with_its_dinas_kabupaten_and_audits_a_dinas_change(client):
+    city = bontang()
+    login(client, get_user_model().objects.create_superuser("root", "r@example.org", "pw-123-xyz"))
+    response = client.post(
+        reverse("admin:institutions_lkmm_add"),
+        {
+            "code": "guntung",
+            "name": "LKMM Guntung",
+            "dinas": city.pk,
+            "desa": "Guntung",
+            "kecamatan": "Bontang Utara",
+            "kabupaten": "",
+            "founded_on": "2020-01-01",
+            "quality_policy": Lkmm._meta.get_field("quality_policy").get_default(),
+            "default_rounding_unit": 100,
+            "group_min_size": 3,
+            "group_max_size": 10,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Lkmm.objects.get(code="guntung").kabupaten == "Bontang"
+    response = client.post(
+        reverse("admin:institutions_dinas_change", args=[city.pk]),
+        {
+            "code": "bontang",
+            "name": city.name,
+            "kabupaten": "Bontang",
+            "provinsi": "Kalimantan Timur",
+            "npl_threshold_pct": "6",
+            "par30_threshold_pct": "10",
+            "coverage_threshold_pct": "100",
+            "cash_limit": "500000",
+        },
+    )
+    assert response.status_code == 302
+    log = AuditLog.objects.get(action="admin.ubah", object_type="institutions.dinas")
+    assert log.data["changes"]["npl_threshold_pct"] == ["5.00", "6"]
