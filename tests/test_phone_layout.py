@@ -180,6 +180,8 @@ def _world(today):
         "/risiko/tutup-buku/",
         "/akun/keamanan/",
         "/anggota/ganda/",  # people in several LKMMs: the Dinas's page
+        "/?status=ditandai&urut=npl",  # the Dinas home filtered and sorted
+        "/dinas/pengaturan/",  # the Dinas's settings
     ]
     roles = {
         "pengelola": (pengelola, [p for p in lkmm_pages + recording if p]),
