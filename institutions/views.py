@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from institutions import decisions, services
 from institutions.access import decider_required, deciders_of, may_decide, staff_required
 from institutions.forms import BoardMeetingForm, BoardSeatFormSet, DecisionNoteForm, add_service_errors
+from institutions.inbox import inbox
 from institutions.models import (
     BoardMember,
     BoardRole,
@@ -93,17 +94,36 @@ def board_elect(request, code):
 
 @staff_required
 def request_list(request):
-    """The four-eyes inbox: what waits for a decision, and what was decided lately."""
+    """The decision inbox: for LKMM staff everything that waits at their LKMM (member and loan
+    applications, approved loans to disburse, four-eyes requests); for Dinas reviewers the four-eyes
+    requests of every LKMM they see. Then what was decided lately."""
+    staff = request.user.staff
     requests = DecisionRequest.objects.for_user(request.user).select_related(
         "lkmm", "requested_by", "decided_by"
     )
-    waiting = list(requests.waiting()[:200])
-    decided = list(requests.exclude(status=RequestStatus.WAITING)[:30])
-    for item in waiting:
-        item.may_decide = may_decide(
-            request.user, lkmm=item.lkmm, recorded_by=[item.recorded_by_id], requested_by=item.requested_by
-        )
-    return render(request, "institutions/request_list.html", {"waiting": waiting, "decided": decided})
+    context = {"decided": list(requests.exclude(status=RequestStatus.WAITING)[:30])}
+    if staff.lkmm_id:
+        context["box"] = inbox(lkmm=staff.lkmm)
+    else:
+        context["waiting"] = list(requests.waiting()[:200])
+    return render(request, "institutions/request_list.html", context)
+
+
+def _borrower_record(item):
+    """For a request about a loan (restructure, write-off, recovery, waiver), the decider sees the
+    member's other loans, arrears and repayment record, as on a loan application."""
+    from loans import selectors
+    from loans.models import Loan
+
+    kind, _sep, pk = item.target.partition(":")
+    if kind != "loan" or not pk.isdigit():
+        return None
+    loan = Loan.objects.filter(lkmm=item.lkmm, pk=int(pk)).select_related("member").first()
+    if loan is None:
+        return None
+    record = selectors.borrower_record(loan=loan, at=timezone.localdate())
+    record["loan"] = loan
+    return record
 
 
 @staff_required
@@ -152,6 +172,7 @@ def request_detail(request, pk):
         {
             "item": item,
             "details": decisions.request_details(item),
+            "borrower_record": _borrower_record(item),
             "form": form if (decides or withdraws) else None,
             "decides": decides,
             "withdraws": withdraws,

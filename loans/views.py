@@ -23,7 +23,7 @@ from institutions.forms import add_service_errors
 from institutions.models import AuditLog, DecisionRequest, RequestKind
 from institutions.security import form_data
 from institutions.templatetags.lkmm_format import format_rupiah
-from loans import receipts, schedule, services, standing
+from loans import receipts, schedule, selectors, services, standing
 from loans.forms import (
     CancelForm,
     DisburseForm,
@@ -250,6 +250,8 @@ def loan_detail(request, pk):
             context["disburse_form"] = DisburseForm(initial={"disbursed_on": today})
         if mine and loan.status in (LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI):
             context["cancel_form"] = CancelForm()
+        if loan.status in (LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI):
+            context["borrower_record"] = selectors.borrower_record(loan=loan, at=today)
     else:
         # The schedule reads the kept standing (one query, whatever the loan's history); the payments
         # are shown newest first, a page at a time.

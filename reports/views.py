@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from audit.services import download_recorded
 from institutions.access import staff_required
-from institutions.models import DecisionRequest, Dinas, Lkmm
+from institutions.inbox import HOME_SHOWN, inbox
+from institutions.models import Dinas, Lkmm
 from lkmm.db_routers import reads_replica
 from reports import dinas_exports, dinas_home, exports
 from reports.forms import MonthForm, last_complete_month
@@ -191,9 +192,7 @@ def _dashboard(request, lkmm):
             "due_week": due_week,
             "today": today,
             "npl_bar": dinas.npl_threshold_pct,
-            "waiting_requests": DecisionRequest.objects.waiting()
-            .filter(lkmm=lkmm)
-            .select_related("requested_by")[:20],
+            "inbox": inbox(lkmm=lkmm, limit=HOME_SHOWN),
         },
     )
 
