@@ -462,9 +462,7 @@ def test_commands_exit_codes():
     assert result.returncode != 0  # required options missing
 
 
-@pytest.mark.skipif(
-    "connection.vendor != 'postgresql'", reason="the database keeps history on PostgreSQL only"
-)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the database keeps history on PostgreSQL only")
 def test_the_settings_history_is_in_the_reviewers_database_history_only(client):
     from audit.selectors import db_history
 
