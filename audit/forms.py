@@ -2,6 +2,7 @@ import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -70,7 +71,11 @@ class AuditFilterForm(forms.Form):
         accounts = get_user_model().objects.filter(username=username)
         scope = lkmm_scope(self.user)
         if scope is not None:  # an LKMM's audit names only its own staff: no probing for other logins
-            accounts = accounts.filter(staff__lkmm_id__in=scope)
+            own = Q(staff__lkmm_id__in=scope)
+            staff = getattr(self.user, "staff", None)
+            if staff is not None and staff.is_dinas:  # and a Dinas's, its reviewers too
+                own |= Q(staff__dinas_id=staff.dinas_id)
+            accounts = accounts.filter(own)
         account = accounts.first()
         if account is None:
             raise forms.ValidationError(_("Tidak ada akun dengan nama pengguna itu."))

@@ -16,12 +16,12 @@ import pghistory
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import models
-from django.db.models import Case, F, OuterRef, Subquery, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from pghistory.models import Events, EventsQuerySet
 
-from institutions.models import Lkmm, Staff, lkmm_scope
+from institutions.models import Dinas, Lkmm, Staff, lkmm_scope
 from ledger.models import JournalEntry, JournalLine
 from loans.models import Installment, Loan, LoanProduct, Repayment, Waiver
 from members.models import Group, GroupMembership, Member, MembershipApplication
@@ -82,6 +82,8 @@ JournalLineTracked = _tracked(JournalLine)
 # LKMM settings (four eyes among them), staff and logins. A password hash never enters the history,
 # and last_login changes at every login (the login events record those).
 LkmmTracked = _tracked(Lkmm)
+# The Dinas's settings (health thresholds, cash limit).
+DinasTracked = _tracked(Dinas)
 StaffTracked = _tracked(Staff)
 UserTracked = _tracked(User, exclude=["password", "last_login"])
 
@@ -98,6 +100,7 @@ TRACKED = [
     JournalEntryTracked,
     JournalLineTracked,
     LkmmTracked,
+    DinasTracked,
     StaffTracked,
     UserTracked,
 ]
@@ -122,7 +125,7 @@ class AuditEventQuerySet(EventsQuerySet):
         scope = lkmm_scope(user)
         if scope is None:
             return self
-        if not scope:
+        if isinstance(scope, list) and not scope:
             return self.none()
         return (
             self.annotate(
@@ -144,8 +147,16 @@ class AuditEventQuerySet(EventsQuerySet):
                     output_field=models.BigIntegerField(),
                 )
             )
-            .filter(event_lkmm__in=scope)
+            .filter(self._own_dinas(user) | Q(event_lkmm__in=scope))
         )
+
+    @staticmethod
+    def _own_dinas(user):
+        """A Dinas reviewer also sees the history of their Dinas's settings."""
+        staff = getattr(user, "staff", None)
+        if staff is None or not staff.is_dinas:
+            return Q(pgh_obj_model__in=[])
+        return Q(pgh_obj_model=history_label(Dinas), pgh_obj_id=str(staff.dinas_id))
 
 
 def _lkmm_via_user():

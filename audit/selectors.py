@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
-from institutions.models import AuditLog, Lkmm, Staff
+from institutions.models import AuditLog, Dinas, Lkmm, Staff
 from ledger.models import JournalEntry, JournalLine
 from loans.models import Installment, Loan, LoanProduct, Repayment, Waiver
 from members.models import Group, GroupMembership, Member, MembershipApplication
@@ -25,6 +25,7 @@ OBJECT_TYPES = {
         (JournalEntry, _("Jurnal")),
         (JournalLine, _("Baris jurnal")),
         (Lkmm, _("LKMM")),
+        (Dinas, _("Dinas")),
         (Staff, _("Staf")),
         (get_user_model(), _("Akun pengguna")),
     ]
@@ -53,8 +54,18 @@ def _date_range(queryset, field, start, end):
     return queryset
 
 
+def _own_dinas(user):
+    """The Dinas of a Dinas reviewer (its settings' changes are theirs to see), else None."""
+    staff = getattr(user, "staff", None)
+    return staff.dinas_id if staff is not None and staff.is_dinas else None
+
+
 def app_log(user, *, account=None, object_type=None, object_id=None, start=None, end=None):
-    rows = AuditLog.objects.for_user(user).select_related("actor", "lkmm")
+    rows = AuditLog.objects.for_user(user)
+    dinas_id = _own_dinas(user)
+    if dinas_id is not None:
+        rows = rows | AuditLog.objects.filter(object_type=Dinas._meta.label_lower, object_id=dinas_id)
+    rows = rows.select_related("actor", "lkmm")
     if account is not None:
         rows = rows.filter(actor=account)
     if object_type:

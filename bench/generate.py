@@ -327,7 +327,7 @@ def generate(args, today):
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from institutions.models import Lkmm, Role, Staff
+    from institutions.models import Dinas, Lkmm, Role, Staff
     from ledger.models import Account, AccountCode, EntryKind, JournalEntry, JournalLine
     from ledger.services import STANDARD_CHART
     from loans import schedule
@@ -346,6 +346,17 @@ def generate(args, today):
             text = iso[date] = date.isoformat()
         return text
 
+    # Every generated LKMM and the reviewer belong to one Dinas (kept across runs: no book table).
+    dinas_id = str(
+        Dinas.objects.get_or_create(
+            code="jember",
+            defaults={
+                "name": "Dinas Koperasi dan UMKM Kabupaten Jember",
+                "kabupaten": "Jember",
+                "provinsi": "Jawa Timur",
+            },
+        )[0].pk
+    )
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"TRUNCATE {', '.join(BOOK_TABLES)} RESTART IDENTITY CASCADE")
@@ -355,7 +366,17 @@ def generate(args, today):
         lkmms = CopyTable(
             cur,
             Lkmm,
-            ["id", "code", "name", "desa", "kecamatan", "kabupaten", "founded_on", "quality_policy_id"],
+            [
+                "id",
+                "code",
+                "name",
+                "dinas_id",
+                "desa",
+                "kecamatan",
+                "kabupaten",
+                "founded_on",
+                "quality_policy_id",
+            ],
             now,
         )
         users = CopyTable(
@@ -373,7 +394,7 @@ def generate(args, today):
             ],
             now,
         )
-        staff = CopyTable(cur, Staff, ["id", "user_id", "role", "lkmm_id"], now)
+        staff = CopyTable(cur, Staff, ["id", "user_id", "role", "lkmm_id", "dinas_id"], now)
         members = CopyTable(
             cur,
             Member,
@@ -476,7 +497,7 @@ def generate(args, today):
         # One password hash for every login (the hash is slow on purpose; the salt need not differ).
         password = make_password(PASSWORD)
         users.add("1", DINAS_USERNAME, password, "Peninjau", "Dinas", "f", "f", "t")
-        staff.add("1", "1", Role.DINAS.value, "\\N")
+        staff.add("1", "1", Role.DINAS.value, "\\N", dinas_id)
         user_id = 1
 
         # Two products per LKMM, the same terms everywhere: weekly flat and monthly annuity.
@@ -532,13 +553,13 @@ def generate(args, today):
             # One LKMM in ten follows the five-class bank policy, so both policies are in the CASEs.
             policy = policies["bank-5"] if lkmm_id % 10 == 0 else policies["lkm-2015"]
             founded = today - datetime.timedelta(days=rng.randint(400, 4000))
-            lkmms.add(str(lkmm_id), code, f"LKMM {desa}", desa, kec, kab, d(founded), str(policy))
+            lkmms.add(str(lkmm_id), code, f"LKMM {desa}", dinas_id, desa, kec, kab, d(founded), str(policy))
             for role in (Role.PENGELOLA, Role.KETUA):
                 user_id += 1
                 users.add(
                     str(user_id), f"{role.value}-{code}", password, str(role.label), desa, "f", "f", "t"
                 )
-                staff.add(str(user_id), str(user_id), role.value, str(lkmm_id))
+                staff.add(str(user_id), str(user_id), role.value, str(lkmm_id), "\\N")
             account = {}
             for code_, name, kind in chart:
                 account_id = (lkmm_id - 1) * len(chart) + len(account) + 1

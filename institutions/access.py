@@ -147,3 +147,7 @@ def deciders_of(lkmm, *, excluded=()):
     return [
         user.get_full_name() or user.get_username() for user in lkmm.deciders() if user.pk not in excluded
     ]
+
+
+# The Dinas's own pages (its home, its settings): its reviewers only. LKMM staff get 403.
+dinas_required = _role_required(lambda staff: staff.is_dinas)

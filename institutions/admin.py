@@ -16,6 +16,7 @@ from institutions.models import (
     BoardMember,
     CommunityMeeting,
     DecisionRequest,
+    Dinas,
     Lkmm,
     LoginSession,
     Staff,
@@ -37,11 +38,30 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Dinas)
+class DinasAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "kabupaten",
+        "provinsi",
+        "npl_threshold_pct",
+        "par30_threshold_pct",
+        "coverage_threshold_pct",
+        "cash_limit",
+    ]
+    search_fields = ["code", "name", "kabupaten"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Lkmm)
 class LkmmAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "name",
+        "dinas",
         "desa",
         "kecamatan",
         "kabupaten",
@@ -49,8 +69,9 @@ class LkmmAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "quality_policy",
         "is_active",
     ]
-    list_filter = ["is_active", "kecamatan", "quality_policy"]
+    list_filter = ["dinas", "is_active", "kecamatan", "quality_policy"]
     search_fields = ["code", "name", "desa", "kecamatan"]
+    list_select_related = ["dinas", "quality_policy"]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -62,8 +83,8 @@ class LkmmAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Staff)
 class StaffAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["user", "role", "lkmm", "phone"]
-    list_filter = ["role", "lkmm"]
+    list_display = ["user", "role", "lkmm", "dinas", "phone"]
+    list_filter = ["role", "dinas", "lkmm"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "lkmm__name"]
     autocomplete_fields = ["user", "lkmm"]
 

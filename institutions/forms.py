@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from institutions.models import BoardRole, CommunityMeeting
+from institutions.models import BoardRole, CommunityMeeting, Dinas
 
 EARLIEST_DATE = datetime.date(1900, 1, 1)
 BIGINT_MAX = 9_223_372_036_854_775_807
@@ -307,3 +307,45 @@ class DecisionNoteForm(Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Wajib bila menolak."),
     )
+
+
+class PercentField(forms.DecimalField):
+    """A percent with at most two decimals, written "5", "5,5" or "5.5"."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 6)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 1000)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().removesuffix("%").strip().replace(",", ".")
+        return super().to_python(value)
+
+
+class DinasSettingsForm(ModelForm):
+    """The Dinas's own settings, edited by its reviewers (institutions.services.dinas_settings_update)."""
+
+    npl_threshold_pct = PercentField(
+        label=_("Batas NPL (%)"), help_text=_("LKMM bermasalah bila NPL-nya di atas batas ini.")
+    )
+    par30_threshold_pct = PercentField(
+        label=_("Batas PAR30 (%)"), help_text=_("LKMM perlu perhatian bila PAR30-nya di atas batas ini.")
+    )
+    coverage_threshold_pct = PercentField(
+        label=_("Batas cakupan cadangan (%)"),
+        help_text=_("LKMM bermasalah bila cadangan yang ada kurang dari persen ini dari cadangan wajib."),
+    )
+    cash_limit = RupiahField(
+        label=_("Batas uang kas (Rp)"),
+        min_value=0,
+        help_text=_("Saldo kas akhir hari di atas batas ini diminta disetor ke bank."),
+    )
+
+    class Meta:
+        model = Dinas
+        fields = ["npl_threshold_pct", "par30_threshold_pct", "coverage_threshold_pct", "cash_limit"]

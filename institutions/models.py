@@ -1,5 +1,8 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -19,8 +22,9 @@ def default_quality_policy():
 class LkmmScopedQuerySet(models.QuerySet):
     """The one place where data is limited to what a user may see.
 
-    LKMM staff see their own LKMM's rows; Dinas reviewers and superusers see every LKMM; anyone else
-    sees nothing. Every model that belongs to an LKMM uses this (or a subclass) as its manager.
+    LKMM staff see their own LKMM's rows; Dinas reviewers the rows of their Dinas's LKMMs; superusers
+    every LKMM; anyone else nothing.
+    Every model that belongs to an LKMM uses this (or a subclass) as its manager.
     """
 
     lkmm_field = "lkmm"
@@ -29,16 +33,18 @@ class LkmmScopedQuerySet(models.QuerySet):
         scope = lkmm_scope(user)
         if scope is None:
             return self
-        if not scope:
+        if isinstance(scope, list) and not scope:
             return self.none()
         return self.filter(**{f"{self.lkmm_field}__in": scope})
 
 
 def lkmm_scope(user):
-    """The LKMMs `user` may see: None for every LKMM, else a list of LKMM ids (empty: none).
+    """The LKMMs `user` may see: None for every LKMM (superusers), else the LKMM ids to filter on with
+    `__in`: a list (LKMM staff: their own; empty: none) or, for a Dinas reviewer, a lazy subquery of
+    their Dinas's LKMMs (no query of its own: it becomes part of the query it filters).
 
     Used by LkmmScopedQuerySet.for_user and by the audit trail's history (audit.models), which cannot
-    filter on a model field; a per-Dinas scope changes here only.
+    filter on a model field.
     """
     if not user.is_authenticated:
         return []
@@ -46,8 +52,76 @@ def lkmm_scope(user):
     if staff is None:
         return None if user.is_superuser else []
     if staff.is_dinas:
-        return None
+        if staff.dinas_id is None:
+            return []
+        return Lkmm.objects.filter(dinas_id=staff.dinas_id).values("pk")
     return [staff.lkmm_id]
+
+
+# Health thresholds are percents with two decimals, the same Decimal scale as the ratios they are
+# compared with (risk.selectors._percent quantizes NPL, PAR30 and coverage to 0.01): compared exactly,
+# no float and no unit conversion. Coverage may exceed 100%.
+def _percent_field(label, default, help_text):
+    return models.DecimalField(
+        label,
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal(default),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1000"))],
+        help_text=help_text,
+    )
+
+
+class Dinas(models.Model):
+    """A city's (kabupaten/kota) Dinas Koperasi dan UMKM: it fosters its LKMMs, and its reviewers read
+    only those. Holds the Dinas's own settings (DOMAIN.md): the health thresholds of its home page and
+    the cash-on-hand limit of its LKMMs."""
+
+    code = models.SlugField(_("kode"), max_length=20, unique=True)
+    name = models.CharField(_("nama"), max_length=120)
+    kabupaten = models.CharField(_("kabupaten/kota"), max_length=80)
+    provinsi = models.CharField(_("provinsi"), max_length=80)
+    npl_threshold_pct = _percent_field(
+        _("batas NPL (%)"), "5", _("LKMM bermasalah bila NPL di atas batas ini.")
+    )
+    par30_threshold_pct = _percent_field(
+        _("batas PAR30 (%)"), "10", _("LKMM perlu perhatian bila PAR30 di atas batas ini.")
+    )
+    coverage_threshold_pct = _percent_field(
+        _("batas cakupan cadangan (%)"),
+        "100",
+        _("LKMM bermasalah bila cadangan yang ada di bawah persen ini dari yang wajib."),
+    )
+    cash_limit = models.BigIntegerField(
+        _("batas uang kas"),
+        default=500_000,
+        validators=[MinValueValidator(0)],
+        help_text=_("Saldo kas akhir hari di atas batas ini harus disetor ke bank (rupiah)."),
+    )
+
+    class Meta:
+        verbose_name = _("Dinas")
+        verbose_name_plural = _("Dinas")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(npl_threshold_pct__gte=0)
+                & Q(par30_threshold_pct__gte=0)
+                & Q(coverage_threshold_pct__gte=0)
+                & Q(cash_limit__gte=0),
+                name="institutions_dinas_settings_not_negative",
+                violation_error_message=_("Batas tidak boleh negatif."),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def only_one(cls):
+        """The deployment's Dinas while it has exactly one, else None (then it must be named)."""
+        dinas = list(cls.objects.all()[:2])
+        return dinas[0] if len(dinas) == 1 else None
 
 
 class LkmmQuerySet(LkmmScopedQuerySet):
@@ -57,9 +131,15 @@ class LkmmQuerySet(LkmmScopedQuerySet):
 class Lkmm(models.Model):
     code = models.SlugField(_("kode"), max_length=20, unique=True)
     name = models.CharField(_("nama"), max_length=120)
+    dinas = models.ForeignKey(
+        Dinas, on_delete=models.PROTECT, related_name="lkmms", verbose_name=_("Dinas pembina")
+    )
     desa = models.CharField(_("desa/kelurahan"), max_length=80)
     kecamatan = models.CharField(_("kecamatan"), max_length=80)
-    kabupaten = models.CharField(_("kabupaten/kota"), max_length=80, default="Jember")
+    # Blank: the Dinas's kabupaten (save()).
+    kabupaten = models.CharField(
+        _("kabupaten/kota"), max_length=80, blank=True, help_text=_("Kosongkan: kabupaten/kota Dinasnya.")
+    )
     address = models.CharField(_("alamat"), max_length=200, blank=True)
     founded_on = models.DateField(_("tanggal berdiri"))
     quality_policy = models.ForeignKey(
@@ -103,6 +183,13 @@ class Lkmm(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if not self.kabupaten and self.dinas_id is not None:
+            self.kabupaten = self.dinas.kabupaten
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "kabupaten"}
+        super().save(*args, **kwargs)
+
     def clean(self):
         super().clean()
         if self.four_eyes and self.deciders().count() < 2:
@@ -139,7 +226,8 @@ class Role(models.TextChoices):
 
 
 class Staff(models.Model):
-    """The role of a login. LKMM staff belong to exactly one LKMM; Dinas reviewers to none.
+    """The role of a login. LKMM staff belong to exactly one LKMM; Dinas reviewers to one Dinas (and no
+    LKMM): they read that Dinas's LKMMs.
 
     Admins are Django superusers and need no Staff row; they work in Django admin.
     """
@@ -159,6 +247,15 @@ class Staff(models.Model):
         related_name="staff",
         verbose_name=_("LKMM"),
     )
+    dinas = models.ForeignKey(
+        Dinas,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewers",
+        verbose_name=_("Dinas"),
+        help_text=_("Hanya untuk peninjau Dinas."),
+    )
     phone = models.CharField(_("telepon"), max_length=20, blank=True)
 
     class Meta:
@@ -166,10 +263,12 @@ class Staff(models.Model):
         verbose_name_plural = _("staf")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(role=Role.DINAS) & Q(lkmm__isnull=True))
-                | (Q(role__in=[Role.PENGELOLA, Role.KETUA]) & Q(lkmm__isnull=False)),
+                condition=(Q(role=Role.DINAS) & Q(lkmm__isnull=True) & Q(dinas__isnull=False))
+                | (Q(role__in=[Role.PENGELOLA, Role.KETUA]) & Q(lkmm__isnull=False) & Q(dinas__isnull=True)),
                 name="institutions_staff_role_matches_lkmm",
-                violation_error_message=_("Staf LKMM harus punya LKMM; peninjau Dinas tidak."),
+                violation_error_message=_(
+                    "Staf LKMM harus punya LKMM dan tanpa Dinas; peninjau Dinas punya Dinas dan tanpa LKMM."
+                ),
             )
         ]
 

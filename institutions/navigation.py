@@ -32,6 +32,7 @@ SECTIONS = (
     ("audit", None, "audit"),
     ("savings", "products", "savings"),
     ("savings", None, "members"),
+    ("dinas", None, "dinas"),
 )
 
 

@@ -1,11 +1,12 @@
 import datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from institutions.models import AuditLog, Lkmm, Role, Staff
+from institutions.models import AuditLog, Dinas, Lkmm, Role, Staff
 
 
 def audit_record(*, actor, action, obj, lkmm=None, reason="", data=None):
@@ -21,11 +22,74 @@ def audit_record(*, actor, action, obj, lkmm=None, reason="", data=None):
     )
 
 
+def dinas_for(code=None):
+    """The Dinas named by `code`, or the only one when none is named (an error while there are several
+    or none): the deployment of one city never has to name it."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if code:
+        dinas = Dinas.objects.filter(code=code).first()
+        if dinas is None:
+            raise ValidationError(_("Tidak ada Dinas dengan kode %(code)s.") % {"code": code})
+        return dinas
+    dinas = Dinas.only_one()
+    if dinas is None:
+        raise ValidationError(
+            _("Sebutkan Dinasnya (--dinas KODE): ada %(n)d Dinas.") % {"n": Dinas.objects.count()}
+        )
+    return dinas
+
+
 @transaction.atomic
-def lkmm_create(*, actor=None, code, name, desa, kecamatan, founded_on, **fields):
+def dinas_create(*, actor=None, code, name, kabupaten, provinsi, **settings):
+    dinas = Dinas(code=code, name=name, kabupaten=kabupaten, provinsi=provinsi, **settings)
+    dinas.full_clean()
+    dinas.save()
+    audit_record(actor=actor, action="dinas.create", obj=dinas)
+    return dinas
+
+
+DINAS_SETTINGS = ["npl_threshold_pct", "par30_threshold_pct", "coverage_threshold_pct", "cash_limit"]
+
+
+@transaction.atomic
+def dinas_settings_update(*, dinas, actor, **changes):
+    """Change the Dinas's own settings (thresholds, cash limit); one audit row with before and after."""
+    from django.core.exceptions import ValidationError
+
+    unknown = set(changes) - set(DINAS_SETTINGS)
+    if unknown:
+        raise ValidationError(f"Not a Dinas setting: {', '.join(sorted(unknown))}")
+    dinas = Dinas.objects.select_for_update().get(pk=dinas.pk)
+    before = {name: getattr(dinas, name) for name in DINAS_SETTINGS}
+    for name, value in changes.items():
+        if isinstance(value, Decimal):  # stored with two decimals: compare and record them so
+            value = value.quantize(Decimal("0.01"))
+        setattr(dinas, name, value)
+    dinas.full_clean()
+    after = {name: getattr(dinas, name) for name in DINAS_SETTINGS}
+    changed = {
+        name: [str(before[name]), str(after[name])] for name in DINAS_SETTINGS if before[name] != after[name]
+    }
+    if not changed:
+        return dinas
+    dinas.save(update_fields=list(changed))
+    audit_record(actor=actor, action="dinas.settings", obj=dinas, data={"changes": changed})
+    return dinas
+
+
+@transaction.atomic
+def lkmm_create(*, actor=None, code, name, desa, kecamatan, founded_on, dinas=None, **fields):
+    """A new LKMM under `dinas` (the only Dinas when not given); its kabupaten defaults to the Dinas's."""
     from ledger.services import chart_ensure
 
-    lkmm = Lkmm(code=code, name=name, desa=desa, kecamatan=kecamatan, founded_on=founded_on, **fields)
+    dinas = dinas or dinas_for()
+    if not fields.get("kabupaten"):
+        fields["kabupaten"] = dinas.kabupaten
+    lkmm = Lkmm(
+        code=code, name=name, desa=desa, kecamatan=kecamatan, founded_on=founded_on, dinas=dinas, **fields
+    )
     lkmm.full_clean()
     lkmm.save()
     chart_ensure(lkmm=lkmm)
@@ -37,11 +101,17 @@ def lkmm_create(*, actor=None, code, name, desa, kecamatan, founded_on, **fields
 
 
 @transaction.atomic
-def staff_create(*, actor=None, username, password, role, lkmm=None, first_name="", last_name=""):
+def staff_create(*, actor=None, username, password, role, lkmm=None, dinas=None, first_name="", last_name=""):
+    """A login with its role: LKMM staff of `lkmm`; a Dinas reviewer of `dinas` (the only Dinas when
+    not given)."""
+    if role == Role.DINAS:
+        lkmm, dinas = None, dinas or dinas_for()
+    else:
+        dinas = None
     user = get_user_model().objects.create_user(
         username=username, password=password, first_name=first_name, last_name=last_name
     )
-    staff = Staff(user=user, role=role, lkmm=lkmm if role != Role.DINAS else None)
+    staff = Staff(user=user, role=role, lkmm=lkmm, dinas=dinas)
     staff.full_clean()
     staff.save()
     audit_record(actor=actor, action="staff.create", obj=staff, lkmm=staff.lkmm, data={"role": role})

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "institutions.security.OTPRequiredMiddleware",
     "institutions.security.KeepPostOverLoginMiddleware",
+    # After the second factor: a Dinas reviewer's writes other than their own few are refused.
+    "institutions.middleware.DinasReadOnlyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the login page with its message.

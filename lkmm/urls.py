@@ -15,6 +15,7 @@ urlpatterns = [
     path("jejak-audit/", include("audit.urls")),
     path("simpanan/", include("savings.urls")),
     path("impor/", include("books.urls")),
+    path("dinas/", include("institutions.dinas_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -21,17 +21,19 @@ def nik_elsewhere(*, nik, lkmm, at):
     )
 
 
-def members_in_several_lkmms(*, at):
-    """Members whose NIK is a member in more than one LKMM (for the Dinas), grouped by NIK."""
+def members_in_several_lkmms(*, at, user=None):
+    """Members whose NIK is a member in more than one LKMM (for the Dinas), grouped by NIK; with `user`,
+    among the LKMMs that user may see (a Dinas reviewer: their Dinas's)."""
+    members = Member.objects.all() if user is None else Member.objects.for_user(user)
     shared = (
-        Member.objects.filter(status__in=CURRENT_STATUSES)
+        members.filter(status__in=CURRENT_STATUSES)
         .values("nik")
         .annotate(n=Count("lkmm", distinct=True))
         .filter(n__gt=1)
         .values("nik")
     )
     return (
-        Member.objects.filter(nik__in=Subquery(shared), status__in=CURRENT_STATUSES)
+        members.filter(nik__in=Subquery(shared), status__in=CURRENT_STATUSES)
         .select_related("lkmm")
         .annotate(in_arrears=Exists(Loan.objects.past_due(at).filter(member=OuterRef("pk"))))
         .order_by("nik", "lkmm__name")

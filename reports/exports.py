@@ -44,7 +44,8 @@ def _cell(value):
 
 def download(fmt, *, filename, title, blocks):
     """An attachment named `filename`.`fmt`. `title`: lines above the tables in XLSX (CSV holds the tables
-    only, for machines; the file name says which LKMM and date); `blocks`: tables, a blank row apart."""
+    only, for machines; the file name says which LKMM and date); `blocks`: tables, a blank row apart.
+    XLSX dates are date cells shown dd/mm/yyyy (sortable)."""
     response = HttpResponse(content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}.{EXTENSIONS[fmt]}"'
     if fmt in ("csv", "csv-id"):
@@ -93,7 +94,7 @@ def _xlsx(title, blocks):
     widths = {}
     for block in blocks:
         sheet.append([])
-        sheet.append([_cell(v) for v in block.header])
+        sheet.append([_xlsx_cell(v) for v in block.header])
         if block is blocks[0]:
             sheet.freeze_panes = f"A{sheet.max_row + 1}"  # the header stays in view
         _style(sheet[sheet.max_row], widths, bold=True)
@@ -101,7 +102,7 @@ def _xlsx(title, blocks):
             sheet.append([_xlsx_cell(v) for v in row])
             _style(sheet[sheet.max_row], widths)
         for row in block.footer:
-            sheet.append([_cell(v) for v in row])
+            sheet.append([_xlsx_cell(v) for v in row])
             _style(sheet[sheet.max_row], widths, bold=True)
     for letter, width in widths.items():
         sheet.column_dimensions[letter].width = min(width + 2, 60)

@@ -4,20 +4,22 @@ from decimal import Decimal
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from audit.services import download_recorded
 from institutions.access import staff_required
 from institutions.inbox import HOME_SHOWN, inbox
-from institutions.models import Lkmm
+from institutions.models import Dinas, Lkmm
 from lkmm.db_routers import reads_replica
+from reports import dinas_exports, dinas_home, exports
 from reports.forms import MonthForm, last_complete_month
 from reports.selectors import crossed_30_days, installments_due_between, overdue_loans, whatsapp_reminder
-from risk.selectors import active_members, combine, month_end, month_figures, portfolio_by_lkmm
+from risk.selectors import month_end, portfolio_by_lkmm
 
 OVERDUE_SHOWN = 100  # the home page lists the loans most days past due first
-NPL_BAR = Decimal("5")  # the Dinas's bar for kredit macet (DOMAIN.md)
+NPL_BAR = Decimal("5")  # the default Dinas's bar for kredit macet (DOMAIN.md); each Dinas sets its own
 
 
 @login_required
@@ -41,106 +43,124 @@ def lkmm_dashboard(request, code):
     return _dashboard(request, lkmm)
 
 
-# Health flags of an LKMM on the Dinas overview (DOMAIN.md: the Dinas's bar for kredit macet is 5%).
-PAR30_BAR = Decimal("10")
-COVERAGE_BAR = Decimal("100")
 OVERVIEW_PER_PAGE = 50
-BERMASALAH, PERHATIAN, SEHAT = "bermasalah", "perhatian", "sehat"
-FLAG_ORDER = {BERMASALAH: 0, PERHATIAN: 1, SEHAT: 2}
+FLAGGED = "ditandai"  # the filter for bermasalah and perlu perhatian together
+STATUS_FILTERS = (FLAGGED, dinas_home.BERMASALAH, dinas_home.PERHATIAN, dinas_home.SEHAT)
+
+
+def _worst(key):
+    return lambda row: (-(row["figures"][key] or 0), row["lkmm"].name)
+
+
+def _lowest(key):
+    return lambda row: (
+        row["figures"][key] is None,
+        row["figures"][key] if row["figures"][key] is not None else 0,
+        row["lkmm"].name,
+    )
+
+
+# ?urut=: each column sorts its worst first (the largest share at risk, the lowest rate, the longest
+# quiet); "status" is the default, flagged LKMMs first.
 SORTS = {
-    "status": lambda row: (FLAG_ORDER[row["flag"]], row["lkmm"].kecamatan, row["lkmm"].name),
+    "status": lambda row: (dinas_home.FLAG_ORDER[row["flag"]], row["lkmm"].kecamatan, row["lkmm"].name),
     "nama": lambda row: (row["lkmm"].name,),
-    "sisa": lambda row: (-row["figures"]["outstanding"], row["lkmm"].name),
-    "npl": lambda row: (-(row["figures"]["npl_ratio"] or 0), row["lkmm"].name),
-    "par30": lambda row: (-(row["figures"]["par30_ratio"] or 0), row["lkmm"].name),
+    "kecamatan": lambda row: (row["lkmm"].kecamatan, row["lkmm"].name),
+    "anggota": _worst("members"),
+    "peminjam": _worst("borrowers"),
+    "sisa": _worst("outstanding"),
+    "disalurkan": _worst("disbursed"),
+    "tertagih": _worst("collected"),
+    "pengembalian": _lowest("repayment_rate"),
+    "par30": _worst("par30_ratio"),
+    "npl": _worst("npl_ratio"),
+    "cakupan": _lowest("coverage"),
+    "aktivitas": lambda row: (
+        row["figures"]["last_activity"] is not None,
+        row["figures"]["last_activity"] or datetime.date.min,
+        row["lkmm"].name,
+    ),
 }
 
 
-def health_flag(figures):
-    """bermasalah: NPL above the bar or the reserve short of what is required; perhatian: PAR30 above
-    its bar; otherwise sehat."""
-    if (figures["npl_ratio"] or 0) > NPL_BAR or (
-        figures["required"] and (figures["coverage"] or 0) < COVERAGE_BAR
-    ):
-        return BERMASALAH
-    if (figures["par30_ratio"] or 0) > PAR30_BAR:
-        return PERHATIAN
-    return SEHAT
-
-
 def _overview(request):
-    """Every LKMM of the Dinas at the end of a month (the last one that ended unless another is chosen),
-    from the stored month-end figures: flagged ones first (or sorted as asked), 50 a page, with each
-    kecamatan's subtotal and the city total over all of them, whatever the page. Beside each LKMM on
-    the page, its figures today."""
+    """Every LKMM of the reviewer's Dinas for a month (the last one that ended unless another is chosen):
+    the stored month-end figures and the month's activity (reports.dinas_home), a health flag by the
+    Dinas's thresholds, flagged ones first (or sorted as asked), 50 a page, with each kecamatan's
+    subtotal and the city total over all of them, whatever the page; beside each LKMM on the page, its
+    figures today. ?format=csv|xlsx downloads every row with the totals. A fixed number of queries."""
     today = timezone.localdate()
+    dinas = Dinas.objects.get(pk=request.user.staff.dinas_id)
     form = MonthForm(request.GET or None, initial={"bulan": f"{last_complete_month(today):%Y-%m}"})
     month = form.cleaned_data["bulan"] if form.is_valid() else last_complete_month(today)
+    fmt = request.GET.get("format", "html")
+    if fmt not in ("html", *exports.FORMATS):
+        raise Http404
     lkmms = list(
         Lkmm.objects.for_user(request.user)
         .filter(is_active=True)
         .only("code", "name", "desa", "kecamatan", "quality_policy_id")
     )
-    stored = month_figures(lkmms=lkmms, month=month)
-    members = active_members(lkmms=lkmms)
-    rows = []
-    for lkmm in lkmms:
-        figures = {**stored[lkmm.pk], "members": members.get(lkmm.pk, 0)}
-        rows.append({"lkmm": lkmm, "figures": figures, "flag": health_flag(figures)})
-    by_kecamatan = {}
-    for row in rows:
-        by_kecamatan.setdefault(row["lkmm"].kecamatan, []).append(row["figures"])
-    kecamatan = [(name, len(group), combine(group)) for name, group in sorted(by_kecamatan.items())]
-    totals = combine([row["figures"] for row in rows])
-    counts = {flag: sum(1 for row in rows if row["flag"] == flag) for flag in FLAG_ORDER}
+    rows = dinas_home.dinas_rows(lkmms=lkmms, month=month, dinas=dinas, today=today)
+    kecamatan = dinas_home.by_kecamatan(rows)
+    totals = dinas_home.total(row["figures"] for row in rows)
+    counts = {flag: sum(1 for row in rows if row["flag"] == flag) for flag in dinas_home.FLAG_ORDER}
     provisional = sum(1 for row in rows if row["figures"]["provisional"])
     shown = request.GET.get("status")
-    if shown in FLAG_ORDER:
+    shown = shown if shown in STATUS_FILTERS else ""
+    if shown == FLAGGED:
+        rows = [row for row in rows if row["flag"] != dinas_home.SEHAT]
+    elif shown:
         rows = [row for row in rows if row["flag"] == shown]
     sort = request.GET.get("urut") if request.GET.get("urut") in SORTS else "status"
     rows.sort(key=SORTS[sort])
+    if fmt != "html":
+        download_recorded(request, what="kesehatan-lkmm", obj=dinas, fmt=fmt)
+        return dinas_exports.download(
+            fmt, dinas=dinas, month=month, rows=rows, kecamatan=kecamatan, totals=totals, filtered=bool(shown)
+        )
     page = Paginator(rows, OVERVIEW_PER_PAGE).get_page(request.GET.get("page"))
     now = portfolio_by_lkmm(lkmms=[row["lkmm"] for row in page.object_list], at=today)
     for row in page.object_list:
         row["today"] = now[row["lkmm"].pk]
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("format", None)
     return render(
         request,
         "reports/overview.html",
         {
+            "dinas": dinas,
             "form": form,
             "month": month,
             "month_end": month_end(month),
+            "close_deadline": dinas_home.close_deadline(month),
             "bulan": f"{month:%Y-%m}",
             "page": page,
             "rows": page.object_list,
             "totals": totals,
             "kecamatan": kecamatan,
             "counts": counts,
+            "flagged": counts[dinas_home.BERMASALAH] + counts[dinas_home.PERHATIAN],
             "provisional": provisional,
-            "shown": shown if shown in FLAG_ORDER else "",
+            "shown": shown,
             "sort": sort,
-            "sort_choices": [
-                ("status", _("kesehatan")),
-                ("nama", _("nama")),
-                ("sisa", _("sisa pokok")),
-                ("npl", "NPL"),
-                ("par30", "PAR30"),
-            ],
             "query": query.urlencode(),
             "today": today,
-            "npl_bar": NPL_BAR,
-            "par30_bar": PAR30_BAR,
+            "npl_bar": dinas.npl_threshold_pct,
+            "par30_bar": dinas.par30_threshold_pct,
+            "coverage_bar": dinas.coverage_threshold_pct,
+            "quiet_days": dinas_home.QUIET_DAYS,
         },
     )
 
 
-def _alerts(figures, crossed):
+def _alerts(figures, crossed, dinas):
+    """The LKMM home's warnings, by its Dinas's thresholds."""
     alerts = []
-    if figures["npl_ratio"] is not None and figures["npl_ratio"] > NPL_BAR:
+    if figures["npl_ratio"] is not None and figures["npl_ratio"] > dinas.npl_threshold_pct:
         alerts.append("npl")
-    if figures["required"] and (figures["coverage"] or 0) < 100:
+    if figures["required"] and (figures["coverage"] or 0) < dinas.coverage_threshold_pct:
         alerts.append("coverage")
     if crossed:
         alerts.append("crossed")
@@ -149,6 +169,7 @@ def _alerts(figures, crossed):
 
 def _dashboard(request, lkmm):
     today = timezone.localdate()
+    dinas = Dinas.objects.only("npl_threshold_pct", "coverage_threshold_pct").get(pk=lkmm.dinas_id)
     figures = portfolio_by_lkmm(lkmms=[lkmm], at=today)[lkmm.pk]
     past_due = list(overdue_loans(lkmm=lkmm, at=today, limit=None))
     overdue = past_due[:OVERDUE_SHOWN]
@@ -166,11 +187,11 @@ def _dashboard(request, lkmm):
             "figures": figures,
             "overdue": overdue,
             "crossed": crossed,
-            "alerts": _alerts(figures, crossed),
+            "alerts": _alerts(figures, crossed, dinas),
             "due_today": [row for row in due_week if row.due_date == today],
             "due_week": due_week,
             "today": today,
-            "npl_bar": NPL_BAR,
+            "npl_bar": dinas.npl_threshold_pct,
             "inbox": inbox(lkmm=lkmm, limit=HOME_SHOWN),
         },
     )

@@ -333,3 +333,14 @@ def totals_by_class(at, *, lkmms=None):
         " CAST(SUM(required) AS BIGINT) AS required FROM figures GROUP BY quality_class_id"
     )
     return _rows(sql, params)
+
+
+def borrowers_by_lkmm(at, *, lkmms=None):
+    """{lkmm id: number of members with principal outstanding at `at`} (a member with two loans counts
+    once), from the same standing as totals_by_lkmm: one statement whatever the number of LKMMs."""
+    sql, params = _with(at, _ids(lkmms))
+    sql += (
+        " SELECT f.lkmm_id, COUNT(DISTINCT l.member_id) AS borrowers"
+        " FROM figures f JOIN loans_loan l ON l.id = f.loan_id GROUP BY f.lkmm_id"
+    )
+    return {row["lkmm_id"]: row["borrowers"] for row in _rows(sql, params)}

@@ -8,13 +8,29 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from institutions.models import Lkmm, Role, Staff
+from institutions.models import Dinas, Lkmm, Role, Staff
 from ledger.services import chart_ensure
 from loans import services as loan_services
 from loans.models import LoanProduct
 from members.models import Member
 
 PASSWORD = "test-pass-123"
+
+
+class DinasFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dinas
+        django_get_or_create = ["code"]
+
+    code = "jember"
+    name = factory.LazyAttribute(lambda o: f"Dinas Koperasi dan UMKM {o.kabupaten}")
+    kabupaten = factory.LazyAttribute(lambda o: o.code.title())
+    provinsi = "Jawa Timur"
+
+
+def jember():
+    """The Dinas every factory-made LKMM and reviewer belongs to unless told otherwise."""
+    return DinasFactory(code="jember")
 
 
 class LkmmFactory(factory.django.DjangoModelFactory):
@@ -25,6 +41,7 @@ class LkmmFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"lkmm{n}")
     name = factory.LazyAttribute(lambda o: f"LKMM {o.code.title()}")
+    dinas = factory.LazyFunction(jember)
     desa = "Semenggu"
     kecamatan = "Sumbersari"
     founded_on = datetime.date(2009, 11, 16)
@@ -45,12 +62,17 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(factory.django.DjangoModelFactory):
+    """`StaffFactory(dinas=True)` is a reviewer of Jember; `dinas_of=<Dinas>` names another Dinas (the
+    `dinas` trait keeps its old name, so the model's `dinas` field is set through `dinas_of`)."""
+
     class Meta:
         model = Staff
+        rename = {"dinas_of": "dinas"}
 
     user = factory.SubFactory(UserFactory)
     role = Role.PENGELOLA
     lkmm = factory.SubFactory(LkmmFactory)
+    dinas_of = factory.LazyAttribute(lambda o: jember() if o.role == Role.DINAS else None)
 
     class Params:
         dinas = factory.Trait(role=Role.DINAS, lkmm=None)

@@ -66,13 +66,23 @@ def test_money_records_cannot_be_edited_or_deleted_in_admin(client):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_seed_demo_builds_a_consistent_demo_once():
     call_command("seed_demo")
-    assert set(Lkmm.objects.values_list("code", flat=True)) == {"semenggu", "wonosari", "mandiri"}
+    assert set(Lkmm.objects.filter(dinas__code="jember").values_list("code", flat=True)) == {
+        "semenggu",
+        "wonosari",
+        "mandiri",
+    }
+    # A second city, small, so that each reviewer's scope shows.
+    assert list(Lkmm.objects.filter(dinas__code="bontang").values_list("code", flat=True)) == ["guntung"]
+    assert Staff.objects.get(user__username="dinas.bontang").dinas.kabupaten == "Bontang"
+    assert list(
+        Lkmm.objects.for_user(get_user_model().objects.get(username="dinas")).order_by("code")
+    ) == list(Lkmm.objects.filter(dinas__code="jember").order_by("code"))
     users = get_user_model().objects.filter(username__in=DEMO_LOGINS)
     assert users.count() == len(DEMO_LOGINS)
     assert all(user.check_password("lkmm-demo") for user in users)
     assert Staff.objects.get(user__username="dinas").role == Role.DINAS
     assert Staff.objects.get(user__username="ketua.wonosari").lkmm.code == "wonosari"
-    for lkmm in Lkmm.objects.all():
+    for lkmm in Lkmm.objects.filter(dinas__code="jember"):
         assert 45 <= Member.objects.filter(lkmm=lkmm).count() <= 60
         statuses = set(Loan.objects.filter(lkmm=lkmm).values_list("status", flat=True))
         assert {LoanStatus.AKTIF, LoanStatus.LUNAS, LoanStatus.DIAJUKAN} <= statuses

@@ -287,7 +287,7 @@ def test_admin_cannot_change_loans_or_repayments(admin_client):
         url,
         {
             "lkmm": Lkmm.objects.create(
-                code="x", name="X", desa="d", kecamatan="k", founded_on="2020-01-01"
+                code="x", name="X", desa="d", kecamatan="k", founded_on="2020-01-01", dinas=loan.lkmm.dinas
             ).pk
         },
     )

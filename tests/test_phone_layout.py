@@ -229,6 +229,8 @@ def _world(today):
         f"/pembinaan/{coaching.pk}/",
         f"/pembinaan/{coaching.pk}/tindak-lanjut/",
         f"/simpanan/anggota/{member.pk}/",
+        "/?status=ditandai&urut=npl",  # the Dinas home filtered and sorted
+        "/dinas/pengaturan/",  # the Dinas's settings
     ]
     roles = {
         "pengelola": (pengelola, [p for p in lkmm_pages + recording if p]),

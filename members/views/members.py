@@ -188,6 +188,7 @@ def member_create(request):
             "desa": lkmm.desa,
             "kecamatan": lkmm.kecamatan,
             "kabupaten": lkmm.kabupaten,
+            "provinsi": lkmm.dinas.provinsi,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -335,7 +336,7 @@ def duplicates(request):
     """People who are members of several LKMMs: for the Dinas only."""
     if not request.user.staff.is_dinas:
         raise PermissionDenied
-    rows = members_in_several_lkmms(at=timezone.localdate())
+    rows = members_in_several_lkmms(at=timezone.localdate(), user=request.user)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "members/duplicates.html", {"page": page})
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('institutions', '0007_alter_decisionrequest_kind'),
+        ('institutions', '0010_alter_decisionrequest_kind'),
         ('members', '0006_member_whatsapp_consent'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

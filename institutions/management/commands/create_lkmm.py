@@ -3,7 +3,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from institutions.services import lkmm_create
+from institutions.services import dinas_for, lkmm_create
 
 
 class Command(BaseCommand):
@@ -14,7 +14,10 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True)
         parser.add_argument("--desa", required=True)
         parser.add_argument("--kecamatan", required=True)
-        parser.add_argument("--kabupaten", default="Jember")
+        parser.add_argument(
+            "--dinas", help="code of the Dinas that fosters it; may be left out while there is only one"
+        )
+        parser.add_argument("--kabupaten", default="", help="default: the Dinas's kabupaten/kota")
         parser.add_argument("--address", default="")
         parser.add_argument("--founded", required=True, type=datetime.date.fromisoformat, help="YYYY-MM-DD")
         parser.add_argument("--rounding-unit", type=int, default=100, choices=[1, 100, 500, 1000, 5000])
@@ -34,6 +37,7 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown quality policy: {options['policy']} (known: {codes})", returncode=1)
         try:
             lkmm = lkmm_create(
+                dinas=dinas_for(options["dinas"]),
                 code=options["code"],
                 name=options["name"],
                 desa=options["desa"],

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from institutions.models import Lkmm, Role
-from institutions.services import staff_create
+from institutions.services import dinas_for, staff_create
 
 
 class Command(BaseCommand):
@@ -16,14 +16,26 @@ class Command(BaseCommand):
         parser.add_argument("--username", required=True)
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument("--lkmm", help="LKMM code; required for pengelola and ketua")
+        parser.add_argument(
+            "--dinas", help="Dinas code, for a Dinas reviewer; may be left out while there is only one"
+        )
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
         parser.add_argument("--password", help="omit to be prompted (recommended)")
 
     def handle(self, *args, **options):
         role = options["role"]
-        lkmm = None
-        if role != Role.DINAS:
+        lkmm = dinas = None
+        if role == Role.DINAS:
+            if options["lkmm"]:
+                raise CommandError("A Dinas reviewer belongs to a Dinas (--dinas), not to an LKMM")
+            try:
+                dinas = dinas_for(options["dinas"])
+            except ValidationError as exc:
+                raise CommandError("; ".join(exc.messages)) from None
+        else:
+            if options["dinas"]:
+                raise CommandError("--dinas is for Dinas reviewers only")
             if not options["lkmm"]:
                 raise CommandError("--lkmm is required for pengelola and ketua")
             lkmm = Lkmm.objects.filter(code=options["lkmm"]).first()
@@ -44,6 +56,7 @@ class Command(BaseCommand):
                 password=password,
                 role=role,
                 lkmm=lkmm,
+                dinas=dinas,
                 first_name=options["first_name"],
                 last_name=options["last_name"],
             )

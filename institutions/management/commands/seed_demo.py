@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from institutions.decisions import request_create
-from institutions.models import BoardMember, BoardRole, ElectionMethod, Lkmm, RequestKind, Role
-from institutions.services import board_elect, lkmm_create, staff_create
+from institutions.models import BoardMember, BoardRole, Dinas, ElectionMethod, Lkmm, RequestKind, Role
+from institutions.services import board_elect, dinas_create, lkmm_create, staff_create
 from ledger.models import AccountCode, EntryKind
 from ledger.services import entry_post
 from loans.models import Loan, LoanStatus
@@ -158,7 +158,16 @@ class Command(BaseCommand):
         with transaction.atomic():
             User = get_user_model()
             User.objects.create_superuser("admin", "admin@example.org", PASSWORD, first_name="Admin")
+            if not Dinas.objects.filter(code="jember").exists():
+                dinas_create(
+                    code="jember",
+                    name="Dinas Koperasi dan UMKM Kabupaten Jember",
+                    kabupaten="Jember",
+                    provinsi="Jawa Timur",
+                )
+            self.dinas = Dinas.objects.get(code="jember")
             staff_create(
+                dinas=self.dinas,
                 username="dinas",
                 password=PASSWORD,
                 role=Role.DINAS,
@@ -167,17 +176,50 @@ class Command(BaseCommand):
             )
             for spec in LKMMS:
                 self.seed_lkmm(*spec)
+            self.seed_second_city()
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data loaded. Logins: admin, dinas, ketua.<lkmm>, pengelola.<lkmm> "
                 "(semenggu, wonosari, mandiri) and sekretaris.mandiri (an approver: Mandiri works with "
-                f"four eyes); password {PASSWORD}"
+                "four eyes); dinas.bontang and ketua.guntung (a second city: Bontang's reviewer sees only "
+                f"its own LKMM); password {PASSWORD}"
             )
+        )
+
+    def seed_second_city(self):
+        """A second Dinas with one young LKMM and no loans yet, so that each reviewer's scope shows."""
+        bontang = dinas_create(
+            code="bontang",
+            name="Dinas Koperasi, Usaha Kecil dan Menengah Kota Bontang",
+            kabupaten="Bontang",
+            provinsi="Kalimantan Timur",
+        )
+        lkmm = lkmm_create(
+            dinas=bontang,
+            code="guntung",
+            name="LKMM Guntung",
+            desa="Guntung",
+            kecamatan="Bontang Utara",
+            address="Jl. Guntung No. 1",
+            founded_on=self.today.replace(day=1) - datetime.timedelta(days=60),
+            default_rounding_unit=100,
+        )
+        staff_create(
+            dinas=bontang,
+            username="dinas.bontang",
+            password=PASSWORD,
+            role=Role.DINAS,
+            first_name="Yusuf",
+            last_name="Dinas Bontang",
+        )
+        staff_create(
+            username="ketua.guntung", password=PASSWORD, role=Role.KETUA, lkmm=lkmm, first_name="Andi"
         )
 
     def seed_lkmm(self, code, name, desa, kecamatan, district, late_share, default_share):
         rng, today = self.rng, self.today
         lkmm = lkmm_create(
+            dinas=self.dinas,
             code=code,
             name=name,
             desa=desa,

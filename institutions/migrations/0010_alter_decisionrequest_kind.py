@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('institutions', '0006_login_session'),
+        ('institutions', '0009_dinas_required'),
     ]
 
     operations = [

@@ -10,8 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0003_tracked_whatsapp_consent'),
-        ('institutions', '0007_alter_decisionrequest_kind'),
+        ('audit', '0004_tracked_dinas'),
+        ('institutions', '0010_alter_decisionrequest_kind'),
         ('members', '0006_member_whatsapp_consent'),
         ('pghistory', '0007_auto_20250421_0444'),
         ('savings', '0002_backfill'),

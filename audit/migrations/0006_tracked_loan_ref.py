@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0004_savings_history'),
+        ('audit', '0005_savings_history'),
         ('loans', '0009_loan_loan_ref_loan_loans_loan_unique_ref'),
     ]
 
