@@ -17,11 +17,11 @@ from audit.services import download_recorded
 from institutions.access import staff_required
 from institutions.forms import DateField, Form
 from institutions.models import Lkmm
+from institutions.templatetags.lkmm_format import percent
 from lkmm.db_routers import reads_replica
 from loans.models import Loan
 from reports import exports
 from reports.selectors import _current_group
-from reports.views import NPL_BAR
 from risk.models import ClosedLoanFigure, QualityClass
 from risk.selectors import by_class, loans_at, month_figures, portfolio, stored_portfolio
 
@@ -33,7 +33,9 @@ class ReportDateForm(Form):
 def _report(request, code):
     """The LKMM (404 beyond the user's reach), the date form, the date (today unless a valid one is given)
     and the format asked for (404 for an unknown one)."""
-    lkmm = get_object_or_404(Lkmm.objects.for_user(request.user).select_related("quality_policy"), code=code)
+    lkmm = get_object_or_404(
+        Lkmm.objects.for_user(request.user).select_related("quality_policy", "dinas"), code=code
+    )
     form = ReportDateForm(request.GET or None)
     at = (form.is_valid() and form.cleaned_data["at"]) or timezone.localdate()
     fmt = request.GET.get("format", "html")
@@ -214,14 +216,14 @@ def quality(request, code):
                 _("Per %(d)s") % {"d": f"{at:%d/%m/%Y}"},
                 _("Kebijakan kualitas: %(policy)s") % {"policy": lkmm.quality_policy.name},
             ],
-            blocks=_quality_tables(rows, figures),
+            blocks=_quality_tables(rows, figures, lkmm.dinas.npl_threshold_pct),
         )
-    measures = measures_of(rows, figures)
+    measures = measures_of(rows, figures, lkmm.dinas.npl_threshold_pct)
     context = {"lkmm": lkmm, "form": form, "at": at, "rows": rows, "figures": figures, "measures": measures}
     return render(request, "reports/quality_report.html", context)
 
 
-def _quality_tables(rows, figures):
+def _quality_tables(rows, figures, npl_bar):
     classes = exports.Block(
         [
             _("Kode"),
@@ -246,12 +248,12 @@ def _quality_tables(rows, figures):
     )
     measures = exports.Block(
         [_("Ukuran"), _("Nilai"), _("Rumus")],
-        [[m["label"], m["value"], m["formula"]] for m in measures_of(rows, figures)],
+        [[m["label"], m["value"], m["formula"]] for m in measures_of(rows, figures, npl_bar)],
     )
     return [classes, measures]
 
 
-def measures_of(rows, figures):
+def measures_of(rows, figures, npl_bar):
     """Each portfolio measure with its formula, as the page and the downloads show them. `percent`: the
     value is a percentage (None when there is nothing to divide by), else whole rupiah; `bad`: past the
     Dinas's NPL bar, or a reserve that does not cover the required one (as the dashboard's alerts)."""
@@ -271,8 +273,8 @@ def measures_of(rows, figures):
             "value": figures["npl_ratio"],
             "percent": True,
             "formula": _("NPL = sisa pokok kelas bermasalah ÷ sisa pokok seluruhnya × 100%"),
-            "note": _("batas Dinas ≤ %(bar)s%%") % {"bar": NPL_BAR},
-            "bad": figures["npl_ratio"] is not None and figures["npl_ratio"] > NPL_BAR,
+            "note": _("batas Dinas ≤ %(bar)s") % {"bar": percent(npl_bar)},
+            "bad": figures["npl_ratio"] is not None and figures["npl_ratio"] > npl_bar,
         },
         {
             "label": _("PPAP wajib"),

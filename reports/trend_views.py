@@ -20,11 +20,21 @@ from reports.forms import MonthForm, last_complete_month
 from reports.trends import chart, trend
 
 
-def thresholds():
-    """The bars drawn on the charts: the Dinas's health thresholds (NPL, PAR30, reserve coverage)."""
-    from reports.views import NPL_BAR, PAR30_BAR
+def thresholds(dinas):
+    """The bars drawn on the charts: the Dinas's own health thresholds (NPL, PAR30, reserve coverage)."""
+    return {
+        "npl": dinas.npl_threshold_pct,
+        "par30": dinas.par30_threshold_pct,
+        "coverage": dinas.coverage_threshold_pct,
+    }
 
-    return {"npl": NPL_BAR, "par30": PAR30_BAR, "coverage": Decimal(100)}
+
+def _dinas_of(request):
+    """The Dinas whose thresholds a user's charts draw: a reviewer's own, or the LKMM's Dinas."""
+    from institutions.models import Dinas
+
+    staff = request.user.staff
+    return Dinas.objects.get(pk=staff.dinas_id if staff.is_dinas else staff.lkmm.dinas_id)
 
 
 def short_rupiah(value):
@@ -41,8 +51,8 @@ def short_percent(value):
     return percent(value, 1)
 
 
-def _charts(rows):
-    bars = thresholds()
+def _charts(rows, dinas):
+    bars = thresholds(dinas)
     return [
         chart(title=_("Sisa pokok pinjaman"), rows=rows, key="outstanding", kind="bars", label=short_rupiah),
         chart(title=_("Pencairan dalam bulan"), rows=rows, key="disbursed", kind="bars", label=short_rupiah),
@@ -60,7 +70,7 @@ def _charts(rows):
             kind="line",
             label=short_percent,
             threshold=bars["npl"],
-            threshold_label=_("batas %(bar)s%%") % {"bar": bars["npl"]},
+            threshold_label=_("batas %(bar)s") % {"bar": percent(bars["npl"])},
         ),
         chart(
             title=_("PAR30 (%)"),
@@ -69,7 +79,7 @@ def _charts(rows):
             kind="line",
             label=short_percent,
             threshold=bars["par30"],
-            threshold_label=_("batas %(bar)s%%") % {"bar": bars["par30"]},
+            threshold_label=_("batas %(bar)s") % {"bar": percent(bars["par30"])},
         ),
         chart(
             title=_("Cakupan cadangan (%)"),
@@ -78,7 +88,7 @@ def _charts(rows):
             kind="line",
             label=short_percent,
             threshold=bars["coverage"],
-            threshold_label=_("batas %(bar)s%%") % {"bar": bars["coverage"]},
+            threshold_label=_("batas %(bar)s") % {"bar": percent(bars["coverage"])},
         ),
     ]
 
@@ -117,7 +127,7 @@ def _respond(request, *, lkmms, title, scope, filename, links=(), lkmm=None, kec
         "month": month,
         "bulan": f"{month:%Y-%m}",
         "rows": rows,
-        "charts": _charts(rows),
+        "charts": _charts(rows, _dinas_of(request)),
         "title": title,
         "scope": scope,
         "links": links,

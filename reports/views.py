@@ -1,5 +1,4 @@
 import datetime
-from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,7 +18,6 @@ from reports.selectors import crossed_30_days, installments_due_between, overdue
 from risk.selectors import month_end, portfolio_by_lkmm
 
 OVERDUE_SHOWN = 100  # the home page lists the loans most days past due first
-NPL_BAR = Decimal("5")  # the default Dinas's bar for kredit macet (DOMAIN.md); each Dinas sets its own
 
 
 @login_required

@@ -14,3 +14,14 @@ def followups_box(context, lkmm):
         "show_lkmm": False,
         "request": context["request"],
     }
+
+
+@register.inclusion_tag("coaching/_followups_box.html", takes_context=True)
+def dinas_followups_box(context):
+    """The open follow-ups of every LKMM the reviewer sees, each naming its LKMM (the Dinas home)."""
+    user = context["request"].user
+    return {
+        "follow_ups": FollowUp.objects.for_user(user).for_box(),
+        "show_lkmm": True,
+        "request": context["request"],
+    }
