@@ -25,6 +25,8 @@ SECTIONS = (
     ("risk", "closes", "closes"),
     ("risk", "reopen", "closes"),
     ("risk", None, "reserve"),
+    ("ledger", "statements", "statements"),
+    ("ledger", "package", "statements"),
     ("ledger", None, "books"),
     ("audit", None, "audit"),
 )
@@ -39,6 +41,7 @@ DINAS_BAR = {
     "reports": "reports",
     "reserve": "reports",
     "books": "reports",
+    "statements": "reports",
 }
 
 
