@@ -141,6 +141,10 @@ def _world(today):
         f"/buku/{code}/",
         f"/buku/{code}/kas/",
         f"/buku/{code}/jurnal/{entry.number}/" if entry else None,
+        f"/buku/{code}/laporan-keuangan/",
+        f"/buku/{code}/paket-triwulan/",
+        f"/buku/{code}/modal/",
+        "/buku/laporan-keuangan/",
         "/pengurus/",
         f"/pengurus/{code}/",
         f"/risiko/cadangan/{code}/",
@@ -161,7 +165,12 @@ def _world(today):
         f"/anggota/{member.pk}/ubah/",
         *([f"/pinjaman/{applied.pk}/ubah/"] if applied else []),
     ]
-    deciding = ["/pinjaman/produk/baru/", f"/pengurus/{code}/pilih/", "/jejak-audit/"]
+    deciding = [
+        "/pinjaman/produk/baru/",
+        f"/pengurus/{code}/pilih/",
+        "/jejak-audit/",
+        f"/buku/{code}/modal/baru/",
+    ]
     dinas_pages = [
         "/",
         "/menu/",
@@ -175,6 +184,10 @@ def _world(today):
         f"/pinjaman/kuitansi/{repayment.pk}/",
         f"/pinjaman/tagihan/?lkmm={code}",
         f"/buku/{code}/",
+        f"/buku/{code}/laporan-keuangan/",
+        f"/buku/{code}/paket-triwulan/",
+        "/buku/laporan-keuangan/",
+        "/buku/paket-triwulan/",
         "/pengurus/",
         f"/risiko/cadangan/{code}/",
         "/risiko/tutup-buku/",
