@@ -4,6 +4,7 @@ equivalent effective rate, at the product's largest amount and full term) and no
 (loans by quality class, the loan-loss reserve, capital sources). For one LKMM or consolidated; a fixed
 number of queries whatever the number of LKMMs."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -58,11 +59,30 @@ def rate_report(lkmms):
 
 def loans_by_class(lkmm_ids, at):
     """Loans outstanding at `at` per quality class (classes of the same code and name across the LKMMs'
-    policies are one row), as risk.figures computes them. Two queries."""
-    from risk.figures import totals_by_class
-    from risk.models import QualityClass
+    policies are one row). An LKMM whose month ending on `at` is closed gives the figures stored at the
+    close, as they were reported; the others' are computed as risk.figures computes them. Four queries."""
+    from django.db.models import Count
 
-    rows = totals_by_class(at, lkmms=lkmm_ids)
+    from ledger.models import PeriodClose
+    from risk.figures import totals_by_class
+    from risk.models import ClosedLoanFigure, QualityClass
+
+    closes = (
+        dict(
+            PeriodClose.objects.filter(
+                lkmm__in=lkmm_ids, month=at.replace(day=1), reopened_at__isnull=True
+            ).values_list("lkmm_id", "pk")
+        )
+        if at == _month_end(at)
+        else {}
+    )
+    rows = list(
+        ClosedLoanFigure.objects.filter(period_close__in=list(closes.values()))
+        .values("quality_class_id")
+        .annotate(loans=Count("pk"), outstanding=Sum("outstanding"), required=Sum("required_reserve"))
+        .order_by()
+    )
+    rows += totals_by_class(at, lkmms=[pk for pk in lkmm_ids if pk not in closes])
     classes = QualityClass.objects.in_bulk(
         [row["quality_class_id"] for row in rows if row["quality_class_id"]]
     )
@@ -85,6 +105,10 @@ def loans_by_class(lkmm_ids, at):
         for name in ("loans", "outstanding", "required"):
             target[name] += row[name] or 0
     return sorted(merged.values(), key=lambda row: (row["position"], row["code"]))
+
+
+def _month_end(day):
+    return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
 
 
 def package_for(lkmms, period):

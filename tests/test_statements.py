@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from institutions.models import AuditLog, Lkmm, Role, Staff
 from ledger.forms import StatementPeriodForm
-from ledger.models import AccountCode, CapitalKind, CapitalSource, JournalEntry, JournalLine, PeriodClose
+from ledger.models import AccountCode, CapitalKind, CapitalSource, JournalEntry, JournalLine
 from ledger.package import package_for
 from ledger.services import capital_source_record, voucher_post
 from ledger.statements import MONTH, QUARTER, YEAR, Period, period_containing, statements_for
@@ -498,10 +498,20 @@ def test_quarterly_package_is_provisional_until_the_quarter_is_closed(client, wo
     assert content.class_totals["outstanding"] == sum(
         row.current for row in content.statements.neraca.sections[0].rows if row.code == AccountCode.PIUTANG
     )
+    from reports.report_views import quality_report
+    from risk.services import month_close
+
     for month in (1, 2, 3):
-        PeriodClose.objects.create(lkmm=world["lkmm"], month=datetime.date(2026, month, 1))
+        month_close(lkmm=world["lkmm"], actor=world["ketua"], month=datetime.date(2026, month, 1))
     response = client.get(url, quarter)
     assert response.context["closed"] and "SEMENTARA" not in response.content.decode()
+    # The notes of a closed quarter are the figures stored at its close, as the quality report gives them.
+    rows, figures = quality_report(lkmm=world["lkmm"], at=datetime.date(2026, 3, 31))
+    classes = response.context["content"].classes
+    assert [(r["code"], r["loans"], r["outstanding"], r["required"]) for r in classes] == [
+        (r["quality_class"].code, r["loans"], r["outstanding"], r["required"]) for r in rows if r["loans"]
+    ]
+    assert response.context["content"].reserve_required == figures["required"] > 0
     xlsx = client.get(url, {**quarter, "format": "xlsx"})
     values = [
         cell.value for row in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows() for cell in row
