@@ -13,6 +13,7 @@ from institutions.models import Lkmm
 from ledger import selectors, services
 from ledger.forms import CapitalSourceForm, CashBookForm, TrialBalanceForm, VoucherForm
 from ledger.models import Account, AccountCode, CapitalKind, CapitalSource, EntryKind, JournalEntry
+from ledger.statements import MONTH, period_containing, statements_for
 from lkmm.db_routers import reads_replica
 
 
@@ -159,6 +160,12 @@ def capital_list(request, code):
             "by_kind": [(label, totals[kind]) for kind, label in CapitalKind.choices],
             "total": sum(totals.values()),
             "owed_back": sum(s.owed_back for s in sources),
+            # What the capital has become: today's equity, as the neraca shows it.
+            "equity": statements_for(
+                Lkmm.objects.filter(pk=lkmm.pk), period_containing(MONTH, timezone.localdate())
+            )
+            .neraca.sections[2]
+            .current,
             "may_decide": _may_decide(request, lkmm),
             "may_record": _may_record(request, lkmm),
         },

@@ -473,6 +473,9 @@ def test_capital_pages(client, world):
     ).get().credit == (15_000_000)
     page = client.get(reverse("ledger:capital_list", args=["satu"]))
     assert "Dana bergulir Pemkab 2026" in page.content.decode()
+    # Grant 30.000.000 + revolving fund 15.000.000, interest 4.154 received, expense 50.000.
+    assert page.context["total"] == 45_000_000
+    assert page.context["equity"] == 45_000_000 + 4_154 - 50_000
     assert (
         client.post(
             url, {**data, "received_on": (TODAY + datetime.timedelta(days=1)).isoformat()}
