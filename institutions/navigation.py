@@ -28,6 +28,8 @@ SECTIONS = (
     ("risk", "closes", "closes"),
     ("risk", "reopen", "closes"),
     ("risk", None, "reserve"),
+    ("ledger", "statements", "statements"),
+    ("ledger", "package", "statements"),
     ("ledger", None, "books"),
     ("audit", None, "audit"),
     ("savings", "products", "savings"),
@@ -47,6 +49,7 @@ DINAS_BAR = {
     "books": "reports",
     "trends": "reports",
     "impact": "reports",
+    "statements": "reports",
 }
 
 

@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from institutions.admin import ReadOnlyAdmin
-from ledger.models import Account, JournalEntry, JournalLine, MonthFigures, PeriodClose
+from ledger.models import Account, CapitalSource, JournalEntry, JournalLine, MonthFigures, PeriodClose
 
 
 @admin.register(Account)
@@ -58,3 +58,13 @@ class MonthFiguresAdmin(ReadOnlyAdmin):
     list_display = ["lkmm", "month", "computed_at"]
     list_filter = ["month"]
     list_select_related = ["lkmm"]
+
+
+@admin.register(CapitalSource)
+class CapitalSourceAdmin(ReadOnlyAdmin):
+    """Recorded by the ketua on the capital page, with its journal entry; never edited by hand."""
+
+    list_display = ["lkmm", "received_on", "kind", "source_name", "amount", "owed_back", "entry"]
+    list_filter = ["kind", "lkmm"]
+    search_fields = ["source_name", "lkmm__name"]
+    list_select_related = ["lkmm", "entry"]

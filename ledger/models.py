@@ -6,7 +6,7 @@ raise, and every entry must balance, with at least two lines, when its transacti
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -40,8 +40,14 @@ class AccountCode:
     SIMPANAN_POKOK = "2102"
     SIMPANAN_WAJIB = "2103"
     SIMPANAN_SUKARELA = "2104"
+    PINJAMAN_BANK = "2201"
     MODAL_HIBAH = "3101"
     DANA_BERGULIR = "3102"
+    CADANGAN_UMUM = "3103"
+    # Results of earlier years and of the year so far, once closed into them; until then the statements
+    # show the income and expense accounts' balance on these lines (ledger.statements).
+    SHU_DITAHAN = "3201"
+    SHU_TAHUN_BERJALAN = "3202"
     PENDAPATAN_BUNGA = "4101"
     PENDAPATAN_ADMINISTRASI = "4102"
     PENDAPATAN_DENDA = "4103"
@@ -248,3 +254,70 @@ class MonthFigures(models.Model):
 
     def __str__(self):
         return f"{self.lkmm} {self.month:%m/%Y}"
+
+
+class CapitalKind(models.TextChoices):
+    HIBAH = "hibah", _("Hibah (APBD)")
+    DANA_BERGULIR = "dana_bergulir", _("Dana bergulir")
+    PINJAMAN_BANK = "pinjaman_bank", _("Pinjaman bank")
+
+
+# The account each kind of capital is credited to (ledger.services.capital_source_record).
+CAPITAL_ACCOUNTS = {
+    CapitalKind.HIBAH: AccountCode.MODAL_HIBAH,
+    CapitalKind.DANA_BERGULIR: AccountCode.DANA_BERGULIR,
+    CapitalKind.PINJAMAN_BANK: AccountCode.PINJAMAN_BANK,
+}
+
+
+class CapitalSource(models.Model):
+    """Money put into an LKMM: a grant from the city's budget, a revolving fund, or a bank loan (with what
+    is owed back), so the Dinas sees what was put in beside what it has become. Recorded with its journal
+    entry (kas/bank against the capital or liability account) by ledger.services.capital_source_record."""
+
+    lkmm = models.ForeignKey(
+        Lkmm, on_delete=models.PROTECT, related_name="capital_sources", verbose_name=_("LKMM")
+    )
+    received_on = models.DateField(_("tanggal diterima"))
+    kind = models.CharField(_("jenis"), max_length=20, choices=CapitalKind.choices)
+    source_name = models.CharField(
+        _("sumber"),
+        max_length=120,
+        help_text=_("Misalnya: APBD Kabupaten Jember 2026, SK 12/2026; Bank Jatim."),
+    )
+    amount = models.PositiveBigIntegerField(_("jumlah diterima"))
+    owed_back = models.PositiveBigIntegerField(
+        _("jumlah yang harus dikembalikan"),
+        default=0,
+        help_text=_("Untuk pinjaman bank: pokok ditambah bunganya. 0 untuk hibah dan dana bergulir."),
+    )
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, related_name="capital_source", verbose_name=_("jurnal")
+    )
+    note = models.CharField(_("catatan"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dicatat oleh"),
+    )
+
+    objects = LkmmScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sumber modal")
+        verbose_name_plural = _("sumber modal")
+        ordering = ["lkmm", "-received_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_capital_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(kind="pinjaman_bank") | Q(owed_back__gte=F("amount")),
+                name="ledger_capital_bank_loan_owed_back",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.source_name}"

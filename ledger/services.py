@@ -10,9 +10,12 @@ from institutions.models import Lkmm
 from institutions.services import audit_record
 from institutions.templatetags.lkmm_format import format_rupiah
 from ledger.models import (
+    CAPITAL_ACCOUNTS,
     Account,
     AccountCode,
     AccountKind,
+    CapitalKind,
+    CapitalSource,
     EntryKind,
     JournalEntry,
     JournalLine,
@@ -31,8 +34,12 @@ STANDARD_CHART = [
     (AccountCode.SIMPANAN_POKOK, "Simpanan pokok anggota", AccountKind.LIABILITY),
     (AccountCode.SIMPANAN_WAJIB, "Simpanan wajib anggota", AccountKind.LIABILITY),
     (AccountCode.SIMPANAN_SUKARELA, "Simpanan sukarela anggota", AccountKind.LIABILITY),
+    (AccountCode.PINJAMAN_BANK, "Pinjaman bank", AccountKind.LIABILITY),
     (AccountCode.MODAL_HIBAH, "Modal hibah Pemkot", AccountKind.EQUITY),
     (AccountCode.DANA_BERGULIR, "Dana bergulir", AccountKind.EQUITY),
+    (AccountCode.CADANGAN_UMUM, "Cadangan umum", AccountKind.EQUITY),
+    (AccountCode.SHU_DITAHAN, "SHU ditahan", AccountKind.EQUITY),
+    (AccountCode.SHU_TAHUN_BERJALAN, "SHU tahun berjalan", AccountKind.EQUITY),
     (AccountCode.PENDAPATAN_BUNGA, "Pendapatan bunga (jasa) pinjaman", AccountKind.INCOME),
     (AccountCode.PENDAPATAN_ADMINISTRASI, "Pendapatan administrasi", AccountKind.INCOME),
     (AccountCode.PENDAPATAN_DENDA, "Pendapatan denda", AccountKind.INCOME),
@@ -264,3 +271,80 @@ def voucher_post(
         },
     )
     return entry
+
+
+@transaction.atomic
+def capital_source_record(
+    *,
+    lkmm,
+    actor,
+    kind,
+    received_on,
+    source_name,
+    amount,
+    cash_account_code=AccountCode.KAS,
+    owed_back=0,
+    note="",
+):
+    """Record capital put into the LKMM (a grant, a revolving fund, a bank loan) with its journal entry:
+    Dr kas or bank, Cr modal hibah, dana bergulir or pinjaman bank. The ketua (or an approver) records it;
+    the Dinas only reads it."""
+    from institutions.access import check_decider
+
+    check_decider(actor, lkmm=lkmm, what=_("sumber modal"))
+    owed_back = owed_back or 0
+    errors = {}
+    if kind not in CAPITAL_ACCOUNTS:
+        errors["kind"] = _("Jenis sumber modal tidak dikenal.")
+    if received_on > timezone.localdate():
+        errors["received_on"] = _("Tanggal tidak boleh di masa depan.")
+    if not (source_name or "").strip():
+        errors["source_name"] = _("Tulis sumbernya, misalnya APBD Kabupaten Jember 2026.")
+    if amount is None or amount <= 0:
+        errors["amount"] = _("Jumlah harus lebih dari nol.")
+    if cash_account_code not in CASH_ACCOUNTS:
+        errors["cash_account_code"] = _("Pilih kas atau bank.")
+    if kind == CapitalKind.PINJAMAN_BANK and amount and owed_back < amount:
+        errors["owed_back"] = _("Pinjaman bank: yang harus dikembalikan sedikitnya sebesar jumlah diterima.")
+    if kind != CapitalKind.PINJAMAN_BANK and owed_back:
+        errors["owed_back"] = _("Hibah dan dana bergulir tidak dikembalikan: isi 0.")
+    if errors:
+        raise ValidationError(errors)
+    source_name = source_name.strip()
+    entry = entry_post(
+        lkmm=lkmm,
+        date=received_on,
+        memo=memo_in_books_language(
+            "%(kind)s dari %(source)s", kind=CapitalKind(kind).label, source=source_name
+        ),
+        lines=[(cash_account_code, amount, 0), (CAPITAL_ACCOUNTS[kind], 0, amount)],
+        kind=EntryKind.CASH_IN,
+        actor=actor,
+    )
+    source = CapitalSource(
+        lkmm=lkmm,
+        received_on=received_on,
+        kind=kind,
+        source_name=source_name,
+        amount=amount,
+        owed_back=owed_back,
+        entry=entry,
+        note=(note or "").strip(),
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    source.full_clean()
+    source.save()
+    audit_record(
+        actor=actor,
+        action="capital.record",
+        obj=source,
+        lkmm=lkmm,
+        data={
+            "kind": kind,
+            "received_on": received_on.isoformat(),
+            "amount": amount,
+            "owed_back": owed_back,
+            "entry": entry.number,
+        },
+    )
+    return source

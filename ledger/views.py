@@ -7,12 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from institutions.access import recorder_required, staff_required
+from institutions.access import decider_required, recorder_required, staff_required
 from institutions.forms import add_service_errors
 from institutions.models import Lkmm
 from ledger import selectors, services
-from ledger.forms import CashBookForm, TrialBalanceForm, VoucherForm
-from ledger.models import Account, AccountCode, EntryKind, JournalEntry
+from ledger.forms import CapitalSourceForm, CashBookForm, TrialBalanceForm, VoucherForm
+from ledger.models import Account, AccountCode, CapitalKind, CapitalSource, EntryKind, JournalEntry
+from ledger.statements import MONTH, period_containing, statements_for
 from lkmm.db_routers import reads_replica
 
 
@@ -134,3 +135,64 @@ def entry_detail(request, code, number):
             "is_voucher": entry.kind in services.VOUCHER_ACCOUNTS,
         },
     )
+
+
+def _may_decide(request, lkmm):
+    staff = request.user.staff
+    return staff.approves and staff.lkmm_id == lkmm.pk
+
+
+@staff_required
+@reads_replica
+def capital_list(request, code):
+    """Sumber modal: the capital put into the LKMM (grants, revolving funds, bank loans), with totals."""
+    lkmm = _lkmm_for(request, code)
+    sources = list(
+        CapitalSource.objects.filter(lkmm=lkmm).select_related("entry").order_by("-received_on", "-pk")
+    )
+    totals = {kind: sum(s.amount for s in sources if s.kind == kind) for kind in CapitalKind.values}
+    return render(
+        request,
+        "ledger/capital_list.html",
+        {
+            "lkmm": lkmm,
+            "sources": sources,
+            "by_kind": [(label, totals[kind]) for kind, label in CapitalKind.choices],
+            "total": sum(totals.values()),
+            "owed_back": sum(s.owed_back for s in sources),
+            # What the capital has become: today's equity, as the neraca shows it.
+            "equity": statements_for(
+                Lkmm.objects.filter(pk=lkmm.pk), period_containing(MONTH, timezone.localdate())
+            )
+            .neraca.sections[2]
+            .current,
+            "may_decide": _may_decide(request, lkmm),
+            "may_record": _may_record(request, lkmm),
+        },
+    )
+
+
+@decider_required
+def capital_create(request, code):
+    """The ketua (or an approver) records capital received; the service posts its journal entry."""
+    lkmm = _lkmm_for(request, code)
+    if request.user.staff.lkmm_id != lkmm.pk:
+        raise Http404
+    form = CapitalSourceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            source = services.capital_source_record(lkmm=lkmm, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(kind)s dari %(source)s dicatat (%(entry)s).")
+                % {
+                    "kind": source.get_kind_display(),
+                    "source": source.source_name,
+                    "entry": source.entry.code,
+                },
+            )
+            return redirect("ledger:capital_list", code=lkmm.code)
+    return render(request, "ledger/capital_form.html", {"lkmm": lkmm, "form": form, "may_record": True})

@@ -3,6 +3,7 @@
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from loans import schedule
 from loans.models import Allocation, Installment
 
 
@@ -69,3 +70,27 @@ def borrower_record(*, loan, at):
         "referee": admission.referee if admission else None,
         "referee_member": admission.referee_member if admission else None,
     }
+
+
+def product_effective_rate(product, *, on=None):
+    """The equivalent effective annual rate of a product (DOMAIN.md) at its maximum amount and full term:
+    the IRR of what the borrower receives (less a fee deducted at disbursement) and the installments."""
+    from django.utils import timezone
+
+    from loans.services import admin_fee_for
+
+    lines = schedule.build_schedule(
+        principal=product.max_amount,
+        rate_per_month=product.rate_per_month,
+        count=product.installment_count,
+        frequency=product.frequency,
+        method=product.interest_method,
+        rounding_unit=product.rounding_unit,
+        first_due=on or timezone.localdate(),
+    )
+    fee = admin_fee_for(product, product.max_amount) if product.admin_fee_mode == "deducted" else 0
+    return schedule.effective_annual_rate(
+        received=product.max_amount - fee,
+        installments=[line.total for line in lines],
+        frequency=product.frequency,
+    )

@@ -39,27 +39,14 @@ from loans.forms import (
     WaiveForm,
 )
 from loans.models import Allocation, Loan, LoanProduct, LoanStatus, Repayment
+from loans.selectors import product_effective_rate
 from members.models import Member
 from risk.figures import loan_figures
 
 
 def _effective_rate(product):
     """The equivalent effective annual rate of a product, at its maximum amount."""
-    lines = schedule.build_schedule(
-        principal=product.max_amount,
-        rate_per_month=product.rate_per_month,
-        count=product.installment_count,
-        frequency=product.frequency,
-        method=product.interest_method,
-        rounding_unit=product.rounding_unit,
-        first_due=timezone.localdate(),
-    )
-    fee = services.admin_fee_for(product, product.max_amount) if product.admin_fee_mode == "deducted" else 0
-    return schedule.effective_annual_rate(
-        received=product.max_amount - fee,
-        installments=[line.total for line in lines],
-        frequency=product.frequency,
-    )
+    return product_effective_rate(product)
 
 
 @staff_required
