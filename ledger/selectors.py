@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, Sum
 from django.db.models.functions import Coalesce
 
-from ledger.models import Account, JournalLine
+from ledger.models import Account, AccountCode, JournalLine
 
 
 def trial_balance(*, lkmm, at):
@@ -105,3 +105,58 @@ def cash_book(*, lkmm, code, start, end):
         book.credit_total += line.credit
         book.rows.append(line)
     return book
+
+
+# How far back the consecutive days over the cash limit are counted (the Dinas sees "more than" beyond).
+CASH_LIMIT_LOOKBACK = 90
+
+
+@dataclass
+class CashOverLimit:
+    lkmm_id: int
+    balance: int  # kas at the end of `until`
+    excess: int  # what should go to the bank
+    days: int  # consecutive days up to `until` whose end-of-day kas exceeded the limit
+    since: datetime.date
+    capped: bool  # the run is longer than CASH_LIMIT_LOOKBACK days
+
+
+def cash_over_limit(*, lkmm_ids, limit, until):
+    """{lkmm id: CashOverLimit} for the LKMMs whose kas at the end of `until` (a calendar day in
+    Asia/Jakarta, by value date) exceeded `limit` (DOMAIN.md "Cash on hand"), with how many days in a
+    row it had. Two queries, whatever the number of LKMMs or entries."""
+    lines = JournalLine.objects.filter(account__lkmm__in=lkmm_ids, account__code=AccountCode.KAS)
+    closing = dict(
+        lines.filter(entry__date__lte=until)
+        .values("account__lkmm")
+        .annotate(balance=Sum("debit") - Sum("credit"))
+        .values_list("account__lkmm", "balance")
+    )
+    over = {pk: balance for pk, balance in closing.items() if balance > limit}
+    if not over:
+        return {}
+    start = until - datetime.timedelta(days=CASH_LIMIT_LOOKBACK)
+    moves = {}
+    for pk, date, net in (
+        lines.filter(account__lkmm__in=list(over), entry__date__gt=start, entry__date__lte=until)
+        .values("account__lkmm", "entry__date")
+        .annotate(net=Sum("debit") - Sum("credit"))
+        .values_list("account__lkmm", "entry__date", "net")
+    ):
+        moves[pk, date] = net
+    result = {}
+    for pk, balance in over.items():
+        day, end_of_day, days = until, balance, 0
+        while end_of_day > limit and day > start:
+            days += 1
+            end_of_day -= moves.get((pk, day), 0)  # the balance at the end of the day before
+            day -= datetime.timedelta(days=1)
+        result[pk] = CashOverLimit(
+            lkmm_id=pk,
+            balance=balance,
+            excess=balance - limit,
+            days=days,
+            since=until - datetime.timedelta(days=days - 1),
+            capped=end_of_day > limit,
+        )
+    return result

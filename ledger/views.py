@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from institutions.access import decider_required, recorder_required, staff_required
 from institutions.forms import add_service_errors
-from institutions.models import Lkmm
+from institutions.models import Dinas, Lkmm
 from ledger import selectors, services
 from ledger.forms import CapitalSourceForm, CashBookForm, TrialBalanceForm, VoucherForm
 from ledger.models import Account, AccountCode, CapitalKind, CapitalSource, EntryKind, JournalEntry
@@ -83,7 +83,14 @@ def voucher_create(request, code):
     if kind not in services.VOUCHER_ACCOUNTS:
         raise Http404
     accounts = {account.code: account for account in Account.objects.filter(lkmm=lkmm)}
-    form = VoucherForm(request.POST or None, kind=kind, accounts=accounts, initial={"token": uuid.uuid4()})
+    initial = {"token": uuid.uuid4()}
+    if kind == EntryKind.TRANSFER and request.GET.get("setor") == "1":
+        # "Setor ke bank" from the home page's cash-limit warning: kas above the Dinas's limit, to the bank.
+        limit = Dinas.objects.only("cash_limit").get(pk=lkmm.dinas_id).cash_limit
+        kas = selectors.cash_balance(lkmm=lkmm, code=AccountCode.KAS, at=timezone.localdate())
+        if kas > limit:
+            initial |= {"amount": kas - limit, "memo": _("Setor kelebihan kas ke bank")}
+    form = VoucherForm(request.POST or None, kind=kind, accounts=accounts, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             entry = services.voucher_post(lkmm=lkmm, actor=request.user, kind=kind, **form.cleaned_data)

@@ -11,6 +11,7 @@ from audit.services import download_recorded
 from institutions.access import staff_required
 from institutions.inbox import HOME_SHOWN, inbox
 from institutions.models import Dinas, Lkmm
+from ledger.selectors import cash_over_limit
 from lkmm.db_routers import reads_replica
 from reports import dinas_exports, dinas_home, exports
 from reports.forms import MonthForm, last_complete_month
@@ -118,6 +119,16 @@ def _overview(request):
             fmt, dinas=dinas, month=month, rows=rows, kecamatan=kecamatan, totals=totals, filtered=bool(shown)
         )
     page = Paginator(rows, OVERVIEW_PER_PAGE).get_page(request.GET.get("page"))
+    # Every LKMM whose kas at the end of yesterday exceeded the Dinas's cash limit, longest first.
+    names = {lkmm.pk: lkmm for lkmm in lkmms}
+    cash_over = sorted(
+        cash_over_limit(
+            lkmm_ids=list(names), limit=dinas.cash_limit, until=today - datetime.timedelta(days=1)
+        ).values(),
+        key=lambda item: (-item.days, -item.excess),
+    )
+    for item in cash_over:
+        item.lkmm = names[item.lkmm_id]
     now = portfolio_by_lkmm(lkmms=[row["lkmm"] for row in page.object_list], at=today)
     for row in page.object_list:
         row["today"] = now[row["lkmm"].pk]
@@ -140,6 +151,7 @@ def _overview(request):
             "kecamatan": kecamatan,
             "counts": counts,
             "flagged": counts[dinas_home.BERMASALAH] + counts[dinas_home.PERHATIAN],
+            "cash_over": cash_over,
             "provisional": provisional,
             "shown": shown,
             "sort": sort,
@@ -167,7 +179,9 @@ def _alerts(figures, crossed, dinas):
 
 def _dashboard(request, lkmm):
     today = timezone.localdate()
-    dinas = Dinas.objects.only("npl_threshold_pct", "coverage_threshold_pct").get(pk=lkmm.dinas_id)
+    dinas = Dinas.objects.only("npl_threshold_pct", "coverage_threshold_pct", "cash_limit").get(
+        pk=lkmm.dinas_id
+    )
     figures = portfolio_by_lkmm(lkmms=[lkmm], at=today)[lkmm.pk]
     past_due = list(overdue_loans(lkmm=lkmm, at=today, limit=None))
     overdue = past_due[:OVERDUE_SHOWN]
@@ -191,6 +205,11 @@ def _dashboard(request, lkmm):
             "today": today,
             "npl_bar": dinas.npl_threshold_pct,
             "inbox": inbox(lkmm=lkmm, limit=HOME_SHOWN),
+            # Kas at the end of yesterday over the Dinas's limit: a deposit to the bank is due.
+            "cash_over": cash_over_limit(
+                lkmm_ids=[lkmm.pk], limit=dinas.cash_limit, until=today - datetime.timedelta(days=1)
+            ).get(lkmm.pk),
+            "cash_limit": dinas.cash_limit,
         },
     )
 

@@ -18,7 +18,7 @@ from loans import services as loan_services
 from loans.models import Loan
 from risk import services as risk_services
 from risk.models import QualityPolicy
-from tests.factories import LoanProductFactory, MemberFactory, ketua_of, make_active_loan
+from tests.factories import LoanProductFactory, MemberFactory, jember, ketua_of, make_active_loan
 from tests.test_books_import import LOANS, MEMBERS, REPAYMENTS, write
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,7 @@ def test_import_book_problems_on_stderr(tmp_path, lkmm):
 
 
 def test_create_lkmm_policy():
+    jember()  # the one Dinas, so create_lkmm needs no --dinas
     code, _out, _err = run(
         "create_lkmm",
         code="baru",

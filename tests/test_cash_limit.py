@@ -1,0 +1,101 @@
+"""Cash on hand (DOMAIN.md "Savings, the year's surplus and cash on hand"): the Dinas's limit, the LKMM
+home's warning with its "setor ke bank" voucher, and the Dinas home's list of LKMMs over their limit."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from ledger.selectors import cash_over_limit
+from ledger.services import voucher_post
+from tests.factories import LkmmFactory, ketua_of, login
+
+
+def days(n):
+    return datetime.timedelta(days=n)
+
+
+def today():
+    return timezone.localdate()
+
+
+def voucher(lkmm, kind, amount, on, account):
+    return voucher_post(
+        lkmm=lkmm,
+        actor=ketua_of(lkmm),
+        kind=kind,
+        date=on,
+        amount=amount,
+        memo="Bukti",
+        account_code=account,
+        cash_account_code="1101",
+    )
+
+
+@pytest.fixture
+def over(lkmm):
+    """Kas Rp 1.000.000 from five days ago, Rp 700.000 from three days ago: over Rp 500.000 every day."""
+    voucher(lkmm, "cash_in", 1_000_000, today() - days(5), "3101")
+    voucher(lkmm, "cash_out", 300_000, today() - days(3), "5201")
+    return lkmm
+
+
+def test_consecutive_days_over_the_limit_are_counted_back_from_yesterday(over):
+    item = cash_over_limit(lkmm_ids=[over.pk], limit=500_000, until=today() - days(1))[over.pk]
+    assert (item.balance, item.excess, item.days, item.since, item.capped) == (
+        700_000,
+        200_000,
+        5,
+        today() - days(5),
+        False,
+    )
+
+
+def test_a_day_at_the_limit_is_not_over_it_and_ends_the_run(lkmm):
+    voucher(lkmm, "cash_in", 500_000, today() - days(6), "3101")  # at the limit: not over
+    voucher(lkmm, "cash_in", 100_000, today() - days(2), "3101")
+    item = cash_over_limit(lkmm_ids=[lkmm.pk], limit=500_000, until=today() - days(1))[lkmm.pk]
+    assert (item.days, item.since) == (2, today() - days(2))
+    assert cash_over_limit(lkmm_ids=[lkmm.pk], limit=600_000, until=today() - days(1)) == {}
+
+
+def test_a_run_longer_than_the_lookback_is_marked(lkmm):
+    voucher(lkmm, "cash_in", 900_000, today() - days(200), "3101")
+    item = cash_over_limit(lkmm_ids=[lkmm.pk], limit=500_000, until=today() - days(1))[lkmm.pk]
+    assert item.days == 90 and item.capped
+
+
+def test_todays_cash_is_not_judged_before_the_day_ends(lkmm):
+    voucher(lkmm, "cash_in", 900_000, today(), "3101")
+    assert cash_over_limit(lkmm_ids=[lkmm.pk], limit=500_000, until=today() - days(1)) == {}
+
+
+def test_the_lkmm_home_warns_and_offers_the_deposit_to_the_bank(client, over, pengelola):
+    login(client, pengelola)
+    response = client.get("/")
+    body = response.content.decode()
+    assert response.context["cash_over"].excess == 200_000
+    assert "melebihi batas Dinas Rp 500.000 (5 hari berturut-turut" in body
+    assert "?kind=transfer&amp;setor=1" in body and "Setor Rp 200.000 ke bank" in body
+    form = client.get(f"/buku/{over.code}/bukti/baru/?kind=transfer&setor=1").context["form"]
+    assert form.initial["amount"] == 200_000
+    assert form["account_code"].value() == "1102"
+
+
+def test_the_dinas_limit_decides(client, over, pengelola):
+    over.dinas.cash_limit = 800_000
+    over.dinas.save()
+    login(client, pengelola)
+    response = client.get("/")
+    assert response.context["cash_over"] is None
+    assert "melebihi batas Dinas" not in response.content.decode()
+
+
+def test_the_dinas_home_lists_its_lkmms_over_the_limit_longest_first(dinas_client, over):
+    newer = LkmmFactory(code="baru", name="LKMM Baru")
+    voucher(newer, "cash_in", 2_000_000, today() - days(2), "3101")
+    LkmmFactory(code="tertib", name="LKMM Tertib")
+    response = dinas_client.get("/")
+    listed = [(item.lkmm.code, item.days, item.excess) for item in response.context["cash_over"]]
+    assert listed == [(over.code, 5, 200_000), ("baru", 2, 1_500_000)]
+    assert "Kas melebihi batas" in response.content.decode()
