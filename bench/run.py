@@ -402,13 +402,14 @@ def measure_b(book, results, repeat):
     """Each page alternately with the login page; b0 is every login GET of both."""
     login = (client_for(None), "/akun/masuk/")
     pages = [
-        ("b1", f"manager home /, {book.largest.code}", book.pengelola[book.largest.pk]),
-        ("b2", f"Dinas home /, {len(book.lkmms):,} LKMMs", book.dinas),
+        ("b1", f"manager home /, {book.largest.code}", book.pengelola[book.largest.pk], "/"),
+        ("b2", f"Dinas home /, {len(book.lkmms):,} LKMMs", book.dinas, "/"),
+        ("b3", f"city trend /tren/, 12 months of {len(book.lkmms):,} LKMMs", book.dinas, "/tren/"),
     ]
     rows, logins = [], []
-    for key, what, user in pages:
+    for key, what, user, url in pages:
         times, (status, queries), floor_times, (login_status, login_queries) = time_pages(
-            (client_for(user), "/"), login, repeat
+            (client_for(user), url), login, repeat
         )
         logins += floor_times
         app, floor = summary(times), summary(floor_times)
@@ -426,7 +427,7 @@ def measure_b(book, results, repeat):
         )
     results.add(
         "b0",
-        "login page, in-process (floor of b1, b2)",
+        "login page, in-process (floor of b1, b2, b3)",
         app=summary(logins),
         status=login_status,
         queries=login_queries,

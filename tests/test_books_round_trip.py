@@ -37,6 +37,7 @@ def test_demo_books_round_trip(tmp_path):
             desa=source.desa,
             kecamatan=source.kecamatan,
             founded_on=source.founded_on,
+            dinas=source.dinas,
             quality_policy=source.quality_policy,
             default_rounding_unit=source.default_rounding_unit,
         )
