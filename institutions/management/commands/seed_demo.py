@@ -19,7 +19,8 @@ from institutions.decisions import request_create
 from institutions.models import BoardMember, BoardRole, Dinas, ElectionMethod, Lkmm, RequestKind, Role
 from institutions.services import board_elect, dinas_create, lkmm_create, staff_create
 from ledger.models import AccountCode, EntryKind
-from ledger.services import entry_post
+from ledger.selectors import cash_lowest_from
+from ledger.services import entry_post, voucher_post
 from loans.models import Loan, LoanStatus
 from loans.selectors import installments_with_paid
 from loans.services import (
@@ -358,9 +359,31 @@ class Command(BaseCommand):
                     self.seed_loan(member, weekly, again, "ontime", ketua, pengelola, amount=2_000_000)
         self.seed_savings(lkmm, ketua, pengelola, members)
         self.seed_corrections(lkmm, ketua, pengelola)
+        self.seed_bank_deposits(
+            lkmm, pengelola, start, stop=today - datetime.timedelta(days=12 if code == "wonosari" else 1)
+        )
         self.seed_reserve(lkmm, ketua, start)
         if code == "mandiri":
             self.seed_four_eyes(lkmm, pengelola)
+
+    def seed_bank_deposits(self, lkmm, pengelola, start, stop):
+        """The Dinas keeps kas at an LKMM under its limit: each week the pengelola takes what is above
+        Rp300.000 to the bank. Wonosari stopped going to the bank lately, so its kas is over the limit."""
+        keep = 300_000
+        days = [start + datetime.timedelta(days=7 * week) for week in range(1, (stop - start).days // 7 + 1)]
+        for day in [*days, stop]:
+            _on, lowest = cash_lowest_from(lkmm=lkmm, code=AccountCode.KAS, on=day)
+            if lowest > keep:
+                voucher_post(
+                    lkmm=lkmm,
+                    actor=pengelola,
+                    kind=EntryKind.TRANSFER,
+                    date=day,
+                    amount=lowest - keep,
+                    memo="Setor kelebihan kas ke bank",
+                    account_code=AccountCode.BANK,
+                    cash_account_code=AccountCode.KAS,
+                )
 
     def seed_savings(self, lkmm, ketua, pengelola, members):
         """Every active member paid simpanan pokok when joining and wajib at each month's first group
