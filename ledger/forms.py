@@ -124,6 +124,16 @@ class StatementPeriodForm(Form):
         self.fields["tahun"].validators.append(MaxValueValidator(timezone.localdate().year))
         if quarters_only:
             del self.fields["jenis"], self.fields["bulan"]
+        if not self.is_bound:
+            # The form shows the period the page shows: by default the last month (quarter) that ended.
+            shown = self.default(quarters_only=quarters_only)
+            self.initial = {
+                "jenis": shown.kind,
+                "tahun": shown.year,
+                "bulan": shown.number if shown.kind == MONTH else None,
+                "triwulan": shown.number if shown.kind == QUARTER else (shown.number - 1) // 3 + 1,
+                **self.initial,
+            }
 
     @staticmethod
     def default(*, quarters_only=False):

@@ -541,3 +541,19 @@ def test_dashboard_links_to_the_statements(client, world):
     dashboard = client.get(reverse("reports:lkmm", args=["satu"])).content.decode()
     assert reverse("ledger:statements", args=["satu"]) in dashboard
     assert Staff.objects.get(user=world["dinas"]).role == Role.DINAS
+
+
+def test_the_period_form_shows_the_period_the_page_shows():
+    from ledger.forms import StatementPeriodForm
+
+    today = timezone.localdate()
+    shown = StatementPeriodForm.default()
+    form = StatementPeriodForm()
+    assert (form["jenis"].value(), form["tahun"].value(), form["bulan"].value()) == (
+        "bulan",
+        shown.year,
+        shown.number,
+    )
+    assert shown.start < today.replace(day=1) <= shown.end + datetime.timedelta(days=1)
+    package = StatementPeriodForm(quarters_only=True)
+    assert package["triwulan"].value() == StatementPeriodForm.default(quarters_only=True).number
