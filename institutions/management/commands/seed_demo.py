@@ -18,9 +18,9 @@ from django.utils import timezone
 from institutions.decisions import request_create
 from institutions.models import BoardMember, BoardRole, Dinas, ElectionMethod, Lkmm, RequestKind, Role
 from institutions.services import board_elect, dinas_create, lkmm_create, staff_create
-from ledger.models import AccountCode, EntryKind
+from ledger.models import AccountCode, CapitalKind, EntryKind
 from ledger.selectors import cash_lowest_from
-from ledger.services import entry_post, voucher_post
+from ledger.services import capital_source_record, voucher_post
 from loans.models import Loan, LoanStatus
 from loans.selectors import installments_with_paid
 from loans.services import (
@@ -246,13 +246,13 @@ class Command(BaseCommand):
             last_name=rng.choice(FAMILY),
         ).user
         start = today - datetime.timedelta(days=200)
-        entry_post(
-            kind=EntryKind.CASH_IN,
+        capital_source_record(
             lkmm=lkmm,
-            date=start,
             actor=ketua,
-            memo="Hibah modal dari Pemkot",
-            lines=[(AccountCode.KAS, 40_000_000, 0), (AccountCode.MODAL_HIBAH, 0, 40_000_000)],
+            kind=CapitalKind.HIBAH,
+            received_on=start,
+            source_name=f"Hibah APBD Kabupaten Jember {start.year}",
+            amount=40_000_000,
         )
         weekly = product_create(
             lkmm=lkmm,
