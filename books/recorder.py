@@ -27,7 +27,13 @@ from institutions.access import recording_history
 from institutions.models import AuditLog, Lkmm
 from institutions.services import audit_record
 from ledger.models import Account, AccountCode, EntryKind, JournalEntry, JournalLine
-from ledger.services import chart_ensure, entry_post, month_figures_forget, next_receipt_no
+from ledger.services import (
+    account_balances_refresh,
+    chart_ensure,
+    entry_post,
+    month_figures_forget,
+    next_receipt_no,
+)
 from loans import allocation as engine
 from loans import services as loan_services
 from loans import standing
@@ -631,6 +637,7 @@ class _Recorder:
             ),
             batch_size=BATCH,
         )
+        account_balances_refresh(lkmm=self.lkmm)  # the lines above bypass entry_post's kept balances
         AuditLog.objects.bulk_create(self.audits, batch_size=BATCH)
         self.entries, self.audits = [], []
 

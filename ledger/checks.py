@@ -239,6 +239,27 @@ def kept_standing_matches_facts(lkmms, chunk=2000):
             yield f"[{loan.lkmm.code}] {loan.code}: kept standing differs from the facts: {problem}"
 
 
+def account_balances_match_lines(lkmms):
+    """Each account's kept balance (Account.balance_derived) equals debit minus credit of its lines."""
+    from ledger.models import Account
+
+    sums = dict(
+        JournalLine.objects.filter(account__lkmm__in=lkmms)
+        .order_by()
+        .values("account")
+        .annotate(s=Sum("debit") - Sum("credit"))
+        .values_list("account", "s")
+    )
+    for account in (
+        Account.objects.filter(lkmm__in=lkmms).select_related("lkmm").order_by("lkmm__code", "code")
+    ):
+        if account.balance_derived != (sums.get(account.pk) or 0):
+            yield (
+                f"[{account.lkmm.code}] account {account.code}: kept balance "
+                f"{format_rupiah(account.balance_derived)}, lines {format_rupiah(sums.get(account.pk) or 0)}"
+            )
+
+
 CHECKS = [
     entries_balance,
     receivables_match_schedules,
@@ -247,4 +268,5 @@ CHECKS = [
     receipt_numbers,
     entry_numbers,
     savings_match_books,
+    account_balances_match_lines,
 ]

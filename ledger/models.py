@@ -60,6 +60,10 @@ class Account(models.Model):
     code = models.CharField(_("kode"), max_length=10)
     name = models.CharField(_("nama"), max_length=100)
     kind = models.CharField(_("jenis"), max_length=20, choices=AccountKind.choices)
+    # Debit minus credit of every line on the account, kept by ledger.services.entry_post in the entry's
+    # transaction (and by the book import), so a balance today is read, not summed from history;
+    # check_books compares it with the lines.
+    balance_derived = models.BigIntegerField(_("saldo"), default=0, editable=False)
 
     objects = LkmmScopedQuerySet.as_manager()
 
@@ -137,7 +141,11 @@ class JournalEntry(models.Model):
         verbose_name_plural = _("jurnal")
         ordering = ["lkmm", "number"]
         constraints = [models.UniqueConstraint(fields=["lkmm", "number"], name="ledger_entry_unique_number")]
-        indexes = [models.Index(fields=["source_type", "source_id"])]
+        indexes = [
+            models.Index(fields=["source_type", "source_id"]),
+            # The entries after a date (the kas at the end of yesterday is today's kept balance less them).
+            models.Index(fields=["lkmm", "date"], name="ledger_entry_lkmm_date"),
+        ]
 
     def __str__(self):
         return f"{self.code} {self.date:%d/%m/%Y} {self.memo}"

@@ -124,14 +124,20 @@ class CashOverLimit:
 def cash_over_limit(*, lkmm_ids, limit, until):
     """{lkmm id: CashOverLimit} for the LKMMs whose kas at the end of `until` (a calendar day in
     Asia/Jakarta, by value date) exceeded `limit` (DOMAIN.md "Cash on hand"), with how many days in a
-    row it had. Two queries, whatever the number of LKMMs or entries."""
+    row it had. Two queries (three when some are over), whatever the number of LKMMs or entries."""
     lines = JournalLine.objects.filter(account__lkmm__in=lkmm_ids, account__code=AccountCode.KAS)
+    # Kas at the end of `until`: the kept balance (every line) less the lines dated after `until`, which
+    # are today's (read through the entries' (lkmm, date) index), not the whole history.
     closing = dict(
-        lines.filter(entry__date__lte=until)
-        .values("account__lkmm")
-        .annotate(balance=Sum("debit") - Sum("credit"))
-        .values_list("account__lkmm", "balance")
+        Account.objects.filter(lkmm__in=lkmm_ids, code=AccountCode.KAS).values_list("lkmm", "balance_derived")
     )
+    for pk, net in (
+        lines.filter(entry__date__gt=until)
+        .values("account__lkmm")
+        .annotate(net=Sum("debit") - Sum("credit"))
+        .values_list("account__lkmm", "net")
+    ):
+        closing[pk] -= net
     over = {pk: balance for pk, balance in closing.items() if balance > limit}
     if not over:
         return {}

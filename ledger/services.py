@@ -1,7 +1,9 @@
+from collections import defaultdict
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import BigIntegerField, Case, F, Max, Sum, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
@@ -149,7 +151,36 @@ def entry_post(*, lkmm, date, memo, lines, kind, actor=None, source=None, loan=N
         JournalLine(entry=entry, account=accounts[code], debit=debit, credit=credit)
         for code, debit, credit in lines
     )
+    deltas = defaultdict(int)
+    for code, debit, credit in lines:
+        deltas[accounts[code].pk] += debit - credit
+    Account.objects.filter(pk__in=list(deltas)).update(
+        balance_derived=F("balance_derived")
+        + Case(
+            *(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()),
+            default=Value(0),
+            output_field=BigIntegerField(),
+        )
+    )
     return entry
+
+
+def account_balances_refresh(*, lkmm):
+    """Set each of the LKMM's accounts' kept balance from its lines: after lines were written in bulk
+    (the book import), and by the migration that introduced the column."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    sums = (
+        JournalLine.objects.filter(account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(s=Sum("debit") - Sum("credit"))
+        .values("s")
+    )
+    Account.objects.filter(lkmm=lkmm).update(
+        balance_derived=Coalesce(Subquery(sums, output_field=BigIntegerField()), Value(0))
+    )
 
 
 CASH_ACCOUNTS = (AccountCode.KAS, AccountCode.BANK)
