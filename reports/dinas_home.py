@@ -45,10 +45,11 @@ def _grouped(queryset, lkmm_field, value):
     return dict(queryset.values(lkmm_field).annotate(v=value).values_list(lkmm_field, "v"))
 
 
-def month_activity(*, lkmms, month, upto=None):
+def month_activity(*, lkmms, month, upto=None, stored=None):
     """{lkmm id: {members, borrowers, disbursed, collected, received, due, overdue_at_start,
     last_activity}} for `month` (a first day); `upto`: the last day counted (the month's end by default;
-    today for the month still running). Eight queries whatever the number of LKMMs.
+    today for the month still running). Eight queries whatever the number of LKMMs, six when `stored`
+    (the month's stored figures, risk.selectors.month_figures) holds borrowers and overdue_at_start.
 
     - members: active members who had joined by `upto` (members' exits carry no date, so one who left
       since counts as gone already);
@@ -67,7 +68,13 @@ def month_activity(*, lkmms, month, upto=None):
     members = _grouped(
         Member.objects.filter(lkmm__in=ids, status=MemberStatus.AKTIF, joined_on__lte=end), "lkmm", Count("*")
     )
-    borrowers = figures_sql.borrowers_by_lkmm(end, lkmms=ids)
+    if stored is not None and upto is None:
+        # A month that has ended: kept with its stored figures (risk.selectors.month_flows).
+        borrowers = {pk: stored[pk]["borrowers"] for pk in ids}
+        overdue = {pk: stored[pk]["overdue_at_start"] for pk in ids}
+    else:
+        borrowers = figures_sql.borrowers_by_lkmm(end, lkmms=ids)
+        overdue = {pk: row["overdue"] for pk, row in figures_sql.totals_by_lkmm(start, lkmms=ids).items()}
     disbursed = _grouped(
         Loan.objects.filter(
             lkmm__in=ids, disbursed_on__gte=start, disbursed_on__lte=end, restructured_from__isnull=True
@@ -95,7 +102,6 @@ def month_activity(*, lkmms, month, upto=None):
         "loan__lkmm",
         Sum(F("principal") + F("interest")),
     )
-    overdue = {pk: row["overdue"] for pk, row in figures_sql.totals_by_lkmm(start, lkmms=ids).items()}
     last = _grouped(
         JournalEntry.objects.filter(lkmm__in=ids, kind__in=ACTIVITY_KINDS, date__lte=end), "lkmm", Max("date")
     )
@@ -169,7 +175,7 @@ def dinas_rows(*, lkmms, month, dinas, today=None):
     today = today or timezone.localdate()
     lkmms = list(lkmms)
     stored = month_figures(lkmms=lkmms, month=month)
-    activity = month_activity(lkmms=lkmms, month=month)
+    activity = month_activity(lkmms=lkmms, month=month, stored=stored)
     rows = []
     for lkmm in lkmms:
         figures = with_rates({**stored[lkmm.pk], **activity[lkmm.pk]})

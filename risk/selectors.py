@@ -223,9 +223,14 @@ def month_figures(*, lkmms, month):
     result = {}
     for close in PeriodClose.objects.filter(lkmm__in=ids, month=month, reopened_at__isnull=True):
         result[close.lkmm_id] = {**stored_summary(close), "provisional": False}
-    stored = MonthFigures.objects.filter(lkmm__in=ids, month=month).exclude(lkmm__in=list(result))
-    for lkmm_id, figures in stored.values_list("lkmm_id", "figures"):
-        result[lkmm_id] = {**_from_json(figures), "closed": None, "provisional": True}
+    for lkmm_id, figures in MonthFigures.objects.filter(lkmm__in=ids, month=month).values_list(
+        "lkmm_id", "figures"
+    ):
+        if lkmm_id in result:
+            # A closed month keeps its own figures; the stored row adds what the close did not store.
+            result[lkmm_id].update({key: figures[key] for key in FLOW_FIGURES if key in figures})
+        else:
+            result[lkmm_id] = {**_from_json(figures), "closed": None, "provisional": True}
     missing = [lkmm for lkmm in lkmms if lkmm.pk not in result]
     if missing:
         # Computed and stored on the primary, with the LKMMs' rows locked as every money event locks
@@ -243,7 +248,61 @@ def month_figures(*, lkmms, month):
             )
         for pk, figures in computed.items():
             result[pk] = {**figures, "closed": None, "provisional": True}
+    _with_month_flows(result, month)
     return result
+
+
+FLOW_FIGURES = ("borrowers", "overdue_at_start")
+
+
+def month_flows(*, ids, month):
+    """{lkmm id: {borrowers, overdue_at_start}}: members with principal outstanding at the end of
+    `month`, and the amount overdue at its first day (the repayment rate's denominator, DOMAIN.md). Two
+    statements over the loans' history, so they are computed once and kept with the month's figures."""
+    end = month_end(month)
+    borrowers = figures_sql.borrowers_by_lkmm(end, lkmms=ids)
+    overdue = {pk: row["overdue"] for pk, row in figures_sql.totals_by_lkmm(month, lkmms=ids).items()}
+    return {pk: {"borrowers": borrowers.get(pk, 0), "overdue_at_start": overdue.get(pk) or 0} for pk in ids}
+
+
+def _with_month_flows(result, month):
+    """Add FLOW_FIGURES to month figures that lack them (stored before they were kept, or a close made
+    before), and keep them in the stored provisional rows so the next read needs no history."""
+    from ledger.models import MonthFigures
+
+    lacking = [pk for pk, figures in result.items() if any(key not in figures for key in FLOW_FIGURES)]
+    if not lacking:
+        return
+    flows = month_flows(ids=lacking, month=month)
+    for pk in lacking:
+        result[pk].update(flows[pk])
+    with transaction.atomic():
+        list(Lkmm.objects.select_for_update().filter(pk__in=lacking).values("pk"))
+        rows = list(MonthFigures.objects.filter(lkmm__in=lacking, month=month))
+        for row in rows:
+            row.figures = {**row.figures, **flows[row.lkmm_id]}
+        MonthFigures.objects.bulk_update(rows, ["figures"])
+        # A closed month without a stored row gets one: its close's figures and these (an entry dated
+        # into the month after a reopening drops it, as any stored month's).
+        have = {row.lkmm_id for row in rows}
+        MonthFigures.objects.bulk_create(
+            [
+                MonthFigures(
+                    lkmm_id=pk,
+                    month=month,
+                    figures=_to_json(
+                        {
+                            key: value
+                            for key, value in result[pk].items()
+                            if key not in ("closed", "provisional")
+                        }
+                    ),
+                )
+                for pk in lacking
+                if pk not in have
+            ],
+            ignore_conflicts=True,
+        )
 
 
 def repayment_rate(*, lkmms, start, end):

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from ledger.models import MonthFigures
 from loans.services import repayment_record
-from risk.selectors import month_figures, portfolio
+from risk import figures as figures_sql
+from risk.selectors import month_figures, month_flows, portfolio
 from risk.services import month_close
 from tests.factories import LkmmFactory, ketua_of, login, make_active_loan
 
@@ -32,7 +33,14 @@ def test_figures_are_computed_once_then_read_from_the_stored_row(loan, django_as
         3 * 124_154,
         True,
     )
-    assert figures == {**portfolio(lkmms=[loan.lkmm], at=D(2026, 1, 31)), "closed": None, "provisional": True}
+    flows = month_flows(ids=[loan.lkmm_id], month=JANUARY)[loan.lkmm_id]
+    assert flows == {"borrowers": 1, "overdue_at_start": 0}
+    assert figures == {
+        **portfolio(lkmms=[loan.lkmm], at=D(2026, 1, 31)),
+        **flows,
+        "closed": None,
+        "provisional": True,
+    }
     # the closes, the stored rows: no portfolio statement.
     with django_assert_num_queries(2):
         again = month_figures(lkmms=[loan.lkmm], month=JANUARY)[loan.lkmm_id]
@@ -80,3 +88,23 @@ def test_the_quality_report_at_an_ended_month_reads_the_stored_figures(loan, cli
     response = client.get(reverse("reports:quality", args=[loan.lkmm.code]), {"at": "2026-01-31"})
     assert response.context["figures"]["held"] == 777_777
     assert response.context["figures"]["provisional"] is True
+
+
+def test_a_closed_months_borrowers_and_overdue_at_start_are_kept_after_the_first_read(
+    loan, django_assert_num_queries
+):
+    month_close(lkmm=loan.lkmm, actor=ketua_of(loan.lkmm), month=JANUARY)
+    first = month_figures(lkmms=[loan.lkmm], month=JANUARY)[loan.lkmm_id]
+    assert (first["borrowers"], first["overdue_at_start"]) == (1, 0)
+    assert MonthFigures.objects.get(lkmm=loan.lkmm, month=JANUARY).figures["borrowers"] == 1
+    # the close, the stored row: no statement over the loans' history.
+    with django_assert_num_queries(2):
+        again = month_figures(lkmms=[loan.lkmm], month=JANUARY)[loan.lkmm_id]
+    assert (again["borrowers"], again["overdue_at_start"], again["provisional"]) == (1, 0, False)
+
+
+def test_overdue_at_start_is_the_standing_on_the_months_first_day(loan):
+    february = month_figures(lkmms=[loan.lkmm], month=D(2026, 2, 1))[loan.lkmm_id]
+    january = month_figures(lkmms=[loan.lkmm], month=JANUARY)[loan.lkmm_id]
+    assert february["overdue_at_start"] == figures_sql.totals(D(2026, 2, 1), lkmms=[loan.lkmm])["overdue"]
+    assert february["overdue_at_start"] >= january["overdue"]
