@@ -10,25 +10,14 @@ summed amounts (NPL = summed NPL outstanding / summed outstanding), never averag
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Max, Sum
+from django.db.models import Count
 from django.utils import timezone
 
-from ledger.models import EntryKind, JournalEntry
-from loans.models import DISBURSED_STATUSES, Allocation, Installment, Loan, Repayment
 from members.models import Member, MemberStatus
-from risk import figures as figures_sql
-from risk.selectors import combine, month_end, month_figures
+from risk.selectors import FLOW_FIGURES, combine, month_end, month_figures, month_flows
 
 BERMASALAH, PERHATIAN, SEHAT = "bermasalah", "perhatian", "sehat"
 FLAG_ORDER = {BERMASALAH: 0, PERHATIAN: 1, SEHAT: 2}
-# Recorded activity: payments, disbursements and vouchers (kas masuk/keluar, pemindahbukuan).
-ACTIVITY_KINDS = [
-    EntryKind.REPAYMENT,
-    EntryKind.DISBURSEMENT,
-    EntryKind.CASH_IN,
-    EntryKind.CASH_OUT,
-    EntryKind.TRANSFER,
-]
 QUIET_DAYS = 30  # no activity for more than this many days: perlu perhatian
 CLOSE_BY_DAY = 10  # a month is closed by this day of the next month
 # The month's own amounts, summed into kecamatan and city totals beside the portfolio's.
@@ -46,21 +35,11 @@ def _grouped(queryset, lkmm_field, value):
 
 
 def month_activity(*, lkmms, month, upto=None, stored=None):
-    """{lkmm id: {members, borrowers, disbursed, collected, received, due, overdue_at_start,
-    last_activity}} for `month` (a first day); `upto`: the last day counted (the month's end by default;
-    today for the month still running). Eight queries whatever the number of LKMMs, six when `stored`
-    (the month's stored figures, risk.selectors.month_figures) holds borrowers and overdue_at_start.
-
-    - members: active members who had joined by `upto` (members' exits carry no date, so one who left
-      since counts as gone already);
-    - borrowers: members with principal outstanding at `upto`;
-    - disbursed: principal of the loans disbursed in the month (a restructure moves a balance, it is not
-      a disbursement);
-    - collected: payments received in the month that still count at `upto` (a payment reversed by then
-      does not);
-    - received, due, overdue_at_start: the repayment rate's parts (DOMAIN.md; as
-      risk.selectors.repayment_rate computes them);
-    - last_activity: the date of the latest payment, disbursement or voucher recorded by `upto`.
+    """{lkmm id: {members, FLOW_FIGURES}} for `month` (a first day); `upto`: the last day counted (the
+    month's end by default; today for the month still running). For a month that has ended the flows
+    come kept with its stored figures (`stored`: risk.selectors.month_figures); otherwise they are
+    computed (risk.selectors.month_flows). `members`: active members who had joined by then (members'
+    exits carry no date, so one who left since counts as gone already), one query, always read now.
     """
     ids = [lkmm.pk for lkmm in lkmms]
     start = month.replace(day=1)
@@ -69,61 +48,10 @@ def month_activity(*, lkmms, month, upto=None, stored=None):
         Member.objects.filter(lkmm__in=ids, status=MemberStatus.AKTIF, joined_on__lte=end), "lkmm", Count("*")
     )
     if stored is not None and upto is None:
-        # A month that has ended: kept with its stored figures (risk.selectors.month_flows).
-        borrowers = {pk: stored[pk]["borrowers"] for pk in ids}
-        overdue = {pk: stored[pk]["overdue_at_start"] for pk in ids}
+        flows = {pk: {key: stored[pk].get(key) for key in FLOW_FIGURES} for pk in ids}
     else:
-        borrowers = figures_sql.borrowers_by_lkmm(end, lkmms=ids)
-        overdue = {pk: row["overdue"] for pk, row in figures_sql.totals_by_lkmm(start, lkmms=ids).items()}
-    disbursed = _grouped(
-        Loan.objects.filter(
-            lkmm__in=ids, disbursed_on__gte=start, disbursed_on__lte=end, restructured_from__isnull=True
-        ),
-        "lkmm",
-        Sum("principal"),
-    )
-    collected = _grouped(
-        Repayment.objects.counting_at(end).filter(lkmm__in=ids, paid_on__gte=start), "lkmm", Sum("amount")
-    )
-    received = _grouped(
-        Allocation.objects.counting_at(end).filter(
-            installment__loan__lkmm__in=ids,
-            repayment__paid_on__gte=start,
-            repayment__paid_on__lte=end,
-            installment__due_date__lte=end,
-        ),
-        "installment__loan__lkmm",
-        Sum(F("principal") + F("interest")),
-    )
-    due = _grouped(
-        Installment.objects.filter(
-            loan__lkmm__in=ids, loan__status__in=DISBURSED_STATUSES, due_date__gte=start, due_date__lte=end
-        ),
-        "loan__lkmm",
-        Sum(F("principal") + F("interest")),
-    )
-    last = _grouped(
-        JournalEntry.objects.filter(lkmm__in=ids, kind__in=ACTIVITY_KINDS, date__lte=end), "lkmm", Max("date")
-    )
-    return {
-        pk: {
-            "members": members.get(pk, 0),
-            "borrowers": borrowers.get(pk, 0),
-            "disbursed": disbursed.get(pk) or 0,
-            "collected": collected.get(pk) or 0,
-            "received": received.get(pk) or 0,
-            "due": due.get(pk) or 0,
-            "overdue_at_start": overdue.get(pk) or 0,
-            "last_activity": _date(last.get(pk)),
-        }
-        for pk in ids
-    }
-
-
-def _date(value):
-    if value is None or isinstance(value, datetime.date):
-        return value
-    return datetime.date.fromisoformat(str(value)[:10])
+        flows = month_flows(ids=ids, month=start, upto=upto)
+    return {pk: {"members": members.get(pk, 0), **flows[pk]} for pk in ids}
 
 
 def with_rates(figures):

@@ -10,7 +10,7 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Count, F, IntegerField, OuterRef, Subquery, Sum
+from django.db.models import BigIntegerField, Count, F, IntegerField, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce, Round
 
 from institutions.models import Lkmm
@@ -200,13 +200,28 @@ def month_end(month):
 def _from_json(figures):
     decimals = {"npl_ratio", "par1_ratio", "par30_ratio", "par90_ratio", "coverage", "ksp_coverage"}
     return {
-        key: (Decimal(value) if key in decimals and value is not None else value)
+        key: (
+            Decimal(value)
+            if key in decimals and value is not None
+            else _as_date(value)
+            if key == "last_activity"
+            else value
+        )
         for key, value in figures.items()
     }
 
 
 def _to_json(figures):
-    return {key: (str(value) if isinstance(value, Decimal) else value) for key, value in figures.items()}
+    return {
+        key: (
+            str(value)
+            if isinstance(value, Decimal)
+            else value.isoformat()
+            if key == "last_activity" and value
+            else value
+        )
+        for key, value in figures.items()
+    }
 
 
 def month_figures(*, lkmms, month):
@@ -228,7 +243,9 @@ def month_figures(*, lkmms, month):
     ):
         if lkmm_id in result:
             # A closed month keeps its own figures; the stored row adds what the close did not store.
-            result[lkmm_id].update({key: figures[key] for key in FLOW_FIGURES if key in figures})
+            result[lkmm_id].update(
+                {key: value for key, value in _from_json(figures).items() if key in FLOW_FIGURES}
+            )
         else:
             result[lkmm_id] = {**_from_json(figures), "closed": None, "provisional": True}
     missing = [lkmm for lkmm in lkmms if lkmm.pk not in result]
@@ -252,17 +269,84 @@ def month_figures(*, lkmms, month):
     return result
 
 
-FLOW_FIGURES = ("borrowers", "overdue_at_start")
+# What happened in a month, kept with its stored figures (they change only with entries dated in or
+# before the month, which drop the stored rows: ledger.services.month_figures_forget).
+FLOW_FIGURES = ("borrowers", "disbursed", "collected", "received", "due", "overdue_at_start", "last_activity")
+# Recorded activity: payments, disbursements and vouchers (kas masuk/keluar, pemindahbukuan).
+ACTIVITY_KINDS = ["repayment", "disbursement", "cash_in", "cash_out", "transfer"]
 
 
-def month_flows(*, ids, month):
-    """{lkmm id: {borrowers, overdue_at_start}}: members with principal outstanding at the end of
-    `month`, and the amount overdue at its first day (the repayment rate's denominator, DOMAIN.md). Two
-    statements over the loans' history, so they are computed once and kept with the month's figures."""
-    end = month_end(month)
+def _grouped(queryset, lkmm_field, value):
+    return dict(queryset.values(lkmm_field).annotate(v=value).values_list(lkmm_field, "v"))
+
+
+def month_flows(*, ids, month, upto=None):
+    """{lkmm id: FLOW_FIGURES} for `month` (a first day) up to `upto` (its end by default). Seven
+    queries whatever the number of LKMMs; two of them read the loans' history, which is why these are
+    computed once and kept with the month's figures (month_figures).
+
+    - borrowers: members with principal outstanding at the end;
+    - disbursed: principal of the loans disbursed in the month (a restructure moves a balance, it is not
+      a disbursement);
+    - collected: payments received in the month that still count at the end;
+    - received, due, overdue_at_start: the repayment rate's parts (DOMAIN.md; as repayment_rate);
+    - last_activity: the date of the latest payment, disbursement or voucher recorded by the end.
+    """
+    from ledger.models import JournalEntry
+    from loans.models import Allocation, Installment, Repayment
+
+    start = month.replace(day=1)
+    end = upto or month_end(start)
     borrowers = figures_sql.borrowers_by_lkmm(end, lkmms=ids)
-    overdue = {pk: row["overdue"] for pk, row in figures_sql.totals_by_lkmm(month, lkmms=ids).items()}
-    return {pk: {"borrowers": borrowers.get(pk, 0), "overdue_at_start": overdue.get(pk) or 0} for pk in ids}
+    disbursed = _grouped(
+        Loan.objects.filter(
+            lkmm__in=ids, disbursed_on__gte=start, disbursed_on__lte=end, restructured_from__isnull=True
+        ),
+        "lkmm",
+        Sum("principal"),
+    )
+    collected = _grouped(
+        Repayment.objects.counting_at(end).filter(lkmm__in=ids, paid_on__gte=start), "lkmm", Sum("amount")
+    )
+    received = _grouped(
+        Allocation.objects.counting_at(end).filter(
+            installment__loan__lkmm__in=ids,
+            repayment__paid_on__gte=start,
+            repayment__paid_on__lte=end,
+            installment__due_date__lte=end,
+        ),
+        "installment__loan__lkmm",
+        Sum(F("principal") + F("interest")),
+    )
+    due = _grouped(
+        Installment.objects.filter(
+            loan__lkmm__in=ids, loan__status__in=DISBURSED_STATUSES, due_date__gte=start, due_date__lte=end
+        ),
+        "loan__lkmm",
+        Sum(F("principal") + F("interest")),
+    )
+    overdue = {pk: row["overdue"] for pk, row in figures_sql.totals_by_lkmm(start, lkmms=ids).items()}
+    last = _grouped(
+        JournalEntry.objects.filter(lkmm__in=ids, kind__in=ACTIVITY_KINDS, date__lte=end), "lkmm", Max("date")
+    )
+    return {
+        pk: {
+            "borrowers": borrowers.get(pk, 0),
+            "disbursed": disbursed.get(pk) or 0,
+            "collected": collected.get(pk) or 0,
+            "received": received.get(pk) or 0,
+            "due": due.get(pk) or 0,
+            "overdue_at_start": overdue.get(pk) or 0,
+            "last_activity": _as_date(last.get(pk)),
+        }
+        for pk in ids
+    }
+
+
+def _as_date(value):
+    if value is None or isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
 
 
 def _with_month_flows(result, month):
@@ -280,7 +364,7 @@ def _with_month_flows(result, month):
         list(Lkmm.objects.select_for_update().filter(pk__in=lacking).values("pk"))
         rows = list(MonthFigures.objects.filter(lkmm__in=lacking, month=month))
         for row in rows:
-            row.figures = {**row.figures, **flows[row.lkmm_id]}
+            row.figures = {**row.figures, **_to_json(flows[row.lkmm_id])}
         MonthFigures.objects.bulk_update(rows, ["figures"])
         # A closed month without a stored row gets one: its close's figures and these (an entry dated
         # into the month after a reopening drops it, as any stored month's).

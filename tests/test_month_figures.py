@@ -34,7 +34,12 @@ def test_figures_are_computed_once_then_read_from_the_stored_row(loan, django_as
         True,
     )
     flows = month_flows(ids=[loan.lkmm_id], month=JANUARY)[loan.lkmm_id]
-    assert flows == {"borrowers": 1, "overdue_at_start": 0}
+    assert (flows["borrowers"], flows["overdue_at_start"], flows["disbursed"], flows["collected"]) == (
+        1,
+        0,
+        1_200_000,
+        124_154,
+    )
     assert figures == {
         **portfolio(lkmms=[loan.lkmm], at=D(2026, 1, 31)),
         **flows,
