@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +17,8 @@ from coaching.models import CoachingRecord, FollowUp
 from institutions.access import _role_required, staff_required
 from institutions.forms import add_service_errors
 from institutions.models import Lkmm
+from institutions.templatetags.lkmm_format import person
+from reports import exports
 
 # Dinas reviewers: the only ones who record coaching (DOMAIN.md).
 reviewer_required = _role_required(lambda staff: staff.is_dinas)
@@ -31,6 +34,18 @@ def dinas_writes(view):
 RECORDS_PER_PAGE = 30
 
 
+def _download(fmt, filename, title, blocks):
+    if fmt not in exports.FORMATS:
+        raise Http404
+    today = timezone.localdate()
+    return exports.download(
+        fmt,
+        filename=f"{filename}-{today:%Y-%m-%d}",
+        title=[title, _("Per %(d)s") % {"d": f"{today:%d/%m/%Y}"}],
+        blocks=blocks,
+    )
+
+
 @staff_required
 def record_list(request):
     records = CoachingRecord.objects.for_user(request.user).select_related("recorded_by")
@@ -39,6 +54,38 @@ def record_list(request):
         lkmm = get_object_or_404(Lkmm.objects.for_user(request.user), code=request.GET["lkmm"])
         records = records.filter(lkmms=lkmm)
     records = records.prefetch_related(Prefetch("lkmms", queryset=Lkmm.objects.only("code", "name")))
+    fmt = request.GET.get("format")
+    if fmt:
+        return _download(
+            fmt,
+            "pembinaan" + (f"-{lkmm.code}" if lkmm else ""),
+            _("Catatan pembinaan"),
+            [
+                exports.Block(
+                    [
+                        _("Tanggal"),
+                        _("Jenis"),
+                        _("LKMM"),
+                        _("Topik"),
+                        _("Yang hadir"),
+                        _("Temuan"),
+                        _("Dicatat oleh"),
+                    ],
+                    [
+                        [
+                            record.held_on,
+                            record.get_kind_display(),
+                            ", ".join(item.name for item in record.lkmms.all()),
+                            record.topic,
+                            record.attendees,
+                            record.findings,
+                            person(record.recorded_by),
+                        ]
+                        for record in records
+                    ],
+                )
+            ],
+        )
     page = Paginator(records, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
     follow_ups = FollowUp.objects.for_user(request.user).for_box()
     if lkmm is not None:
@@ -57,6 +104,36 @@ def follow_up_list(request):
     overdue_only = request.GET.get("status") == "terlambat"
     if overdue_only:
         follow_ups = follow_ups.filter(due_on__lt=timezone.localdate())
+    fmt = request.GET.get("format")
+    if fmt:
+        return _download(
+            fmt,
+            "tindak-lanjut",
+            _("Tindak lanjut pembinaan yang terbuka"),
+            [
+                exports.Block(
+                    [
+                        _("Batas waktu"),
+                        _("LKMM"),
+                        _("Tindak lanjut"),
+                        _("Penanggung jawab"),
+                        _("Pembinaan"),
+                        _("Terlambat"),
+                    ],
+                    [
+                        [
+                            item.due_on,
+                            item.lkmm.name,
+                            item.action,
+                            person(item.owner),
+                            f"{item.record.held_on:%d/%m/%Y} {item.record.topic}",
+                            _("ya") if item.is_overdue else _("tidak"),
+                        ]
+                        for item in follow_ups
+                    ],
+                )
+            ],
+        )
     page = Paginator(follow_ups, 50).get_page(request.GET.get("page"))
     return render(
         request,

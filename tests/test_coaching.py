@@ -261,3 +261,23 @@ def test_the_record_list_query_count_does_not_grow_with_records(client, dinas, l
             assert client.get(reverse("coaching:list")).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_records_and_follow_ups_download_as_the_pages_show_them(client, follow_up, dinas, lkmm):
+    import io
+
+    import openpyxl
+
+    login(client, dinas)
+    response = client.get(reverse("coaching:list"), {"format": "xlsx"})
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = next(i for i, row in enumerate(rows) if row[0] == "Tanggal")
+    assert rows[header + 1][0].date() == TODAY - 10 * DAY  # a real date
+    assert rows[header + 1][3] == "Pembukuan kas harian"
+    csv_text = client.get(reverse("coaching:follow_ups"), {"status": "terlambat", "format": "csv"})
+    lines = csv_text.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Batas waktu,LKMM,Tindak lanjut")
+    assert "Tutup buku kas tiap hari" in lines[1] and lines[1].endswith(",ya")
+    assert client.get(reverse("coaching:list"), {"format": "pdf"}).status_code == 404
