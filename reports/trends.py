@@ -2,17 +2,13 @@
 the stored month-end figures: a closed month's own figures (ledger.PeriodClose.summary), else the figures
 stored at month end (ledger.MonthFigures, provisional until the month is closed). Months missing from
 both are computed once and stored by risk.selectors.month_figures. Money that moved in each month (loans
-disbursed, payments received) is summed in SQL per LKMM and month. A fixed number of queries whatever the
-number of LKMMs."""
+disbursed, payments received) is kept with the month's figures (risk.selectors.month_flows). A fixed
+number of queries whatever the number of LKMMs."""
 
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncMonth
-
 from ledger.models import MonthFigures, PeriodClose
-from loans.models import DISBURSED_STATUSES, Loan, Repayment
 from risk.selectors import _from_json, combine, month_end, month_figures, stored_summary
 
 MONTHS = 12
@@ -43,45 +39,18 @@ def stored_figures(*, lkmms, months):
         # several from their parts, so 2,000 LKMMs x 12 months are not converted for nothing.
         result.setdefault((lkmm_id, month), {**figures, "closed": None, "provisional": True})
     for month in months:
-        missing = [lkmm for lkmm in lkmms if (lkmm.pk, month) not in result]
+        # Missing, or stored before the month's flows were kept with it (risk.selectors.FLOW_FIGURES):
+        # month_figures computes and keeps what lacks, once.
+        missing = [
+            lkmm
+            for lkmm in lkmms
+            if (lkmm.pk, month) not in result
+            or any(key not in result[(lkmm.pk, month)] for key in ("disbursed", "collected"))
+        ]
         if missing:
             for lkmm_id, figures in month_figures(lkmms=missing, month=month).items():
                 result[(lkmm_id, month)] = figures
     return result
-
-
-def disbursed_by_month(*, ids, start, end):
-    """{(lkmm id, month): (loans, principal)} of new loans disbursed in [start, end]. A restructured
-    loan's new loan moves principal that was already out, so it is not a disbursement."""
-    rows = (
-        Loan.objects.filter(
-            lkmm__in=ids,
-            status__in=DISBURSED_STATUSES,
-            restructured_from__isnull=True,
-            disbursed_on__gte=start,
-            disbursed_on__lte=end,
-        )
-        .annotate(month=TruncMonth("disbursed_on"))
-        .order_by()
-        .values("lkmm", "month")
-        .annotate(n=Count("pk"), s=Sum("principal"))
-    )
-    return {(row["lkmm"], _date(row["month"])): (row["n"], row["s"]) for row in rows}
-
-
-def collected_by_month(*, ids, start, end):
-    """{(lkmm id, month): amount} of payments received in [start, end] as they stood at each month's end
-    (DOMAIN.md: a payment reversed in a later month still counts in its own month, which was reported;
-    one reversed within its month never counted)."""
-    rows = (
-        Repayment.objects.filter(lkmm__in=ids, paid_on__gte=start, paid_on__lte=end)
-        .annotate(month=TruncMonth("paid_on"), reversed_month=TruncMonth("reversed_on"))
-        .filter(Q(reversed_on__isnull=True) | Q(reversed_month__gt=F("month")))
-        .order_by()
-        .values("lkmm", "month")
-        .annotate(s=Sum("amount"))
-    )
-    return {(row["lkmm"], _date(row["month"])): row["s"] for row in rows}
 
 
 def _date(value):
@@ -97,13 +66,9 @@ def trend(*, lkmms, last):
     months = months_ending(last)
     ids = [lkmm.pk for lkmm in lkmms]
     figures = stored_figures(lkmms=lkmms, months=months)
-    start, end = months[0], month_end(months[-1])
-    disbursed, disbursed_loans, collected = {}, {}, {}
-    for (_pk, month), (count, amount) in disbursed_by_month(ids=ids, start=start, end=end).items():
-        disbursed[month] = disbursed.get(month, 0) + amount
-        disbursed_loans[month] = disbursed_loans.get(month, 0) + count
-    for (_pk, month), amount in collected_by_month(ids=ids, start=start, end=end).items():
-        collected[month] = collected.get(month, 0) + amount
+    # The money that moved in each month is kept with its figures (risk.selectors.month_flows).
+    disbursed = {month: sum(figures[(pk, month)]["disbursed"] or 0 for pk in ids) for month in months}
+    collected = {month: sum(figures[(pk, month)]["collected"] or 0 for pk in ids) for month in months}
     rows = []
     for month in months:
         each = [figures[(pk, month)] for pk in ids]
@@ -116,9 +81,8 @@ def trend(*, lkmms, last):
                 "end": month_end(month),
                 "outstanding": total["outstanding"],
                 "loans": total["loans"],
-                "disbursed": disbursed.get(month, 0),
-                "disbursed_loans": disbursed_loans.get(month, 0),
-                "collected": collected.get(month, 0),
+                "disbursed": disbursed[month],
+                "collected": collected[month],
                 "npl": total["npl"],
                 "npl_ratio": total["npl_ratio"],
                 "par30": total["par30"],
