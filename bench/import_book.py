@@ -108,7 +108,8 @@ def main():
     from books import formats
     from books.importer import validate
     from books.recorder import apply
-    from institutions.services import lkmm_create
+    from institutions.models import Dinas
+    from institutions.services import dinas_create, lkmm_create
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -119,7 +120,11 @@ def main():
         )
         code = f"imp-{int(time.time())}"
         with transaction.atomic():
+            dinas = Dinas.objects.filter(code="bench").first() or dinas_create(
+                code="bench", name="Dinas Koperasi (bench)", kabupaten="Jember", provinsi="Jawa Timur"
+            )
             lkmm = lkmm_create(
+                dinas=dinas,
                 code=code,
                 name="Bench import",
                 desa="Semenggu",

@@ -3,6 +3,7 @@ then a confirm step. The file waits in a private folder between the two, is vali
 and deleted afterwards. Under four eyes another approver confirms."""
 
 import re
+import shutil
 import uuid
 from pathlib import Path
 
@@ -28,12 +29,22 @@ def _folder():
 
 
 def _pending(lkmm):
-    """The uploads of `lkmm` waiting for confirmation: [(token, uploader id, path)]."""
+    """The uploads of `lkmm` waiting for confirmation: [(token, uploader id, path)]; a path is a workbook
+    (.xlsx) or a folder of the book's CSV files."""
     found = []
-    for path in sorted(_folder().glob(f"{lkmm.pk}-*-*.xlsx")):
+    for path in sorted(_folder().glob(f"{lkmm.pk}-*-*")):
+        if path.suffix not in (".xlsx", ""):
+            continue
         _lkmm, uploader, token = path.stem.split("-")
         found.append((token, int(uploader), path))
     return found
+
+
+def _discard(path):
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _find(lkmm, token):
@@ -55,10 +66,18 @@ def upload(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         token = uuid.uuid4().hex
-        path = _folder() / f"{lkmm.pk}-{request.user.pk}-{token}.xlsx"
-        with path.open("wb") as handle:
-            for chunk in form.cleaned_data["book"].chunks():
-                handle.write(chunk)
+        files = form.cleaned_data["book"]
+        if files[0].name.lower().endswith(".xlsx"):
+            targets = [(files[0], _folder() / f"{lkmm.pk}-{request.user.pk}-{token}.xlsx")]
+        else:
+            folder = _folder() / f"{lkmm.pk}-{request.user.pk}-{token}"
+            folder.mkdir()
+            # Only the file's own name, lower case: never a path from the browser.
+            targets = [(one, folder / Path(one.name).name.lower()) for one in files]
+        for upload_file, path in targets:
+            with path.open("wb") as handle:
+                for chunk in upload_file.chunks():
+                    handle.write(chunk)
         return redirect("books:preview", token=token)
     pending = [
         {"token": token, "mine": uploader == request.user.pk} for token, uploader, _p in _pending(lkmm)
@@ -70,11 +89,11 @@ def upload(request):
 def preview(request, token):
     lkmm = request.user.staff.lkmm
     uploader, path = _find(lkmm, token)
-    plan = validate(formats.read_xlsx(path), lkmm=lkmm)
+    plan = validate(formats.read_book(path), lkmm=lkmm)
     may_confirm = _may_confirm(request.user, lkmm, uploader)
     form = ConfirmForm(request.POST or None)
     if request.method == "POST" and "cancel" in request.POST:
-        path.unlink(missing_ok=True)
+        _discard(path)
         messages.info(request, _("Impor dibatalkan; berkasnya sudah dihapus."))
         return redirect("books:upload")
     if request.method == "POST" and form.is_valid() and plan.ok and may_confirm:
@@ -83,7 +102,7 @@ def preview(request, token):
         except ApplyError as exc:
             plan.problems.append(exc.problem)
         else:
-            path.unlink(missing_ok=True)
+            _discard(path)
             messages.success(
                 request,
                 _("Buku diimpor: %(m)d anggota, %(l)d pinjaman, %(r)d pembayaran.")

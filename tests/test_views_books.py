@@ -121,3 +121,47 @@ def test_report_downloads_semicolon_csv_and_real_xlsx_dates(client, lkmm, ketua)
     sheet = load_workbook(io.BytesIO(response.content)).active
     dates = [c.value for row in sheet.iter_rows() for c in row if c.is_date]
     assert dates and all(isinstance(d, datetime.datetime) for d in dates)
+
+
+def test_a_book_of_csv_files_is_uploaded_together(client, lkmm, ketua):
+    """The CSV form of a book (members.csv, loans.csv, ...; semicolons and a BOM are fine) chosen at once."""
+
+    def csv_file(name, lines, *, semicolon=False):
+        import csv
+
+        out = io.StringIO()
+        csv.writer(out, delimiter=";" if semicolon else ",").writerows(csv.reader(lines))
+        handle = io.BytesIO(("\ufeff" + out.getvalue()).encode())
+        handle.name = name
+        return handle
+
+    login(client, ketua)
+    response = client.post(
+        reverse("books:upload"),
+        {
+            "book": [
+                csv_file("members.csv", MEMBERS),
+                csv_file("LOANS.csv", LOANS, semicolon=True),
+                csv_file("repayments.csv", REPAYMENTS),
+            ]
+        },
+    )
+    assert response.status_code == 302
+    preview = client.get(response.url)
+    assert [str(p) for p in preview.context["errors"]] == []
+    assert "Impor sekarang" in preview.content.decode()
+    assert client.post(response.url, {"confirm": "1"}).status_code == 302
+    assert Loan.objects.filter(lkmm=lkmm).count() == 2
+    assert list(book_views._folder().iterdir()) == []  # the folder is deleted
+
+
+def test_an_upload_mixing_kinds_of_file_is_refused(client, lkmm, ketua):
+    login(client, ketua)
+    stray = io.BytesIO(b"x")
+    stray.name = "catatan.txt"
+    response = client.post(reverse("books:upload"), {"book": [xlsx(members=MEMBERS), stray]})
+    assert response.status_code == 200
+    assert response.context["form"].errors["book"] == [
+        "Unggah satu berkas .xlsx, atau berkas-berkas .csv buku ini."
+    ]
+    assert list(book_views._folder().iterdir()) == []
