@@ -341,3 +341,13 @@ def test_overview_query_count_does_not_grow_with_lkmms_or_loans(
     assert baseline <= 21
     assert len(response.context["rows"]) == 6
     assert response.context["totals"]["loans"] == 11
+
+
+@pytest.mark.parametrize("url", ["/", "/tren/", "/dampak/", "/pembinaan/", "/buku/laporan-keuangan/"])
+def test_dinas_pages_offer_the_semicolon_csv_excel_in_indonesia_opens(dinas_client, lkmm, url):
+    page = dinas_client.get(url)
+    assert "format=csv-id" in page.content.decode()
+    response = dinas_client.get(url, {"format": "csv-id"})
+    assert response.status_code == 200
+    header = response.content.decode("utf-8-sig").splitlines()[0]
+    assert ";" in header and "," not in header
