@@ -150,9 +150,11 @@ def validate(book, *, lkmm, today=None):
         PeriodClose.objects.filter(lkmm=lkmm, reopened_at__isnull=True).values_list("month", flat=True)
     )
     existing_niks = set(Member.objects.filter(lkmm=lkmm).values_list("nik", flat=True))
+    # A loan's reference in export_portfolio is its imported loan_ref, else its code (P-00001): an
+    # imported reference may be neither, so the references stay unique within the LKMM.
     existing_refs = set(
         Loan.objects.filter(lkmm=lkmm).exclude(loan_ref="").values_list("loan_ref", flat=True)
-    )
+    ) | {f"P-{number:05d}" for number in Loan.objects.filter(lkmm=lkmm).values_list("number", flat=True)}
     business_types = {name.lower(): name for name in BusinessType.objects.values_list("name", flat=True)}
     groups = set(Group.objects.filter(lkmm=lkmm).values_list("name", flat=True))
 

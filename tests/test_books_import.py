@@ -139,3 +139,13 @@ def test_apply_records_history(tmp_path, lkmm, ketua):
     )
     problems = [p for check in CHECKS for p in check(type(lkmm).objects.filter(pk=lkmm.pk))]
     assert problems == []
+
+
+def test_a_loan_ref_may_not_be_the_code_of_a_loan_made_in_the_app(tmp_path, lkmm):
+    from tests.factories import MemberFactory, make_loan
+
+    made = make_loan(member=MemberFactory(lkmm=lkmm))
+    loans = [LOANS[0], LOANS[1].replace("A-1,", f"{made.code},", 1), LOANS[2]]
+    repayments = [line.replace("A-1,", f"{made.code},", 1) for line in REPAYMENTS]
+    plan = plan_of(tmp_path, lkmm, loans=loans, repayments=repayments)
+    assert "loans:2:loan_ref: loan_ref ini sudah ada di LKMM ini." in errors(plan)
