@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from institutions.decisions import request_create, request_decide
@@ -415,3 +417,32 @@ def test_the_ketua_sets_a_products_amount_and_a_pengelola_cannot(client, lkmm, p
         "before": 5_000,
         "after": 7_000,
     }
+
+
+@pytest.mark.parametrize("path", ["anggota/{m}/", "anggota/{m}/setor/", "produk/", "kuitansi/{k}/"])
+def test_savings_pages_send_an_anonymous_visitor_to_the_login_page(client, member, path):
+    movement = deposit(member, "wajib", 5_000)
+    response = client.get("/simpanan/" + path.format(m=member.pk, k=movement.pk))
+    assert response.status_code == 302 and response["Location"].startswith("/akun/masuk/")
+
+
+def test_a_pengelola_without_four_eyes_may_not_open_a_withdrawal_or_a_reversal(client, member, pengelola):
+    movement = deposit(member, "sukarela", 20_000)
+    login(client, pengelola)
+    assert client.get(f"/simpanan/rekening/{movement.account_id}/tarik/").status_code == 403
+    assert client.get(f"/simpanan/kuitansi/{movement.pk}/batalkan/").status_code == 403
+    assert client.get(f"/simpanan/anggota/{member.pk}/kembalikan/").status_code == 403
+
+
+def test_the_passbook_reads_a_fixed_number_of_queries(
+    client, member, pengelola, django_assert_max_num_queries
+):
+    deposit(member, "wajib", 5_000)
+    login(client, pengelola)
+    client.get(f"/simpanan/anggota/{member.pk}/")
+    with CaptureQueriesContext(connection) as first:
+        client.get(f"/simpanan/anggota/{member.pk}/")
+    for day in range(3, 20):
+        deposit(member, "sukarela", 1_000, on=D(2026, 3, day))
+    with django_assert_max_num_queries(len(first)):
+        assert client.get(f"/simpanan/anggota/{member.pk}/").status_code == 200
