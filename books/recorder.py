@@ -29,6 +29,7 @@ from institutions.services import audit_record
 from ledger.models import Account, AccountCode, EntryKind, JournalEntry, JournalLine
 from ledger.services import (
     account_balances_refresh,
+    cash_days_refresh,
     chart_ensure,
     entry_post,
     month_figures_forget,
@@ -637,7 +638,9 @@ class _Recorder:
             ),
             batch_size=BATCH,
         )
-        account_balances_refresh(lkmm=self.lkmm)  # the lines above bypass entry_post's kept balances
+        # The lines above bypass entry_post's kept balances.
+        account_balances_refresh(lkmm=self.lkmm)
+        cash_days_refresh(lkmm=self.lkmm)
         AuditLog.objects.bulk_create(self.audits, batch_size=BATCH)
         self.entries, self.audits = [], []
 

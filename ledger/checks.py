@@ -260,6 +260,38 @@ def account_balances_match_lines(lkmms):
             )
 
 
+def cash_days_match_lines(lkmms):
+    """The kept end-of-day kas balances (CashDay) equal the running sum of the kas lines, day by day."""
+    from itertools import groupby
+
+    from ledger.models import CashDay
+
+    daily = (
+        JournalLine.objects.filter(account__lkmm__in=lkmms, account__code=AccountCode.KAS)
+        .order_by("account__lkmm__code", "entry__date")
+        .values_list("account__lkmm__code", "entry__date")
+        .annotate(net=Sum("debit") - Sum("credit"))
+    )
+    expected = {}
+    for code, days in groupby(daily, key=lambda row: row[0]):
+        running = 0
+        for _code, date, net in days:
+            running += net
+            expected[code, date] = running
+    kept = {
+        (code, date): closing
+        for code, date, closing in CashDay.objects.filter(lkmm__in=lkmms).values_list(
+            "lkmm__code", "date", "closing"
+        )
+    }
+    for key in sorted(set(expected) | set(kept)):
+        if expected.get(key) != kept.get(key):
+            code, date = key
+            yield (
+                f"[{code}] kas at the end of {date:%d/%m/%Y}: kept {kept.get(key)}, lines {expected.get(key)}"
+            )
+
+
 CHECKS = [
     entries_balance,
     receivables_match_schedules,
@@ -269,4 +301,5 @@ CHECKS = [
     entry_numbers,
     savings_match_books,
     account_balances_match_lines,
+    cash_days_match_lines,
 ]

@@ -7,6 +7,7 @@ The required reserve and the KSP weighted sum are sums of whole rupiah, each loa
 """
 
 import datetime
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
@@ -193,7 +194,9 @@ def stored_portfolio(*, lkmm, at):
     return stored_summary(close) if close is not None else None
 
 
+@functools.lru_cache(maxsize=512)
 def month_end(month):
+    """The last day of `month`'s month (pure, and called per row by the Dinas home: cached)."""
     return (month.replace(day=1) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
 
 
@@ -271,7 +274,16 @@ def month_figures(*, lkmms, month):
 
 # What happened in a month, kept with its stored figures (they change only with entries dated in or
 # before the month, which drop the stored rows: ledger.services.month_figures_forget).
-FLOW_FIGURES = ("borrowers", "disbursed", "collected", "received", "due", "overdue_at_start", "last_activity")
+FLOW_FIGURES = (
+    "members",
+    "borrowers",
+    "disbursed",
+    "collected",
+    "received",
+    "due",
+    "overdue_at_start",
+    "last_activity",
+)
 # Recorded activity: payments, disbursements and vouchers (kas masuk/keluar, pemindahbukuan).
 ACTIVITY_KINDS = ["repayment", "disbursement", "cash_in", "cash_out", "transfer"]
 
@@ -281,10 +293,12 @@ def _grouped(queryset, lkmm_field, value):
 
 
 def month_flows(*, ids, month, upto=None):
-    """{lkmm id: FLOW_FIGURES} for `month` (a first day) up to `upto` (its end by default). Seven
-    queries whatever the number of LKMMs; two of them read the loans' history, which is why these are
-    computed once and kept with the month's figures (month_figures).
+    """{lkmm id: FLOW_FIGURES} for `month` (a first day) up to `upto` (its end by default). Eight
+    queries whatever the number of LKMMs; two of them read the loans' history, and one counts every
+    member, which is why these are computed once and kept with the month's figures (month_figures).
 
+    - members: active members who had joined by the end, counted when the figures are kept (members'
+      exits carry no date, so one who left before that counts as gone already);
     - borrowers: members with principal outstanding at the end;
     - disbursed: principal of the loans disbursed in the month (a restructure moves a balance, it is not
       a disbursement);
@@ -294,9 +308,13 @@ def month_flows(*, ids, month, upto=None):
     """
     from ledger.models import JournalEntry
     from loans.models import Allocation, Installment, Repayment
+    from members.models import Member, MemberStatus
 
     start = month.replace(day=1)
     end = upto or month_end(start)
+    members = _grouped(
+        Member.objects.filter(lkmm__in=ids, status=MemberStatus.AKTIF, joined_on__lte=end), "lkmm", Count("*")
+    )
     borrowers = figures_sql.borrowers_by_lkmm(end, lkmms=ids)
     disbursed = _grouped(
         Loan.objects.filter(
@@ -331,6 +349,7 @@ def month_flows(*, ids, month, upto=None):
     )
     return {
         pk: {
+            "members": members.get(pk, 0),
             "borrowers": borrowers.get(pk, 0),
             "disbursed": disbursed.get(pk) or 0,
             "collected": collected.get(pk) or 0,
