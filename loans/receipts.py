@@ -74,14 +74,23 @@ def receipt_text(*, repayment, outstanding_after, next_due):
 
 
 def collection_text(*, lkmm, group, receipts, total):
-    """The summary of a group meeting's payments, for the group leader: each receipt and the total."""
+    """The summary of a group meeting's payments and deposits, for the group leader: each kuitansi (a
+    member's installments and savings under one number) and the total."""
     with translation.override(settings.LANGUAGE_CODE):
         lines = [_("Pembayaran kelompok %(group)s - %(lkmm)s") % {"group": group.name, "lkmm": lkmm.name}]
         if receipts:
-            lines.append(_("Tanggal: %(date)s") % {"date": _d(receipts[0].paid_on)})
+            lines.append(_("Tanggal: %(date)s") % {"date": _d(receipts[0].on)})
         for receipt in receipts:
+            parts = []
+            if receipt.installments:
+                parts.append(_("angsuran %(amount)s") % {"amount": format_rupiah(receipt.installments)})
+            if receipt.wajib:
+                parts.append(_("wajib %(amount)s") % {"amount": format_rupiah(receipt.wajib)})
+            if receipt.sukarela:
+                parts.append(_("sukarela %(amount)s") % {"amount": format_rupiah(receipt.sukarela)})
             lines.append(
-                f"{receipt.receipt_code} {receipt.loan.member.full_name}: {format_rupiah(receipt.amount)}"
+                f"{receipt.receipt_code} {receipt.member.full_name}: {format_rupiah(receipt.amount)}"
+                + (f" ({', '.join(parts)})" if len(parts) > 1 else "")
             )
         lines.append(
             _("Jumlah %(n)d kuitansi: %(amount)s (%(words)s)")
