@@ -5,7 +5,6 @@ queries, whatever the number of rows.
 """
 
 import datetime
-import itertools
 from collections import Counter, defaultdict
 
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
@@ -188,7 +187,9 @@ def receipt_numbers(lkmms):
     yield from _sequence_problems(holders, "receipt numbers")
     shared_badly = defaultdict(list)
     for (lkmm, number), rows_of in holders.items():
-        if len(rows_of) > 1 and (len({(m, on) for m, on, _in in rows_of}) > 1 or not all(i for *_x, i in rows_of)):
+        if len(rows_of) < 2:
+            continue
+        if len({(member, on) for member, on, _in in rows_of}) > 1 or not all(i for *_x, i in rows_of):
             shared_badly[lkmm].append(number)
     for lkmm in sorted(shared_badly):
         yield (

@@ -181,9 +181,8 @@ def collection_lines(*, loans, start, end):
 
 def wajib_amount(*, lkmm):
     """The LKMM's wajib per meeting (one query; the default until its products are set)."""
-    amount = (
-        SavingsProduct.objects.filter(lkmm=lkmm, kind=SavingsKind.WAJIB).values_list("amount", flat=True).first()
-    )
+    products = SavingsProduct.objects.filter(lkmm=lkmm, kind=SavingsKind.WAJIB)
+    amount = products.values_list("amount", flat=True).first()
     return DEFAULT_AMOUNTS[SavingsKind.WAJIB] if amount is None else amount
 
 

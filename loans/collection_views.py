@@ -344,8 +344,8 @@ def collection_sheet(request):
 
 @staff_required
 def collection_group(request, group_pk):
-    """The sheet of a group's meeting: its current members' active loans and savings, for the week from the meeting
-    (the next meeting day by default), with links to the meetings before and after."""
+    """The sheet of a group's meeting: its current members' active loans and savings, for the week from
+    the meeting (the next meeting day by default), with links to the meetings before and after."""
     group = get_object_or_404(
         Group.objects.for_user(request.user).select_related("lkmm", "leader"), pk=group_pk
     )
