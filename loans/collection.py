@@ -212,7 +212,8 @@ def collection_rows(*, lkmm, loans, members, start, end):
         by_member.setdefault(member_id, (member, []))
     rows = []
     for member_id, (member, member_lines) in by_member.items():
-        saves = member_id in savers
+        # A borrower who is an active member saves too (savings_deposit opens a missing account).
+        saves = member_id in savers or member.status == MemberStatus.AKTIF
         rows.append(Row(member=member, lines=member_lines, wajib_due=wajib if saves else 0, saves=saves))
     rows.sort(key=lambda row: (row.member.full_name, row.member.pk))
     return rows
