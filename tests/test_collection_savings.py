@@ -502,3 +502,66 @@ def test_query_counts_do_not_grow_with_the_members(pengelola_client, lkmm, produ
     assert len(pengelola_client.get(range_url).context["rows"]) == 12
     assert len(pengelola_client.get(url(group)).context["rows"]) == 10
     assert few == many
+
+
+# --- the phone ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.filterwarnings("ignore:No directory at:UserWarning")
+def test_the_sheet_with_savings_fits_a_phone(live_server, lkmm, pengelola, product):
+    """At 360 px the sheet's member rows are cards with the wajib and sukarela inputs, and the shared
+    kuitansi fits; no page scrolls sideways, nor the printed sheet on landscape A4. Saved in
+    test-artifacts/screenshots/collection-*.png to look at."""
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    from tests.factories import login
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, _unavailable, sync_playwright
+
+    if sync_playwright is None:
+        _unavailable("playwright is not installed: pip install -e '.[dev]'")
+    if not CHROMIUM.exists():
+        _unavailable("Chromium not installed at /usr/bin/chromium: apt-get install chromium")
+    members = [saver(lkmm, name) for name in ("Ani", "Budi", "Citra")]
+    group = make_group(lkmm, members)
+    make_active_loan(member=members[0], product=product)
+    budi_loans = [make_active_loan(member=members[1], product=product) for _ in range(2)]
+    saved = collection_record(
+        lkmm=lkmm,
+        actor=pengelola.user,
+        paid_on=PAID_ON,
+        amounts={loan.pk: INSTALLMENT for loan in budi_loans},
+        savings={members[1].pk: {"wajib": 5_000, "sukarela": 20_000}},
+        token=uuid.uuid4(),
+    )
+    receipt_url = reverse("loans:receipt", args=[saved.repayments[0].pk])
+    client = Client()
+    login(client, pengelola)
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=PHONE, locale="id-ID", timezone_id="Asia/Jakarta")
+            context.add_cookies(
+                [{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+            )
+            page = context.new_page()
+            page.goto(live_server.url + url(group))
+            page.screenshot(path=SCREENSHOTS / "collection-savings-360.png", full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            assert page.locator(f"input[name=wajib_{members[2].pk}]").is_visible()
+            for fmt in ("a4", "58"):
+                page.goto(f"{live_server.url}{receipt_url}?format={fmt}")
+                page.screenshot(path=SCREENSHOTS / f"collection-receipt-{fmt}-360.png", full_page=True)
+                assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            page.goto(live_server.url + url(group))
+            page.emulate_media(media="print")
+            # Landscape A4 less its 12 mm margins, at 96 dpi (static/css/collection-sheet.css).
+            page.set_viewport_size({"width": 1032, "height": 704})
+            page.screenshot(path=SCREENSHOTS / "collection-savings-print.png", full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1032
+        finally:
+            browser.close()
