@@ -184,7 +184,7 @@ def receipt_numbers(lkmms):
         holders[lkmm, number].append((member, on, True))
     for lkmm, number, member, on, kind in savings.iterator():
         holders[lkmm, number].append((member, on, kind == MovementKind.DEPOSIT))
-    yield from _sequence_problems(holders, "receipt numbers")
+    yield from _sequence_problems(holders.keys(), "receipt numbers")
     shared_badly = defaultdict(list)
     for (lkmm, number), rows_of in holders.items():
         if len(rows_of) < 2:

@@ -305,7 +305,9 @@ def collection_record(*, lkmm, actor, paid_on, amounts, token, savings=None):
                 errors[loan_id] = exc.messages
             else:
                 saved.repayments.append(repayment)
-                receipt_no = repayment.receipt_no
+                # A line this sheet token recorded before on another date keeps its own number alone.
+                if repayment.paid_on == paid_on:
+                    receipt_no = receipt_no or repayment.receipt_no
         for kind in SHEET_SAVINGS:
             amount = savings.get(member.pk, {}).get(kind)
             if not amount:
@@ -324,7 +326,8 @@ def collection_record(*, lkmm, actor, paid_on, amounts, token, savings=None):
                 errors[kind, member.pk] = exc.messages
             else:
                 saved.movements.append(movement)
-                receipt_no = movement.receipt_no
+                if movement.on == paid_on:
+                    receipt_no = receipt_no or movement.receipt_no
     if errors:
         raise ValidationError({key: ValidationError(messages) for key, messages in errors.items()})
     return saved

@@ -246,6 +246,28 @@ def test_a_resubmitted_sheet_records_nothing_twice(pengelola_client, meeting):
     assert first.url == second.url
 
 
+def test_a_resubmitted_sheet_with_another_date_does_not_share_a_number_across_dates(
+    pengelola_client, meeting
+):
+    group, members, loans = meeting
+    token = uuid.uuid4()
+    post(pengelola_client, group, amounts={loans["Ani"]: "124.154"}, token=token)
+    post(
+        pengelola_client,
+        group,
+        amounts={loans["Ani"]: "124.154"},
+        wajib={members["Ani"]: "7.500"},
+        token=token,
+        paid_on="2026-01-21",
+    )
+    repayment = Repayment.objects.get(loan=loans["Ani"])
+    movement = SavingsMovement.objects.get(account__member=members["Ani"])
+    assert (repayment.paid_on, repayment.receipt_no) == (PAID_ON, 1)
+    assert (movement.on, movement.receipt_no) == (D(2026, 1, 21), 2)
+    status, output = check_books()
+    assert status == 0, output
+
+
 def test_one_bad_row_saves_nothing(pengelola_client, lkmm, meeting):
     group, members, loans = meeting
     before, number = counts(), next_receipt_no(lkmm=lkmm)
