@@ -232,8 +232,36 @@ def test_a_members_installments_and_deposits_share_one_receipt(pengelola_client,
     citra_movement = SavingsMovement.objects.get(account__member=members["Citra"])
     assert reverse("savings:receipt", args=[citra_movement.pk]) in html
     assert "Rp 404.962" in html  # 3 x 124.154 + 3 x 7.500 + 10.000
+    # The group leader's WhatsApp summary: one line per kuitansi with its parts.
+    ani = members["Ani"]
+    type(ani).objects.filter(pk=ani.pk).update(phone="+6281234567890", whatsapp_consent=True)
+    text = unquote(pengelola_client.get(response.url).context["whatsapp"])
+    assert "K-000001 Ani: Rp 141.654 (angsuran Rp 124.154, wajib Rp 7.500, sukarela Rp 10.000)" in text
+    assert "K-000003 Citra: Rp 7.500\n" in text
+    assert "Jumlah 3 kuitansi: Rp 404.962" in text
     messages = [str(m) for m in summary.context["messages"]]
     assert messages == ["3 pembayaran dicatat, 4 setoran simpanan, 3 kuitansi, jumlah Rp 404.962."]
+
+
+def test_a_sheet_of_savings_only_lists_its_receipts(pengelola_client, meeting):
+    group, members, _loans = meeting
+    response = post(
+        pengelola_client, group, wajib={members["Citra"]: "7.500"}, sukarela={members["Citra"]: "2.000"}
+    )
+    assert response.status_code == 302
+    summary = pengelola_client.get(response.url)
+    [receipt] = summary.context["kuitansi"]
+    assert (receipt.receipt_code, receipt.wajib, receipt.sukarela, receipt.amount) == (
+        "K-000001",
+        WAJIB,
+        2_000,
+        9_500,
+    )
+    assert receipt.url == reverse("savings:receipt", args=[receipt.movements[0].pk])
+    # Both deposits on one kuitansi: its page is the combined one.
+    page = pengelola_client.get(receipt.url, {"format": "a4"})
+    assert page.templates[0].name == "loans/receipt_combined.html"
+    assert "Rp 9.500" in page.content.decode()
 
 
 def test_a_resubmitted_sheet_records_nothing_twice(pengelola_client, meeting):
