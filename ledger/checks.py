@@ -5,7 +5,6 @@ queries, whatever the number of rows.
 """
 
 import datetime
-import itertools
 from collections import Counter, defaultdict
 
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
@@ -164,15 +163,39 @@ def _sequence_problems(rows, what):
 
 def receipt_numbers(lkmms):
     """Receipt numbers run 1..N per LKMM over repayments and savings movements together (one kuitansi
-    sequence), with no gap and no repeat (reversed ones keep theirs)."""
+    sequence), with no gap (reversed ones keep theirs). A number is shared only by one member's lines of
+    one collection sheet save: every row carrying it is the same member's, on the same date, and its
+    savings movements are deposits; any other repeat is reported."""
     from loans.models import Repayment
-    from savings.models import SavingsMovement
+    from savings.models import MovementKind, SavingsMovement
 
-    rows = Repayment.objects.filter(lkmm__in=lkmms).order_by().values_list("lkmm__code", "receipt_no")
-    savings = (
-        SavingsMovement.objects.filter(lkmm__in=lkmms).order_by().values_list("lkmm__code", "receipt_no")
+    rows = (
+        Repayment.objects.filter(lkmm__in=lkmms)
+        .order_by()
+        .values_list("lkmm__code", "receipt_no", "loan__member_id", "paid_on")
     )
-    yield from _sequence_problems(itertools.chain(rows.iterator(), savings.iterator()), "receipt numbers")
+    savings = (
+        SavingsMovement.objects.filter(lkmm__in=lkmms)
+        .order_by()
+        .values_list("lkmm__code", "receipt_no", "account__member_id", "on", "kind")
+    )
+    holders = defaultdict(list)  # (lkmm, number) -> [(member, date, is a deposit or a repayment)]
+    for lkmm, number, member, on in rows.iterator():
+        holders[lkmm, number].append((member, on, True))
+    for lkmm, number, member, on, kind in savings.iterator():
+        holders[lkmm, number].append((member, on, kind == MovementKind.DEPOSIT))
+    yield from _sequence_problems(holders.keys(), "receipt numbers")
+    shared_badly = defaultdict(list)
+    for (lkmm, number), rows_of in holders.items():
+        if len(rows_of) < 2:
+            continue
+        if len({(member, on) for member, on, _in in rows_of}) > 1 or not all(i for *_x, i in rows_of):
+            shared_badly[lkmm].append(number)
+    for lkmm in sorted(shared_badly):
+        yield (
+            f"[{lkmm}] receipt numbers shared by different members, dates or a withdrawal: "
+            f"{_ranges(shared_badly[lkmm])}"
+        )
 
 
 def savings_match_books(lkmms):

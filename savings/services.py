@@ -147,9 +147,10 @@ def account_of(*, member, kind):
 
 
 @transaction.atomic
-def savings_deposit(*, member, kind, amount, on, actor, token=None, note=""):
+def savings_deposit(*, member, kind, amount, on, actor, token=None, note="", receipt_no=None):
     """Record a deposit with its kuitansi. A resubmitted form (same token) returns the deposit already
-    recorded."""
+    recorded. `receipt_no`: a kuitansi number already taken in this transaction for the same member and
+    date (the collection sheet's one receipt per member); by default the next of the LKMM's sequence."""
     lkmm = Lkmm.objects.select_for_update().get(pk=member.lkmm_id)
     _check_recorder(actor, lkmm)
     account = _locked_account(account_of(member=member, kind=kind))
@@ -194,7 +195,7 @@ def savings_deposit(*, member, kind, amount, on, actor, token=None, note=""):
         on=on,
         note=note,
         recorded_by=actor,
-        receipt_no=next_receipt_no(lkmm=lkmm),
+        receipt_no=receipt_no or next_receipt_no(lkmm=lkmm),
         **({"token": token} if token is not None else {}),
     )
     _post(movement=movement, account=account, actor=actor)
