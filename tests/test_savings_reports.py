@@ -364,3 +364,184 @@ def test_the_neraca_shows_each_kind_of_savings_as_a_liability(lkmm, book):
     assert by_code[AccountCode.SIMPANAN_SUKARELA] == (20_000, 70_000)
     (_, assets, _), (_, claims, _) = statements.neraca.totals
     assert assets == claims
+
+
+# --- the book format's savings sheet ---------------------------------------------------------------------
+
+SAVINGS = [
+    "nik,type,on,amount,kind,reversed_on,reversal_reason",
+    "3509011205800001,pokok,2025-01-02,10000,setor,,",
+    "3509011205800001,wajib,2025-01-06,5.000,setor,,",
+    "3509011205800001,sukarela,2025-02-03,50000,setor,,",
+    "3509011205800001,sukarela,2025-03-03,20000,tarik,,",
+    "3509015205820002,sukarela,03/02/2025,40000,setor,2025-02-10,Salah catat",
+    "3509015205820002,sukarela,2025-02-10,30000,setor,,",
+]
+
+
+def savings_plan(tmp_path, lkmm, savings):
+    from tests.test_books_import import plan_of
+
+    return plan_of(tmp_path, lkmm, savings=savings)
+
+
+@pytest.mark.parametrize(
+    ("index", "line", "expected"),
+    [
+        (
+            1,
+            "3509011205800009,pokok,2025-01-02,10000,setor,,",
+            "savings:2:nik: NIK ini tidak ada di lembar members.",
+        ),
+        (
+            1,
+            "3509011205800001,tabungan,2025-01-02,10000,setor,,",
+            "savings:2:type: Pilih salah satu: pokok, wajib",
+        ),
+        (
+            1,
+            "3509011205800001,pokok,2025-01-02,10000,ambil,,",
+            "savings:2:kind: Pilih salah satu: setor, tarik.",
+        ),
+        (
+            1,
+            "3509011205800001,pokok,2024-12-31,10000,setor,,",
+            "savings:2:on: Tanggal tidak boleh sebelum anggota",
+        ),
+        (
+            1,
+            "3509011205800001,pokok,2027-01-02,10000,setor,,",
+            "savings:2:on: Tanggal tidak boleh di masa depan.",
+        ),
+        (1, "3509011205800001,pokok,2025-02-30,10000,setor,,", "savings:2:on: Bukan tanggal"),
+        (1, "3509011205800001,pokok,2025-01-02,0,setor,,", "savings:2:amount: Harus lebih dari nol."),
+        (1, "3509011205800001,pokok,2025-01-02,,setor,,", "savings:2:amount: Wajib diisi."),
+        (
+            4,
+            "3509011205800001,sukarela,2025-03-03,50001,tarik,,",
+            "savings:5:amount: Saldo simpanan sukarela menjadi kurang dari nol pada 03/03/2025",
+        ),
+        (
+            # A withdrawal dated before the deposit it would need.
+            4,
+            "3509011205800001,sukarela,2025-02-02,20000,tarik,,",
+            "savings:5:amount: Saldo simpanan sukarela menjadi kurang dari nol pada 02/02/2025",
+        ),
+        (
+            3,
+            "3509011205800001,sukarela,2025-02-03,50000,setor,2025-03-10,Salah",
+            "savings:4:reversed_on: Saldo simpanan sukarela menjadi kurang dari nol pada 10/03/2025",
+        ),
+        (
+            5,
+            "3509015205820002,sukarela,2025-02-03,40000,setor,2025-02-01,Salah",
+            "savings:6:reversed_on: Tanggal pembatalan tidak boleh sebelum tanggal mutasi.",
+        ),
+        (0, "nik,type,on,amount", "savings:1:kind: Kolom wajib tidak ada."),
+    ],
+)
+def test_the_savings_sheet_is_checked(tmp_path, lkmm, index, line, expected):
+    savings = list(SAVINGS)
+    savings[index] = line
+    plan = savings_plan(tmp_path, lkmm, savings)
+    errors = [str(p) for p in plan.errors]
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_the_savings_sheet_is_imported_through_the_savings_services(tmp_path, lkmm, ketua):
+    from books.recorder import apply
+    from institutions.models import AuditLog
+    from ledger.checks import CHECKS
+    from ledger.models import JournalEntry
+    from members.models import Member
+    from savings.models import SavingsMovement
+
+    plan = savings_plan(tmp_path, lkmm, SAVINGS)
+    assert plan.ok, [str(p) for p in plan.errors]
+    assert plan.summary()["savings"] == 6 and plan.summary()["savings_total"] == 75_000
+
+    apply(plan, actor=ketua.user)
+
+    budi = Member.objects.get(lkmm=lkmm, nik="3509011205800001")
+    siti = Member.objects.get(lkmm=lkmm, nik="3509015205820002")
+    kept = dict(SavingsAccount.objects.filter(member=budi).values_list("kind", "balance_derived"))
+    assert kept == {"pokok": 10_000, "wajib": 5_000, "sukarela": 30_000}
+    assert SavingsAccount.objects.get(member=siti, kind="sukarela").balance_derived == 30_000
+    assert SavingsAccount.objects.filter(member=siti).count() == 3
+    withdrawal = SavingsMovement.objects.get(account__member=budi, kind="tarik")
+    assert (withdrawal.amount, withdrawal.on) == (20_000, D(2025, 3, 3))
+    reversed_one = SavingsMovement.objects.get(account__member=siti, reversed_on__isnull=False)
+    assert reversed_one.reversed_on == D(2025, 2, 10) and reversed_one.reversal_reason == "Salah catat"
+    assert JournalEntry.objects.filter(lkmm=lkmm, source_type="savings.savingsmovement").count() == 7
+    assert AuditLog.objects.filter(lkmm=lkmm, action="savings.import").count() == 6
+    assert AuditLog.objects.filter(lkmm=lkmm, action="savings.import_reverse").count() == 1
+    # Receipts continue the one kuitansi sequence after the imported repayments (4 of them), gap-free.
+    receipts = sorted(SavingsMovement.objects.filter(lkmm=lkmm).values_list("receipt_no", flat=True))
+    assert receipts == list(range(5, 11))
+    report = selectors.balances_report(lkmm=lkmm, at=D(2025, 2, 5))
+    assert report.totals == {"pokok": 10_000, "wajib": 5_000, "sukarela": 90_000, "total": 105_000}
+    assert report.matches
+    problems = [p for check in CHECKS for p in check(type(lkmm).objects.filter(pk=lkmm.pk))]
+    assert problems == []
+
+
+def test_an_import_withdrawal_below_zero_is_refused_by_the_service_too(lkmm, ketua):
+    from django.core.exceptions import ValidationError
+
+    member = MemberFactory(lkmm=lkmm)
+    services.savings_movement_import(
+        member=member,
+        kind="sukarela",
+        movement_kind="setor",
+        amount=10_000,
+        on=D(2026, 3, 2),
+        actor=ketua.user,
+    )
+    with pytest.raises(ValidationError):
+        services.savings_movement_import(
+            member=member,
+            kind="sukarela",
+            movement_kind="tarik",
+            amount=10_001,
+            on=D(2026, 3, 3),
+            actor=ketua.user,
+        )
+    assert SavingsAccount.objects.get(member=member, kind="sukarela").balance_derived == 10_000
+
+
+def test_the_export_writes_the_savings_sheet_and_a_copy_exports_the_same(tmp_path, lkmm, book):
+    from books import formats
+    from books.exporter import book_tables, write_book
+    from books.importer import validate
+    from books.recorder import apply
+    from institutions.services import lkmm_create
+
+    tables, skipped = book_tables(lkmm)
+    header, rows = tables["savings"]
+    assert header == ["nik", "type", "on", "amount", "kind", "reversed_on", "reversal_reason"]
+    ani = book["ani"].nik
+    assert rows[2] == [ani, "sukarela", D(2026, 3, 2), 50_000, "setor", D(2026, 4, 10), "Salah catat"]
+    assert [row[4] for row in rows].count("tarik") == 1
+    assert not any("Setoran" in line or "Penarikan" in line for line in skipped)
+    for form in ("book.xlsx", "csv"):
+        write_book(tables, tmp_path / form)
+        copy = lkmm_create(
+            code=f"copy-{form[:4]}",
+            name=f"Salinan {form}",
+            desa=lkmm.desa,
+            kecamatan=lkmm.kecamatan,
+            founded_on=lkmm.founded_on,
+            dinas=lkmm.dinas,
+            quality_policy=lkmm.quality_policy,
+            default_rounding_unit=lkmm.default_rounding_unit,
+        )
+        if form == "csv":
+            assert (tmp_path / "csv" / "savings.csv").exists()
+        plan = validate(formats.read_book(tmp_path / form), lkmm=copy)
+        assert plan.ok, [str(p) for p in plan.errors]
+        apply(plan, actor=None)
+        assert book_tables(copy)[0]["savings"] == tables["savings"]
+        for at in (D(2026, 3, 15), MARCH_31, D(2026, 4, 9), D(2026, 4, 10)):
+            assert figures(selectors.balances_report(lkmm=copy, at=at)) == figures(
+                selectors.balances_report(lkmm=lkmm, at=at)
+            )
