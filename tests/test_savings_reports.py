@@ -545,3 +545,16 @@ def test_the_export_writes_the_savings_sheet_and_a_copy_exports_the_same(tmp_pat
             assert figures(selectors.balances_report(lkmm=copy, at=at)) == figures(
                 selectors.balances_report(lkmm=lkmm, at=at)
             )
+
+
+def test_the_savings_reports_are_linked_from_the_savings_section_and_the_other_reports(client, lkmm, ketua):
+    login(client, ketua)
+    balances = reverse("reports:savings_balances", args=[lkmm.code])
+    movements = reverse("reports:savings_movements", args=[lkmm.code])
+    for page in (
+        reverse("savings:products"),
+        reverse("reports:arrears", args=[lkmm.code]),
+        reverse("reports:home"),
+    ):
+        html = client.get(page).content.decode()
+        assert balances in html and movements in html, page
