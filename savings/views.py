@@ -307,5 +307,5 @@ def products(request):
     return render(
         request,
         "savings/products.html",
-        {"rows": [(rows[k], forms_by_kind[k]) for k in SavingsKind], "decides": decides},
+        {"lkmm": lkmm, "rows": [(rows[k], forms_by_kind[k]) for k in SavingsKind], "decides": decides},
     )
