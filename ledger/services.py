@@ -171,14 +171,13 @@ def entry_post(*, lkmm, date, memo, lines, kind, actor=None, source=None, loan=N
 
 def _cash_day_add(*, lkmm, date, delta):
     """Keep the kas balance at the end of `date` and of every later day with a row (CashDay). The
-    caller holds the LKMM's row lock. Two queries for an entry dated today, three for a new day."""
+    caller holds the LKMM's row lock. Three queries, whether the day has a row yet or not."""
     last = CashDay.objects.filter(lkmm=lkmm, date__lte=date).order_by("-date").first()
-    later = CashDay.objects.filter(lkmm=lkmm, date__gt=date)
     if last is not None and last.date == date:
-        later = CashDay.objects.filter(lkmm=lkmm, date__gte=date)
+        CashDay.objects.filter(pk=last.pk).update(closing=F("closing") + delta)
     else:
         CashDay.objects.create(lkmm=lkmm, date=date, closing=(last.closing if last else 0) + delta)
-    later.update(closing=F("closing") + delta)
+    CashDay.objects.filter(lkmm=lkmm, date__gt=date).update(closing=F("closing") + delta)
 
 
 CASH_DAYS_SQL = """
