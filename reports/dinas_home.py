@@ -19,7 +19,17 @@ FLAG_ORDER = {BERMASALAH: 0, PERHATIAN: 1, SEHAT: 2}
 QUIET_DAYS = 30  # no activity for more than this many days: perlu perhatian
 CLOSE_BY_DAY = 10  # a month is closed by this day of the next month
 # The month's own amounts, summed into kecamatan and city totals beside the portfolio's.
-FLOW_KEYS = ("members", "borrowers", "disbursed", "collected", "received", "due", "overdue_at_start")
+FLOW_KEYS = (
+    "members",
+    "borrowers",
+    "disbursed",
+    "collected",
+    "received",
+    "due",
+    "overdue_at_start",
+    "savings",
+    "savers",
+)
 
 
 def percent(part, whole):

@@ -283,6 +283,8 @@ FLOW_FIGURES = (
     "due",
     "overdue_at_start",
     "last_activity",
+    "savings",
+    "savers",
 )
 # Recorded activity: payments, disbursements and vouchers (kas masuk/keluar, pemindahbukuan).
 ACTIVITY_KINDS = ["repayment", "disbursement", "cash_in", "cash_out", "transfer"]
@@ -293,7 +295,7 @@ def _grouped(queryset, lkmm_field, value):
 
 
 def month_flows(*, ids, month, upto=None):
-    """{lkmm id: FLOW_FIGURES} for `month` (a first day) up to `upto` (its end by default). Eight
+    """{lkmm id: FLOW_FIGURES} for `month` (a first day) up to `upto` (its end by default). Nine
     queries whatever the number of LKMMs; two of them read the loans' history, and one counts every
     member, which is why these are computed once and kept with the month's figures (month_figures).
 
@@ -304,11 +306,14 @@ def month_flows(*, ids, month, upto=None):
       a disbursement);
     - collected: payments received in the month that still count at the end;
     - received, due, overdue_at_start: the repayment rate's parts (DOMAIN.md; as repayment_rate);
-    - last_activity: the date of the latest payment, disbursement or voucher recorded by the end.
+    - last_activity: the date of the latest payment, disbursement or voucher recorded by the end;
+    - savings, savers: what the members' savings accounts hold at the end, and how many members have
+      savings (savings.selectors.savings_totals).
     """
     from ledger.models import JournalEntry
     from loans.models import Allocation, Installment, Repayment
     from members.models import Member, MemberStatus
+    from savings.selectors import savings_totals
 
     start = month.replace(day=1)
     end = upto or month_end(start)
@@ -347,8 +352,11 @@ def month_flows(*, ids, month, upto=None):
     last = _grouped(
         JournalEntry.objects.filter(lkmm__in=ids, kind__in=ACTIVITY_KINDS, date__lte=end), "lkmm", Max("date")
     )
+    saved = savings_totals(lkmm_ids=ids, at=end)
     return {
         pk: {
+            "savings": saved.get(pk, {}).get("total", 0),
+            "savers": saved.get(pk, {}).get("savers", 0),
             "members": members.get(pk, 0),
             "borrowers": borrowers.get(pk, 0),
             "disbursed": disbursed.get(pk) or 0,
