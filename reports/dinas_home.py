@@ -12,24 +12,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
-from risk.selectors import combine, month_end, month_figures
+from risk.selectors import FLOW_FIGURES, combine, month_end, month_figures
 
 BERMASALAH, PERHATIAN, SEHAT = "bermasalah", "perhatian", "sehat"
 FLAG_ORDER = {BERMASALAH: 0, PERHATIAN: 1, SEHAT: 2}
 QUIET_DAYS = 30  # no activity for more than this many days: perlu perhatian
 CLOSE_BY_DAY = 10  # a month is closed by this day of the next month
 # The month's own amounts, summed into kecamatan and city totals beside the portfolio's.
-FLOW_KEYS = (
-    "members",
-    "borrowers",
-    "disbursed",
-    "collected",
-    "received",
-    "due",
-    "overdue_at_start",
-    "savings",
-    "savers",
-)
+FLOW_KEYS = tuple(key for key in FLOW_FIGURES if key != "last_activity")
 
 
 def percent(part, whole):

@@ -167,3 +167,16 @@ def test_the_cash_list_takes_the_same_queries_for_more_lkmms(over):
         )
     assert len(result) == 5
     assert len(one) == len(five) == 2
+
+
+def test_what_kas_may_pay_on_a_day_is_its_lowest_end_of_day_balance_from_then_on(over):
+    from ledger.selectors import cash_lowest_from
+
+    def lowest(n):
+        return cash_lowest_from(lkmm=over, code="1101", on=today() - days(n))
+
+    assert lowest(6) == (today() - days(6), 0)
+    assert lowest(5) == lowest(4) == lowest(3) == (today() - days(3), 700_000)
+    assert lowest(0) == (today(), 700_000)
+    voucher(over, "cash_out", 650_000, today() - days(1), "5201")
+    assert lowest(5) == (today() - days(1), 50_000)
