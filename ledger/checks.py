@@ -7,7 +7,7 @@ queries, whatever the number of rows.
 import datetime
 from collections import Counter, defaultdict
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 
 from institutions.templatetags.lkmm_format import format_rupiah
@@ -262,6 +262,55 @@ def kept_standing_matches_facts(lkmms, chunk=2000):
             yield f"[{loan.lkmm.code}] {loan.code}: kept standing differs from the facts: {problem}"
 
 
+def savings_match_books_at_every_date(lkmms):
+    """On every day, what the members' savings of each kind moved (deposits and withdrawals on their
+    dates, reversals on theirs) equals what that kind's simpanan account moved in the books; so the sum
+    of the members' balances equals the account at the end of every date, not only today. The first
+    differing day of each LKMM and kind is reported."""
+    from savings.models import LEDGER_ACCOUNT, MovementKind, SavingsMovement
+
+    signed = Case(
+        When(kind=MovementKind.DEPOSIT, then=F("amount")),
+        default=-F("amount"),
+        output_field=BigIntegerField(),
+    )
+    moved = defaultdict(int)
+    movements = SavingsMovement.objects.filter(lkmm__in=lkmms).order_by()
+    for code, kind, date, net in (
+        movements.values("lkmm__code", "account__kind", "on")
+        .annotate(net=Sum(signed))
+        .values_list("lkmm__code", "account__kind", "on", "net")
+    ):
+        moved[code, kind, date] += net
+    for code, kind, date, net in (
+        movements.filter(reversed_on__isnull=False)
+        .values("lkmm__code", "account__kind", "reversed_on")
+        .annotate(net=Sum(signed))
+        .values_list("lkmm__code", "account__kind", "reversed_on", "net")
+    ):
+        moved[code, kind, date] -= net
+    kinds = {account: kind for kind, account in LEDGER_ACCOUNT.items()}
+    booked = defaultdict(int)
+    for code, account, date, net in (
+        JournalLine.objects.filter(account__lkmm__in=lkmms, account__code__in=list(kinds))
+        .order_by()
+        .values("account__lkmm__code", "account__code", "entry__date")
+        .annotate(net=Sum("credit") - Sum("debit"))
+        .values_list("account__lkmm__code", "account__code", "entry__date", "net")
+    ):
+        booked[code, kinds[account], date] += net
+    reported = set()
+    for key in sorted(set(moved) | set(booked)):
+        code, kind, date = key
+        if moved.get(key, 0) != booked.get(key, 0) and (code, kind) not in reported:
+            reported.add((code, kind))
+            yield (
+                f"[{code}] savings {kind} on {date:%d/%m/%Y}: members' movements "
+                f"{format_rupiah(moved.get(key, 0))}, account {LEDGER_ACCOUNT[kind]} "
+                f"{format_rupiah(booked.get(key, 0))}"
+            )
+
+
 def account_balances_match_lines(lkmms):
     """Each account's kept balance (Account.balance_derived) equals debit minus credit of its lines."""
     from ledger.models import Account
@@ -323,6 +372,7 @@ CHECKS = [
     receipt_numbers,
     entry_numbers,
     savings_match_books,
+    savings_match_books_at_every_date,
     account_balances_match_lines,
     cash_days_match_lines,
 ]
