@@ -3,7 +3,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from institutions.admin import ReadOnlyAdmin
-from ledger.models import Account, CapitalSource, JournalEntry, JournalLine, MonthFigures, PeriodClose
+from ledger.models import (
+    Account,
+    CapitalSource,
+    CashDay,
+    JournalEntry,
+    JournalLine,
+    MonthFigures,
+    PeriodClose,
+)
 
 
 @admin.register(Account)
@@ -58,6 +66,16 @@ class MonthFiguresAdmin(ReadOnlyAdmin):
     list_display = ["lkmm", "month", "computed_at"]
     list_filter = ["month"]
     list_select_related = ["lkmm"]
+
+
+@admin.register(CashDay)
+class CashDayAdmin(ReadOnlyAdmin):
+    """Kept by entry_post (kas at the end of each day it moved); never edited by hand."""
+
+    list_display = ["lkmm", "date", "closing"]
+    list_filter = ["lkmm"]
+    list_select_related = ["lkmm"]
+    date_hierarchy = "date"
 
 
 @admin.register(CapitalSource)
