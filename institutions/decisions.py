@@ -65,6 +65,7 @@ KINDS = {
         "savings.services.savings_return_all",
         {"member": "members.Member", "on": "date"},
     ),
+    RequestKind.YEAR_CLOSE: ("shu.services.year_close", {"lkmm": "institutions.Lkmm", "year": "int"}),
 }
 
 
@@ -261,6 +262,7 @@ def _labels():
         "account": _("Rekening simpanan"),
         "movement": _("Kuitansi"),
         "member": _("Anggota"),
+        "year": _("Tahun"),
     }
 
 
@@ -276,7 +278,7 @@ def request_details(request):
         if kind_of == "date":
             value = datetime.date.fromisoformat(value)
             value = value.strftime("%m/%Y") if name == "month" else value.strftime("%d/%m/%Y")
-        elif kind_of == "int":
+        elif kind_of == "int" and name != "year":
             value = format_rupiah(value)
         elif kind_of != "str":
             obj = apps.get_model(kind_of)._default_manager.filter(pk=value).first()
