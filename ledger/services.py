@@ -100,10 +100,13 @@ def refuse_if_closed(*, lkmm, date):
     from django.apps import apps
     from django.db.models import Exists, OuterRef
 
-    closes = PeriodClose.objects.filter(lkmm=OuterRef("pk"), month=date.replace(day=1), reopened_at__isnull=True)
+    closes = PeriodClose.objects.filter(
+        lkmm=OuterRef("pk"), month=date.replace(day=1), reopened_at__isnull=True
+    )
     years = apps.get_model("shu", "ShuYear").objects.filter(lkmm=OuterRef("pk"), year__gte=date.year)
-    found = (
-        Lkmm.objects.filter(pk=lkmm.pk).values_list(Exists(closes), Exists(years)).first() or (False, False)
+    found = Lkmm.objects.filter(pk=lkmm.pk).values_list(Exists(closes), Exists(years)).first() or (
+        False,
+        False,
     )
     if found[0]:
         raise ValidationError(
@@ -115,7 +118,10 @@ def refuse_if_closed(*, lkmm, date):
         )
     if found[1]:
         raise ValidationError(
-            _("Tahun %(year)s sudah ditutup (tutup tahun): transaksi bertanggal di tahun itu tidak dapat dicatat.")
+            _(
+                "Tahun %(year)s sudah ditutup (tutup tahun): transaksi bertanggal di tahun itu "
+                "tidak dapat dicatat."
+            )
             % {"year": date.year}
         )
 

@@ -215,7 +215,9 @@ def _year_start(day):
 
 def in_period(period):
     """The lines of a period's laba rugi: its entries but the year-end close's."""
-    return Q(entry__date__gte=period.start, entry__date__lte=period.end) & ~Q(entry__kind=EntryKind.YEAR_CLOSE)
+    return Q(entry__date__gte=period.start, entry__date__lte=period.end) & ~Q(
+        entry__kind=EntryKind.YEAR_CLOSE
+    )
 
 
 @dataclass

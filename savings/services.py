@@ -397,6 +397,12 @@ def savings_credit(*, member, kind, amount, on, actor, from_code, memo, note="")
         action="savings.credit",
         obj=movement,
         lkmm=lkmm,
-        data={"account": account.pk, "kind": account.kind, "amount": amount, "on": on.isoformat(), "from": from_code},
+        data={
+            "account": account.pk,
+            "kind": account.kind,
+            "amount": amount,
+            "on": on.isoformat(),
+            "from": from_code,
+        },
     )
     return movement

@@ -32,7 +32,11 @@ class ShuRule(models.Model):
     note = models.CharField(_("dasar (AD/ART, keputusan rapat)"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("oleh")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("oleh"),
     )
 
     objects = LkmmScopedQuerySet.as_manager()
@@ -150,7 +154,8 @@ class ShuYear(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["lkmm", "year"], name="shu_year_unique"),
             models.CheckConstraint(
-                condition=Q(result__gt=0) | Q(distributed_at__isnull=True), name="shu_year_only_surplus_shared"
+                condition=Q(result__gt=0) | Q(distributed_at__isnull=True),
+                name="shu_year_only_surplus_shared",
             ),
         ]
 
@@ -175,7 +180,9 @@ class ShuYear(models.Model):
 class ShuShare(models.Model):
     """A member's share of a distributed year, as it was computed and where it went."""
 
-    shu_year = models.ForeignKey(ShuYear, on_delete=models.PROTECT, related_name="shares", verbose_name=_("tahun"))
+    shu_year = models.ForeignKey(
+        ShuYear, on_delete=models.PROTECT, related_name="shares", verbose_name=_("tahun")
+    )
     member = models.ForeignKey(
         "members.Member", on_delete=models.PROTECT, related_name="shu_shares", verbose_name=_("anggota")
     )
@@ -238,7 +245,11 @@ class SosialSpending(models.Model):
     entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("oleh")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("oleh"),
     )
     reversed_on = models.DateField(_("dibatalkan per"), null=True, blank=True)
     reversed_by = models.ForeignKey(

@@ -125,12 +125,20 @@ class Preview:
         return self.result > 0
 
     @property
+    def jasa_simpanan_total(self):
+        return sum(r.jasa_simpanan for r in self.rows)
+
+    @property
+    def jasa_pinjaman_total(self):
+        return sum(r.jasa_pinjaman for r in self.rows)
+
+    @property
     def remainder_simpanan(self):
-        return self.pools["jasa_simpanan"] - sum(r.jasa_simpanan for r in self.rows)
+        return self.pools["jasa_simpanan"] - self.jasa_simpanan_total
 
     @property
     def remainder_pinjaman(self):
-        return self.pools["jasa_pinjaman"] - sum(r.jasa_pinjaman for r in self.rows)
+        return self.pools["jasa_pinjaman"] - self.jasa_pinjaman_total
 
     @property
     def members_total(self):
@@ -171,10 +179,18 @@ def preview(*, lkmm, year):
     are computed now from the year's savings and payments (the pools stored at the close, if closed)."""
     shu_year = ShuYear.objects.filter(lkmm=lkmm, year=year).select_related("rule").first()
     if shu_year is not None and shu_year.distributed:
-        shares = ShuShare.objects.filter(shu_year=shu_year).select_related("member").order_by("member__number")
+        shares = (
+            ShuShare.objects.filter(shu_year=shu_year).select_related("member").order_by("member__number")
+        )
         rows = [
             ShareRow(
-                s.member, s.average_savings, s.interest_paid, s.jasa_simpanan, s.jasa_pinjaman, s.settlement, s
+                s.member,
+                s.average_savings,
+                s.interest_paid,
+                s.jasa_simpanan,
+                s.jasa_pinjaman,
+                s.settlement,
+                s,
             )
             for s in shares
         ]

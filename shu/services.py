@@ -41,11 +41,15 @@ def _d(date):
 def _check_year(year):
     today = timezone.localdate()
     if not isinstance(year, int) or year < FIRST_YEAR or year > today.year + 1:
-        raise ValidationError({"year": _("Tahun harus antara %(a)s dan %(b)s.") % {"a": FIRST_YEAR, "b": today.year + 1}})
+        raise ValidationError(
+            {"year": _("Tahun harus antara %(a)s dan %(b)s.") % {"a": FIRST_YEAR, "b": today.year + 1}}
+        )
 
 
 @transaction.atomic
-def rule_set(*, lkmm, actor, from_year, reserve, jasa_simpanan, jasa_pinjaman, dana_sosial, pengurus, note=""):
+def rule_set(
+    *, lkmm, actor, from_year, reserve, jasa_simpanan, jasa_pinjaman, dana_sosial, pengurus, note=""
+):
     """A new version of the LKMM's percentages from `from_year` on; the ketua (or a named approver)
     decides it. A year already closed keeps the version it was divided by."""
     check_decider(actor, lkmm=lkmm, what=_("aturan pembagian SHU"))
@@ -75,11 +79,18 @@ def rule_set(*, lkmm, actor, from_year, reserve, jasa_simpanan, jasa_pinjaman, d
         )
     last = ShuRule.objects.filter(lkmm=lkmm).order_by("-version").values_list("version", flat=True).first()
     rule = ShuRule(
-        lkmm=lkmm, version=(last or 0) + 1, from_year=from_year, note=note.strip(), created_by=actor, **percents
+        lkmm=lkmm,
+        version=(last or 0) + 1,
+        from_year=from_year,
+        note=note.strip(),
+        created_by=actor,
+        **percents,
     )
     rule.full_clean()
     rule.save()
-    audit_record(actor=actor, action="shu.rule", obj=rule, lkmm=lkmm, data={"from_year": from_year, **percents})
+    audit_record(
+        actor=actor, action="shu.rule", obj=rule, lkmm=lkmm, data={"from_year": from_year, **percents}
+    )
     return rule
 
 
@@ -92,9 +103,7 @@ def year_close(*, lkmm, year, actor, requested_by=None):
     lkmm = Lkmm.objects.select_for_update().get(pk=lkmm.pk)
     december = datetime.date(year, 12, 1)
     if not PeriodClose.objects.filter(lkmm=lkmm, month=december, reopened_at__isnull=True).exists():
-        raise ValidationError(
-            {"year": _("Tutup buku Desember %(y)s dulu, baru tutup tahun.") % {"y": year}}
-        )
+        raise ValidationError({"year": _("Tutup buku Desember %(y)s dulu, baru tutup tahun.") % {"y": year}})
     if ShuYear.objects.filter(lkmm=lkmm, year=year).exists():
         raise ValidationError({"year": _("Tahun %(y)s sudah ditutup.") % {"y": year}})
     balances, result = selectors.year_result(lkmm=lkmm, year=year)
@@ -138,7 +147,9 @@ def year_close(*, lkmm, year, actor, requested_by=None):
                     else _("Defisit %(y)s dibawa ke SHU ditahan")
                 )
                 % {"y": year},
-                lines=[(current, amount, 0), (to, 0, amount)] if result > 0 else [(to, amount, 0), (current, 0, amount)],
+                lines=[(current, amount, 0), (to, 0, amount)]
+                if result > 0
+                else [(to, amount, 0), (current, 0, amount)],
                 kind=EntryKind.YEAR_CLOSE,
                 actor=actor,
                 source=shu_year,
@@ -150,7 +161,12 @@ def year_close(*, lkmm, year, actor, requested_by=None):
         action="shu.year_close",
         obj=shu_year,
         lkmm=lkmm,
-        data={"year": year, "result": result, "rule": rule.pk if rule and result > 0 else None, **shu_year.pools},
+        data={
+            "year": year,
+            "result": result,
+            "rule": rule.pk if rule and result > 0 else None,
+            **shu_year.pools,
+        },
     )
     return shu_year
 
@@ -269,7 +285,11 @@ def shu_distribute(*, shu_year, actor, decided_on, decision, minutes_no, note=""
     shu_year.decided_on, shu_year.decision, shu_year.minutes_no = decided_on, decision, minutes_no
     shu_year.decision_note = (note or "").strip()
     shu_year.reserve_total = preview.reserve_total
-    shu_year.distributed_at, shu_year.distributed_by, shu_year.distribution_entry = timezone.now(), actor, entry
+    shu_year.distributed_at, shu_year.distributed_by, shu_year.distribution_entry = (
+        timezone.now(),
+        actor,
+        entry,
+    )
     shu_year.save()
     audit_record(
         actor=actor,
