@@ -26,7 +26,7 @@ from ledger.models import JournalEntry, JournalLine
 from loans.models import Installment, Loan, LoanProduct, Repayment, Waiver
 from members.models import Group, GroupMembership, Member, MembershipApplication
 from savings.models import SavingsAccount, SavingsMovement, SavingsProduct
-from shu.models import ShuRule, ShuShare, ShuYear, SosialSpending
+from shu.models import FundSpending, ShuRule, ShuShare, ShuYear
 
 
 def history_label(model):
@@ -81,7 +81,7 @@ SavingsMovementTracked = _tracked(SavingsMovement)
 ShuRuleTracked = _tracked(ShuRule)
 ShuYearTracked = _tracked(ShuYear)
 ShuShareTracked = _tracked(ShuShare)
-SosialSpendingTracked = _tracked(SosialSpending)
+FundSpendingTracked = _tracked(FundSpending)
 # The books.
 JournalEntryTracked = _tracked(JournalEntry)
 JournalLineTracked = _tracked(JournalLine)

@@ -224,8 +224,7 @@ VOUCHER_ACCOUNTS = {
     # Dr kas/bank, Cr the source of the money.
     EntryKind.CASH_IN: (AccountCode.MODAL_HIBAH, AccountCode.DANA_BERGULIR),
     # Dr what the money was spent on, Cr kas/bank.
-    # The board's share of the SHU (dana pengurus, shu.services) is paid out with a kas keluar voucher.
-    EntryKind.CASH_OUT: (AccountCode.BEBAN_OPERASIONAL, AccountCode.DANA_PENGURUS),
+    EntryKind.CASH_OUT: (AccountCode.BEBAN_OPERASIONAL,),
     # Dr the receiving account, Cr the paying one.
     EntryKind.TRANSFER: CASH_ACCOUNTS,
 }

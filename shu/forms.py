@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from institutions.forms import DateField, Form, RupiahField
-from shu.models import Decision, SosialPurpose
+from shu.models import Decision, Fund, SosialPurpose
 
 PERCENT_ERRORS = {
     "min_value": _("Persentase tidak boleh kurang dari 0."),
@@ -86,6 +86,7 @@ class CollectForm(Form):
 
 
 class SosialSpendForm(Form):
+    fund = forms.ChoiceField(label=_("Dari"), choices=Fund.choices)
     on = DateField(label=_("Tanggal"))
     purpose = forms.ChoiceField(label=_("Untuk"), choices=SosialPurpose.choices)
     description = forms.CharField(label=_("Keterangan"), max_length=200)

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import Lkmm, LkmmScopedQuerySet
+from ledger.models import AccountCode
 
 
 class ShuRule(models.Model):
@@ -231,13 +232,26 @@ class SosialPurpose(models.TextChoices):
     POSYANDU = "posyandu", _("Posyandu")
     PAUD = "paud", _("PAUD")
     TETANGGA = "tetangga", _("Bantuan tetangga miskin")
+    PENGURUS = "pengurus", _("Jasa pengurus")
     LAINNYA = "lainnya", _("Lainnya")
 
 
-class SosialSpending(models.Model):
-    """Money spent from dana sosial, with what it was for. Corrected by reversal, never edited."""
+class Fund(models.TextChoices):
+    """The funds the SHU's sharing fills, each a liability account of the books."""
+
+    SOSIAL = "sosial", _("Dana sosial")
+    PENGURUS = "pengurus", _("Dana pengurus")
+
+
+FUND_ACCOUNT = {Fund.SOSIAL: AccountCode.DANA_SOSIAL, Fund.PENGURUS: AccountCode.DANA_PENGURUS}
+
+
+class FundSpending(models.Model):
+    """Money spent from dana sosial (Posyandu, PAUD, a poor neighbour) or paid from dana pengurus to the
+    board, with what it was for. Corrected by reversal, never edited."""
 
     lkmm = models.ForeignKey(Lkmm, on_delete=models.PROTECT, related_name="+", verbose_name=_("LKMM"))
+    fund = models.CharField(_("dana"), max_length=10, choices=Fund.choices, default=Fund.SOSIAL)
     on = models.DateField(_("tanggal"))
     purpose = models.CharField(_("untuk"), max_length=10, choices=SosialPurpose.choices)
     description = models.CharField(_("keterangan"), max_length=200)
@@ -268,8 +282,8 @@ class SosialSpending(models.Model):
     objects = LkmmScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("penggunaan dana sosial")
-        verbose_name_plural = _("penggunaan dana sosial")
+        verbose_name = _("penggunaan dana")
+        verbose_name_plural = _("penggunaan dana")
         ordering = ["lkmm", "-on", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="shu_sosial_amount_positive"),

@@ -7,16 +7,18 @@ The books (ledger.statements explains how the statements read them):
   surplus, to SHU ditahan (3201) when it is a loss (no SHU).
 - shu_distribute, the rapat anggota's decision carried out: Dr 3203 the surplus; Cr cadangan umum (3103)
   the reserve pool with every remainder, Cr dana sosial (2301), Cr dana pengurus (2302: the board's share,
-  owed to it until paid with a kas keluar voucher, so the LKMM's expense is not overstated), Cr SHU
+  owed to it until paid from that fund on the dana page, not an expense: the SHU is shared after the
+  year's result, not part of it), Cr SHU
   anggota belum dibayarkan (2303) the members' shares. Then each active member's share leaves 2303: to
   their sukarela savings (a deposit with its kuitansi, savings.services.savings_credit) or in cash, as
   the meeting decided; a member who left keeps it in 2303 until collected (share_collect).
-- sosial_spend / sosial_reverse: Dr dana sosial / Cr kas, never more than the fund holds.
+- sosial_spend / sosial_reverse: Dr dana sosial (or dana pengurus, when the board is paid its share) /
+  Cr kas, never more than the fund holds.
 """
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +31,7 @@ from ledger.models import AccountCode, EntryKind, PeriodClose
 from ledger.selectors import cash_lowest_from
 from ledger.services import entry_post
 from shu import selectors
-from shu.models import Decision, Settlement, ShuRule, ShuShare, ShuYear, SosialSpending
+from shu.models import FUND_ACCOUNT, Decision, Fund, FundSpending, Settlement, ShuRule, ShuShare, ShuYear
 
 FIRST_YEAR = 2000
 
@@ -344,45 +346,55 @@ def share_collect(*, share, actor, on):
 
 
 @transaction.atomic
-def sosial_spend(*, lkmm, actor, on, purpose, description, amount):
-    """Spend from dana sosial (Posyandu, PAUD, a poor neighbour): never more than the fund holds on that
-    day or any later one, nor than the kas."""
-    check_decider(actor, lkmm=lkmm, what=_("penggunaan dana sosial"))
+def sosial_spend(*, lkmm, actor, on, purpose, description, amount, fund=Fund.SOSIAL):
+    """Spend from dana sosial (Posyandu, PAUD, a poor neighbour), or pay the board from dana pengurus
+    (`fund`): never more than the fund holds on that day or any later one, nor than the kas."""
+    check_decider(actor, lkmm=lkmm, what=_("penggunaan dana"))
     lkmm = Lkmm.objects.select_for_update().get(pk=lkmm.pk)
+    if fund not in Fund.values:
+        raise ValidationError({"fund": _("Pilih dana sosial atau dana pengurus.")})
+    code = FUND_ACCOUNT[fund]
     description = (description or "").strip()
     if not description:
         raise ValidationError({"description": _("Tulis untuk apa dana ini dipakai.")})
     if amount <= 0:
         raise ValidationError({"amount": _("Jumlah harus lebih dari nol.")})
     _check_on(on, after=lkmm.founded_on)
-    when, fund = selectors.fund_lowest_from(lkmm=lkmm, code=AccountCode.DANA_SOSIAL, on=on)
-    if amount > fund:
+    when, held = selectors.fund_lowest_from(lkmm=lkmm, code=code, on=on)
+    if amount > held:
         raise ValidationError(
             {
-                "amount": _("Melebihi dana sosial: saldo %(d)s hanya %(amount)s.")
-                % {"d": _d(when), "amount": format_rupiah(max(fund, 0))}
+                "amount": _("Melebihi %(fund)s: saldo %(d)s hanya %(amount)s.")
+                % {"fund": Fund(fund).label.lower(), "d": _d(when), "amount": format_rupiah(max(held, 0))}
             }
         )
     _check_cash(lkmm, on, amount, field="amount")
-    spending = SosialSpending(
-        lkmm=lkmm, on=on, purpose=purpose, description=description, amount=amount, recorded_by=actor
+    spending = FundSpending(
+        lkmm=lkmm,
+        fund=fund,
+        on=on,
+        purpose=purpose,
+        description=description,
+        amount=amount,
+        recorded_by=actor,
     )
     spending.full_clean(exclude=["entry"])
     spending.entry = entry_post(
         lkmm=lkmm,
         date=on,
-        memo=_("Dana sosial: %(p)s, %(d)s") % {"p": spending.get_purpose_display(), "d": description},
-        lines=[(AccountCode.DANA_SOSIAL, amount, 0), (AccountCode.KAS, 0, amount)],
+        memo=_("%(fund)s: %(p)s, %(d)s")
+        % {"fund": Fund(fund).label, "p": spending.get_purpose_display(), "d": description},
+        lines=[(code, amount, 0), (AccountCode.KAS, 0, amount)],
         kind=EntryKind.DANA_SOSIAL,
         actor=actor,
     )
     spending.save()
     audit_record(
         actor=actor,
-        action="shu.sosial_spend",
+        action="shu.fund_spend",
         obj=spending,
         lkmm=lkmm,
-        data={"purpose": purpose, "amount": amount, "on": on.isoformat()},
+        data={"fund": fund, "purpose": purpose, "amount": amount, "on": on.isoformat()},
     )
     return spending
 
@@ -391,8 +403,8 @@ def sosial_spend(*, lkmm, actor, on, purpose, description, amount):
 def sosial_reverse(*, spending, actor, on, reason):
     """A mistaken spending reversed from `on`: the money is back in the fund and the kas."""
     lkmm = Lkmm.objects.select_for_update().get(pk=spending.lkmm_id)
-    check_decider(actor, lkmm=lkmm, what=_("pembatalan penggunaan dana sosial"))
-    spending = SosialSpending.objects.select_for_update().get(pk=spending.pk)
+    check_decider(actor, lkmm=lkmm, what=_("pembatalan penggunaan dana"))
+    spending = FundSpending.objects.select_for_update().get(pk=spending.pk)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan pembatalan.")})
@@ -402,18 +414,13 @@ def sosial_reverse(*, spending, actor, on, reason):
     spending.reversal_entry = entry_post(
         lkmm=lkmm,
         date=on,
-        memo=_("Pembatalan dana sosial: %(d)s") % {"d": spending.description},
-        lines=[(AccountCode.KAS, spending.amount, 0), (AccountCode.DANA_SOSIAL, 0, spending.amount)],
+        memo=_("Pembatalan %(fund)s: %(d)s")
+        % {"fund": spending.get_fund_display().lower(), "d": spending.description},
+        lines=[(AccountCode.KAS, spending.amount, 0), (FUND_ACCOUNT[spending.fund], 0, spending.amount)],
         kind=EntryKind.DANA_SOSIAL,
         actor=actor,
     )
     spending.reversed_on, spending.reversed_by, spending.reversal_reason = on, actor, reason
     spending.save(update_fields=["reversed_on", "reversed_by", "reversal_reason", "reversal_entry"])
-    audit_record(actor=actor, action="shu.sosial_reverse", obj=spending, lkmm=lkmm, reason=reason)
+    audit_record(actor=actor, action="shu.fund_reverse", obj=spending, lkmm=lkmm, reason=reason)
     return spending
-
-
-def check_staff_of(user, lkmm):
-    staff = getattr(user, "staff", None)
-    if staff is None or staff.lkmm_id != lkmm.pk:
-        raise PermissionDenied

@@ -16,11 +16,11 @@ from institutions.access import decision_mode, may_decide, staff_required
 from institutions.decisions import act_or_request, announce
 from institutions.forms import add_service_errors
 from institutions.models import DecisionRequest, Lkmm, RequestKind, RequestStatus
-from ledger.models import PeriodClose
+from ledger.models import AccountCode, PeriodClose
 from reports import exports
 from shu import selectors, services
 from shu.forms import CollectForm, DistributeForm, RuleForm, SosialReverseForm, SosialSpendForm, YearCloseForm
-from shu.models import ShuRule, ShuShare, ShuYear, SosialSpending
+from shu.models import FundSpending, ShuRule, ShuShare, ShuYear
 
 
 def _lkmm(request, code):
@@ -275,12 +275,13 @@ def collect(request, pk):
 
 @staff_required
 def sosial(request, code):
-    """Dana sosial: its balance, what it was spent on, and (the ketua) a new spending."""
+    """Dana sosial and dana pengurus: their balances, what was spent from them, and (the ketua) a new
+    spending."""
     lkmm = _lkmm(request, code)
     decides = _own(request, lkmm) and may_decide(request.user, lkmm=lkmm)
     form = None
     if decides:
-        form = SosialSpendForm(request.POST or None, initial={"on": timezone.localdate()})
+        form = SosialSpendForm(request.POST or None, initial={"on": timezone.localdate(), "fund": "sosial"})
     if request.method == "POST":
         if form is None:
             raise PermissionDenied
@@ -292,7 +293,7 @@ def sosial(request, code):
             else:
                 messages.success(request, _("Penggunaan dana sosial dicatat."))
                 return redirect("shu:sosial", code=lkmm.code)
-    spendings = SosialSpending.objects.filter(lkmm=lkmm).select_related("recorded_by", "reversed_by")
+    spendings = FundSpending.objects.filter(lkmm=lkmm).select_related("recorded_by", "reversed_by")
     return render(
         request,
         "shu/sosial.html",
@@ -302,13 +303,14 @@ def sosial(request, code):
             "decides": decides,
             "spendings": spendings,
             "fund": selectors.fund_balance(lkmm=lkmm),
+            "pengurus": selectors.fund_balance(lkmm=lkmm, code=AccountCode.DANA_PENGURUS),
         },
     )
 
 
 @staff_required
 def sosial_reverse(request, pk):
-    spending = get_object_or_404(SosialSpending.objects.for_user(request.user).select_related("lkmm"), pk=pk)
+    spending = get_object_or_404(FundSpending.objects.for_user(request.user).select_related("lkmm"), pk=pk)
     lkmm = spending.lkmm
     if not _own(request, lkmm) or not may_decide(request.user, lkmm=lkmm):
         raise PermissionDenied

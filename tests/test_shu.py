@@ -26,7 +26,7 @@ from risk.services import month_close
 from savings.models import SavingsAccount, SavingsKind
 from savings.services import savings_deposit
 from shu import division, selectors, services
-from shu.models import Settlement, ShuRule, ShuShare, ShuYear, SosialSpending
+from shu.models import FundSpending, Settlement, ShuRule, ShuShare, ShuYear
 from tests.factories import (
     LkmmFactory,
     LoanProductFactory,
@@ -469,7 +469,7 @@ def test_dana_sosial_spending_above_the_fund_is_refused_and_nothing_is_saved():
             amount=900_001,
         )
     assert "amount" in refused.value.error_dict
-    assert JournalEntry.objects.count() == entries and not SosialSpending.objects.exists()
+    assert JournalEntry.objects.count() == entries and not FundSpending.objects.exists()
     # Before the sharing, the fund held nothing.
     with pytest.raises(ValidationError):
         services.sosial_spend(
@@ -490,13 +490,35 @@ def test_dana_sosial_spending_above_the_fund_is_refused_and_nothing_is_saved():
     )
     assert selectors.fund_balance(lkmm=lkmm) == 650_000
     assert spending.entry.lines.get(account__code=AccountCode.DANA_SOSIAL).debit == 250_000
-    assert AuditLog.objects.filter(action="shu.sosial_spend", object_id=spending.pk).exists()
+    assert AuditLog.objects.filter(action="shu.fund_spend", object_id=spending.pk).exists()
     services.sosial_reverse(
         spending=spending, actor=ketua, on=datetime.date(YEAR_ + 1, 3, 2), reason="Salah catat"
     )
     spending.refresh_from_db()
     assert spending.reversed_on == datetime.date(YEAR_ + 1, 3, 2) and spending.reversal_entry is not None
     assert selectors.fund_balance(lkmm=lkmm) == 900_000
+    # The board is paid its share from dana pengurus (900.000), never more.
+    with pytest.raises(ValidationError, match="dana pengurus"):
+        services.sosial_spend(
+            lkmm=lkmm,
+            actor=ketua,
+            on=datetime.date(YEAR_ + 1, 3, 1),
+            purpose="pengurus",
+            description="Jasa pengurus 2025",
+            amount=900_001,
+            fund="pengurus",
+        )
+    paid = services.sosial_spend(
+        lkmm=lkmm,
+        actor=ketua,
+        on=datetime.date(YEAR_ + 1, 3, 1),
+        purpose="pengurus",
+        description="Jasa pengurus 2025",
+        amount=900_000,
+        fund="pengurus",
+    )
+    assert paid.entry.lines.get(account__code=AccountCode.DANA_PENGURUS).debit == 900_000
+    assert selectors.fund_balance(lkmm=lkmm, code=AccountCode.DANA_PENGURUS) == 0
     with pytest.raises(ValidationError):
         services.sosial_reverse(
             spending=spending, actor=ketua, on=datetime.date(YEAR_ + 1, 3, 2), reason="lagi"
@@ -634,14 +656,27 @@ def test_the_close_distribution_and_sosial_pages_work_end_to_end(client):
     fund = selectors.fund_balance(lkmm=lkmm)
     response = client.post(
         sosial,
-        {"on": "2026-03-01", "purpose": "posyandu", "description": "PMT balita", "amount": str(fund + 1)},
+        {
+            "fund": "sosial",
+            "on": "2026-03-01",
+            "purpose": "posyandu",
+            "description": "PMT balita",
+            "amount": str(fund + 1),
+        },
     )
     assert response.status_code == 200 and "Melebihi dana sosial" in response.content.decode()
     response = client.post(
-        sosial, {"on": "2026-03-01", "purpose": "posyandu", "description": "PMT balita", "amount": "100.000"}
+        sosial,
+        {
+            "fund": "sosial",
+            "on": "2026-03-01",
+            "purpose": "posyandu",
+            "description": "PMT balita",
+            "amount": "100.000",
+        },
     )
     assert response.status_code == 302
-    spending = SosialSpending.objects.get()
+    spending = FundSpending.objects.get()
     assert spending.amount == 100_000
     assert client.get(sosial).status_code == 200
     response = client.post(
