@@ -246,7 +246,10 @@ class Command(BaseCommand):
             first_name=rng.choice(WOMEN),
             last_name=rng.choice(FAMILY),
         ).user
-        start = today - datetime.timedelta(days=200)
+        # Members joined early last year, so savings, last year's loans, its month-end closes and its SHU
+        # (seed_shu) are history; this year's loans keep the last 200 days' portfolio in every state.
+        start = datetime.date(today.year - 1, 1, 6)
+        recent = today - datetime.timedelta(days=200)
         capital_source_record(
             lkmm=lkmm,
             actor=ketua,
@@ -329,7 +332,11 @@ class Command(BaseCommand):
                 else "ontime"
             )
             product = monthly if n % 7 == 0 else weekly
-            disbursed = start + datetime.timedelta(days=rng.randint(10, 185))
+            if n % 2 == 0 and kind != "default":
+                # Last year's cycle, repaid: the interest last year's SHU is shared from.
+                first = start + datetime.timedelta(days=rng.randint(20, 230))
+                self.seed_loan(member, weekly, first, "ontime", ketua, pengelola)
+            disbursed = recent + datetime.timedelta(days=rng.randint(10, 185))
             if n in (3, 17):
                 # An application waiting for the ketua, and an approved one waiting for its money.
                 pending = loan_apply(
