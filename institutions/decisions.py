@@ -278,8 +278,8 @@ def request_details(request):
         if kind_of == "date":
             value = datetime.date.fromisoformat(value)
             value = value.strftime("%m/%Y") if name == "month" else value.strftime("%d/%m/%Y")
-        elif kind_of == "int" and name != "year":
-            value = format_rupiah(value)
+        elif kind_of == "int":
+            value = value if name == "year" else format_rupiah(value)
         elif kind_of != "str":
             obj = apps.get_model(kind_of)._default_manager.filter(pk=value).first()
             value = getattr(obj, "receipt_code", None) or getattr(obj, "code", None) or str(obj)

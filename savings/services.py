@@ -300,6 +300,12 @@ def savings_reverse(*, movement, actor, on, reason, requested_by=None):
         raise ValidationError({"reason": _("Tulis alasan pembatalan.")})
     if movement.reversed_on is not None:
         raise ValidationError(_("Mutasi ini sudah dibatalkan."))
+    from shu.models import ShuShare
+
+    if ShuShare.objects.filter(movement=movement).exists():
+        # Its entry credited the savings from the SHU payable, not from kas: undoing it is not a cash
+        # reversal (the rapat anggota's decision stands; a correction is a withdrawal).
+        raise ValidationError(_("SHU yang sudah ditambahkan ke simpanan tidak dapat dibatalkan di sini."))
     if on < movement.on:
         raise ValidationError(
             {

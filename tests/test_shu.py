@@ -273,6 +273,11 @@ def test_shu_domain_worked_example():
     assert _row(february.neraca, AccountCode.DANA_SOSIAL).current == 1_000_000
     assert _row(february.neraca, AccountCode.CADANGAN_UMUM).current == 4_000_002
     assert _problems(lkmm) == []
+    # A share credited to savings is not reversed as if it were cash.
+    from savings.services import savings_reverse
+
+    with pytest.raises(ValidationError, match="SHU"):
+        savings_reverse(movement=shares["A"].movement, actor=ketua, on=decided_on, reason="salah")
     # The stored preview reads the same as the computed one.
     stored = selectors.preview(lkmm=lkmm, year=YEAR_)
     assert {r.member.full_name[-1]: r.total for r in stored.rows} == TOTALS
@@ -378,6 +383,11 @@ def test_year_close_under_four_eyes_is_a_request_and_another_approvers_decision(
     assert not ShuYear.objects.exists()
     request = lkmm.requests.get(kind=RequestKind.YEAR_CLOSE)
     assert request.target == f"year:{YEAR_}" and request.payload["year"] == YEAR_
+    # It waits in the inbox; its page names the year (not as rupiah).
+    login(client, approver)
+    assert "Tutup tahun 2025" in client.get(reverse("requests:list")).content.decode()
+    detail = client.get(reverse("requests:detail", args=[request.pk])).content.decode()
+    assert "2025" in detail and "Rp 2.025" not in detail and "Rp2.025" not in detail
     # The requester cannot decide their own request.
     with pytest.raises(ValidationError, match="empat mata"):
         request_decide(request=request, actor=ketua, approve=True)
