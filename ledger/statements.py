@@ -383,10 +383,17 @@ CASH_FLOW_LINES = [
     (OPERATING, gettext_lazy("Pembayaran beban operasional"), AccountCode.BEBAN_OPERASIONAL, "net"),
     (OPERATING, gettext_lazy("Setoran simpanan anggota"), SAVINGS_CODES, "credit"),
     (OPERATING, gettext_lazy("Penarikan simpanan anggota"), SAVINGS_CODES, "debit"),
+    (OPERATING, gettext_lazy("Penggunaan dana sosial"), AccountCode.DANA_SOSIAL, "net"),
     (FINANCING, gettext_lazy("Penerimaan modal hibah (APBD)"), AccountCode.MODAL_HIBAH, "net"),
     (FINANCING, gettext_lazy("Penerimaan dana bergulir"), AccountCode.DANA_BERGULIR, "net"),
     (FINANCING, gettext_lazy("Penerimaan pinjaman bank"), AccountCode.PINJAMAN_BANK, "credit"),
     (FINANCING, gettext_lazy("Pembayaran pinjaman bank"), AccountCode.PINJAMAN_BANK, "debit"),
+    (
+        FINANCING,
+        gettext_lazy("Pembayaran SHU kepada anggota dan pengurus"),
+        (AccountCode.UTANG_SHU, AccountCode.DANA_PENGURUS),
+        "net",
+    ),
 ]
 CLASSIFIED = {
     code

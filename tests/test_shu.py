@@ -438,6 +438,9 @@ def test_a_left_members_share_is_held_as_a_payable_until_collected():
     assert share_b.settlement == Settlement.UTANG and share_b.waiting
     assert Account.objects.get(lkmm=lkmm, code=AccountCode.UTANG_SHU).balance_derived == -900_000
     assert _problems(lkmm) == []
+    february = statements_for(Lkmm.objects.filter(pk=lkmm.pk), Period(MONTH, YEAR_ + 1, 2))
+    paid = {row.label: row.current for row in february.arus_kas.sections[1].rows}
+    assert paid["Pembayaran SHU kepada anggota dan pengurus"] == -900_000
     kas = Account.objects.get(lkmm=lkmm, code=AccountCode.KAS).balance_derived
     services.share_collect(share=share_b, actor=ketua, on=datetime.date(YEAR_ + 1, 3, 1))
     share_b.refresh_from_db()
