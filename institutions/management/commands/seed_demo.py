@@ -333,8 +333,8 @@ class Command(BaseCommand):
             )
             product = monthly if n % 7 == 0 else weekly
             if n % 2 == 0 and kind != "default":
-                # Last year's cycle, repaid: the interest last year's SHU is shared from.
-                first = start + datetime.timedelta(days=rng.randint(20, 230))
+                # An earlier cycle, repaid before this one: the interest last year's SHU is shared from.
+                first = start + datetime.timedelta(days=rng.randint(20, max(21, (recent - start).days - 80)))
                 self.seed_loan(member, weekly, first, "ontime", ketua, pengelola)
             disbursed = recent + datetime.timedelta(days=rng.randint(10, 185))
             if n in (3, 17):
