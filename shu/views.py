@@ -131,7 +131,7 @@ def year_page(request, code, year):
             title=[_("SHU tahun %(y)s") % {"y": year}, lkmm.name],
             blocks=[_pools_block(preview), _rows_block(preview)],
         )
-    own = _own(request, lkmm)
+    own, today = _own(request, lkmm), timezone.localdate()
     shu_year = preview.shu_year
     waiting = (
         DecisionRequest.objects.filter(
@@ -151,7 +151,8 @@ def year_page(request, code, year):
         {
             "lkmm": lkmm,
             "year": year,
-            "years": list(range(timezone.localdate().year, max(lkmm.founded_on.year, 2000) - 1, -1)),
+            # The last few years (an older one is reached by its address).
+            "years": list(range(today.year, max(lkmm.founded_on.year, today.year - 5) - 1, -1)),
             "preview": preview,
             "shu_year": shu_year,
             "own": own,
@@ -186,7 +187,8 @@ def rules(request, code):
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Aturan pembagian SHU disimpan sebagai versi baru."))
-            return redirect("shu:year", code=lkmm.code, year=form.cleaned_data["from_year"] - 1)
+            year = min(form.cleaned_data["from_year"], timezone.localdate().year)
+            return redirect("shu:year", code=lkmm.code, year=year)
     history = ShuRule.objects.filter(lkmm=lkmm).select_related("created_by")
     return render(request, "shu/rules.html", {"lkmm": lkmm, "form": form, "history": history})
 
