@@ -699,3 +699,66 @@ def test_the_close_distribution_and_sosial_pages_work_end_to_end(client):
     spending.refresh_from_db()
     assert spending.reversed_on == datetime.date(2026, 3, 2)
     assert _problems(lkmm) == []
+
+
+@pytest.mark.django_db
+def test_months_after_leaving_count_zero_and_reversed_payments_pay_no_interest():
+    from loans.services import repayment_reverse
+
+    lkmm, ketua, people = build(members={"A": 1_200_000, "B": 1_200_000}, interest={"A": 60_000})
+    # B left at the end of June: her balance at the six month ends after counts as zero.
+    gone = people["B"]
+    type(gone).objects.filter(pk=gone.pk).update(status=MemberStatus.KELUAR)
+    change = MemberStatusChange.objects.create(member=gone, from_status="aktif", to_status="keluar", by=ketua)
+    MemberStatusChange.objects.filter(pk=change.pk).update(
+        at=datetime.datetime(YEAR_, 6, 30, 10, tzinfo=datetime.UTC)
+    )
+    # A's last payment reversed within the year: its interest was not paid.
+    last = people["A"].loans.get().repayments.order_by("-paid_on").first()
+    interest_of_last = sum(a.interest for a in last.allocations.all())
+    assert interest_of_last > 0
+    from ledger.models import PeriodClose
+
+    PeriodClose.objects.filter(lkmm=lkmm).update(
+        reopened_at=datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC)
+    )
+    repayment_reverse(repayment=last, actor=ketua, on=datetime.date(YEAR_, 12, 1), reason="Uang palsu")
+    rows = {r.member.full_name[-1]: r for r in selectors.preview(lkmm=lkmm, year=YEAR_).rows}
+    assert rows["A"].average_savings == 1_200_000
+    assert rows["B"].average_savings == 600_000
+    assert rows["A"].interest_paid == 60_000 - interest_of_last
+    # Jasa simpanan 20% of the surplus, shared 2:1.
+    pool = selectors.preview(lkmm=lkmm, year=YEAR_).pools["jasa_simpanan"]
+    assert rows["A"].jasa_simpanan == pool * 2 // 3 and rows["B"].jasa_simpanan == pool // 3
+
+
+@pytest.mark.django_db
+def test_a_cash_payout_the_kas_cannot_cover_is_refused_and_nothing_is_saved():
+    from ledger.services import voucher_post
+
+    lkmm, ketua, _people = build(members={"A": 500_000}, interest={})
+    shu_year = services.year_close(lkmm=lkmm, year=YEAR_, actor=ketua)
+    kas = Account.objects.get(lkmm=lkmm, code=AccountCode.KAS).balance_derived
+    voucher_post(
+        lkmm=lkmm,
+        actor=ketua,
+        kind=EntryKind.TRANSFER,
+        date=datetime.date(YEAR_ + 1, 1, 10),
+        amount=kas,
+        memo="Setor ke bank",
+        account_code=AccountCode.BANK,
+        cash_account_code=AccountCode.KAS,
+    )
+    entries = JournalEntry.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        services.shu_distribute(
+            shu_year=shu_year,
+            actor=ketua,
+            decided_on=datetime.date(YEAR_ + 1, 2, 1),
+            decision="tunai",
+            minutes_no="9",
+        )
+    assert "decided_on" in refused.value.error_dict
+    shu_year.refresh_from_db()
+    assert not shu_year.distributed and not ShuShare.objects.exists()
+    assert JournalEntry.objects.count() == entries
