@@ -452,6 +452,9 @@ def test_a_left_members_share_is_held_as_a_payable_until_collected():
     with pytest.raises(ValidationError, match="tidak menunggu"):
         services.share_collect(share=share_b, actor=ketua, on=datetime.date(YEAR_ + 1, 3, 2))
     assert _problems(lkmm) == []
+    # check_books sees a share marked held that the books paid out.
+    ShuShare.objects.filter(pk=share_b.pk).update(collected_on=None)
+    assert _problems(lkmm) == [f"[{lkmm.code}] SHU held for members Rp 900.000, account 2303 Rp 0"]
 
 
 def _distributed(**kwargs):
