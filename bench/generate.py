@@ -782,6 +782,10 @@ def generate(args, today):
             " SUM(debit) - SUM(credit) AS b FROM ledger_journalline GROUP BY account_id) s"
             " WHERE s.account_id = a.id"
         )
+    # And the kas balance at the end of each day (entry_post keeps it; COPY went past it).
+    from ledger.services import cash_days_refresh
+
+    cash_days_refresh()
     generated = time.perf_counter() - started
     print(f"generated in {generated:.1f} s (COPY, FK triggers off, one transaction)")
     started = time.perf_counter()

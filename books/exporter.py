@@ -12,7 +12,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from books.formats import SHEETS
-from ledger.models import AccountCode, JournalLine, PeriodClose
+from ledger.models import AccountCode, EntryKind, JournalLine, PeriodClose
 from loans import allocation as engine
 from loans.models import DISBURSED_STATUSES, Installment, Loan, LoanStatusChange, Repayment, Waiver
 from members.models import GroupMembership, Member, MemberStatus, MemberStatusChange
@@ -339,8 +339,11 @@ def book_tables(lkmm):
     event_rows.sort(key=lambda e: e["on"])
     opening_rows = []
     lines = defaultdict(list)
-    for line in JournalLine.objects.filter(entry__lkmm=lkmm, entry__loan__isnull=True).select_related(
-        "account", "entry"
+    # Savings entries are in the savings sheet, each with its movement.
+    for line in (
+        JournalLine.objects.filter(entry__lkmm=lkmm, entry__loan__isnull=True)
+        .exclude(entry__kind=EntryKind.SAVINGS)
+        .select_related("account", "entry")
     ):
         lines[line.entry].append(line)
     for entry, entry_lines in sorted(lines.items(), key=lambda kv: (kv[0].date, kv[0].number)):
@@ -367,11 +370,32 @@ def book_tables(lkmm):
         ("repayments", repayment_rows),
         ("events", event_rows),
         ("opening", opening_rows),
+        ("savings", savings_rows(lkmm)),
     ):
         required, optional, _needed = SHEETS[sheet]
         header = [*required, *optional]
         tables[sheet] = (header, [[row.get(column) for column in header] for row in rows])
     return tables, skipped
+
+
+def savings_rows(lkmm):
+    """Every savings movement of the LKMM's members, with its reversal if any: by date, deposits before
+    withdrawals within a day (the order the import records them in), then by kuitansi."""
+    from savings.models import MovementKind, SavingsMovement
+
+    movements = SavingsMovement.objects.filter(lkmm=lkmm).select_related("account__member")
+    return [
+        {
+            "nik": m.account.member.nik,
+            "type": m.account.kind,
+            "on": m.on,
+            "amount": m.amount,
+            "kind": m.kind,
+            "reversed_on": m.reversed_on,
+            "reversal_reason": m.reversal_reason if m.reversed_on else "",
+        }
+        for m in sorted(movements, key=lambda m: (m.on, m.kind != MovementKind.DEPOSIT, m.receipt_no))
+    ]
 
 
 def _csv_value(value):

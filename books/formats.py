@@ -64,6 +64,8 @@ SHEETS = {
     ),
     "events": (("loan_ref", "on", "kind"), ("amount", "new_loan_ref", "reason"), False),
     "opening": (("on", "account", "amount"), (), False),
+    # Members' savings movements: type pokok/wajib/sukarela, kind setor/tarik (deposit/withdrawal).
+    "savings": (("nik", "type", "on", "amount", "kind"), ("reversed_on", "reversal_reason"), False),
 }
 ORDER = tuple(SHEETS)
 MAX_ROWS = 200_000

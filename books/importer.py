@@ -29,6 +29,8 @@ FREQUENCIES = ("daily", "weekly", "monthly")
 EVENT_KINDS = ("late_fee_waiver", "write_off", "recovery", "restructure")
 OPENING_ACCOUNTS = ("kas", "bank", "modal_hibah", "dana_bergulir", "cadangan_risiko")
 MEMBER_STATUSES = ("aktif", "keluar", "diblokir")
+SAVINGS_TYPES = ("pokok", "wajib", "sukarela")
+SAVINGS_KINDS = ("setor", "tarik")
 OPENING_NOTE = "Saldo pembayaran awal (impor)"
 
 
@@ -42,6 +44,7 @@ class Plan:
     repayments: list = field(default_factory=list)
     events: list = field(default_factory=list)
     openings: list = field(default_factory=list)
+    savings: list = field(default_factory=list)  # dicts, in file order (see savings_timeline)
     new_business_types: list = field(default_factory=list)
     new_groups: list = field(default_factory=list)
     modal_awal: tuple | None = None  # (date, amount)
@@ -67,6 +70,12 @@ class Plan:
             "repayments": len(self.repayments) + sum(1 for loan in loans if loan["paid_amount"]),
             "events": len(self.events),
             "openings": len(self.openings),
+            "savings": len(self.savings),
+            "savings_total": sum(
+                s["amount"] if s["kind"] == "setor" else -s["amount"]
+                for s in self.savings
+                if s["reversed_on"] is None
+            ),
             "principal": sum(loan["principal"] for loan in loans),
             "paid": sum(r["amount"] for r in self.repayments) + sum(loan["paid_amount"] for loan in loans),
             "outstanding": sum(self.outstanding.values()),
@@ -234,6 +243,7 @@ def validate(book, *, lkmm, today=None):
         amount = row.positive("amount")
         if not row.bad:
             plan.openings.append({"row": cells.number, "on": on, "account": account, "amount": amount})
+    _savings(plan, book.sheets["savings"], niks)
     if plan.ok:
         _replay(plan)
     if plan.ok:
@@ -428,6 +438,100 @@ def _event_row(plan, cells):
 
 def _d(date):
     return date.strftime("%d/%m/%Y")
+
+
+# --- savings ----------------------------------------------------------------------------------------------
+
+
+def _savings(plan, rows, niks):
+    """Check the savings sheet: each row on its own, then each account's end-of-day balance in date order
+    (a reversal counts from its date), which may never go below zero."""
+    valid = []
+    for cells in rows:
+        row = _Rows(plan, cells)
+        nik = row.get("nik")
+        if nik is not None and nik not in niks:
+            row.problem("nik", _("NIK ini tidak ada di lembar members."))
+        kind_of_savings = row.choice("type", SAVINGS_TYPES)
+        on = row.past_date("on")
+        amount = row.positive("amount")
+        kind = row.choice("kind", SAVINGS_KINDS)
+        member = niks.get(nik)
+        if member is not None and on is not None and on < member["joined_on"]:
+            row.problem(
+                "on",
+                _("Tanggal tidak boleh sebelum anggota masuk (%(d)s).") % {"d": _d(member["joined_on"])},
+            )
+        reversed_on = row.past_date("reversed_on", required=False)
+        reason = row.get("reversal_reason", required=False, default="")
+        if reversed_on is not None and on is not None and reversed_on < on:
+            row.problem("reversed_on", _("Tanggal pembatalan tidak boleh sebelum tanggal mutasi."))
+        if reason and reversed_on is None:
+            row.problem("reversed_on", _("Alasan pembatalan tanpa tanggal pembatalan."))
+        if row.bad:
+            continue
+        valid.append(
+            {
+                "row": cells.number,
+                "nik": nik,
+                "type": kind_of_savings,
+                "on": on,
+                "amount": amount,
+                "kind": kind,
+                "reversed_on": reversed_on,
+                "reason": reason[:200] or _("Dibatalkan (impor)"),
+            }
+        )
+    accounts = defaultdict(list)
+    for item in valid:
+        accounts[item["nik"], item["type"]].append(item)
+    for items in accounts.values():
+        changes = defaultdict(int)
+        for item in items:
+            signed = item["amount"] if item["kind"] == "setor" else -item["amount"]
+            changes[item["on"]] += signed
+            if item["reversed_on"] is not None:
+                changes[item["reversed_on"]] -= signed
+        balance, below = 0, None
+        for day in sorted(changes):
+            balance += changes[day]
+            if balance < 0:
+                below = day
+                break
+        if below is None:
+            continue
+        # Name the row that takes the balance below zero: a withdrawal that day, else the reversal of a
+        # deposit that day.
+        culprit = next(
+            (i for i in items if i["on"] == below and i["kind"] == "tarik"),
+            next((i for i in items if i["reversed_on"] == below), items[0]),
+        )
+        column = "amount" if culprit["on"] == below and culprit["kind"] == "tarik" else "reversed_on"
+        plan.problems.append(
+            Problem(
+                "savings",
+                culprit["row"],
+                column,
+                _("Saldo simpanan %(type)s menjadi kurang dari nol pada %(d)s (%(balance)s).")
+                % {"type": culprit["type"], "d": _d(below), "balance": balance},
+            )
+        )
+    plan.savings = valid
+
+
+def savings_timeline(plan):
+    """The savings rows and their reversals in the order they are recorded: by date; within a day the
+    deposits, the reversals of earlier withdrawals, the withdrawals, then the other reversals; then the
+    sheet's order. So each withdrawal sees the day's deposits, as the end-of-day balances checked above
+    do. Items: (date, order, row, "move" or "reverse", row dict)."""
+    items = []
+    for item in plan.savings:
+        items.append((item["on"], 0 if item["kind"] == "setor" else 2, item["row"], "move", item))
+        if item["reversed_on"] is not None:
+            early = item["kind"] == "tarik" and item["reversed_on"] > item["on"]
+            items.append((item["reversed_on"], 1 if early else 3, item["row"], "reverse", item))
+    items.sort(key=lambda i: i[:3])
+    return items
 
 
 # --- replay ---------------------------------------------------------------------------------------------
@@ -722,6 +826,11 @@ def _cash(plan):
     for e in plan.events:
         if e["kind"] == "recovery":
             moves[e["on"]] += e["amount"]
+    for s in plan.savings:
+        signed = s["amount"] if s["kind"] == "setor" else -s["amount"]
+        moves[s["on"]] += signed
+        if s["reversed_on"]:
+            moves[s["reversed_on"]] -= signed
     if not moves:
         return
     balance = cash_balance(lkmm=plan.lkmm, code="1101", at=plan.today)

@@ -22,13 +22,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from books.formats import Problem
-from books.importer import OPENING_NOTE, timeline
+from books.importer import OPENING_NOTE, savings_timeline, timeline
 from institutions.access import recording_history
 from institutions.models import AuditLog, Lkmm
 from institutions.services import audit_record
 from ledger.models import Account, AccountCode, EntryKind, JournalEntry, JournalLine
 from ledger.services import (
     account_balances_refresh,
+    cash_days_refresh,
     chart_ensure,
     entry_post,
     month_figures_forget,
@@ -48,6 +49,8 @@ from loans.models import (
     Repayment,
 )
 from members.models import BusinessType, Group, GroupMembership, Member, MemberStatus, MemberStatusChange
+from savings import services as savings_services
+from savings.models import MovementKind, SavingsAccount, SavingsKind
 
 OPENING_ACCOUNTS = {
     "kas": (AccountCode.KAS, AccountCode.MODAL_HIBAH),
@@ -165,6 +168,7 @@ class _Recorder:
         self._loans(items)
         self._flush()
         self._later(items)
+        self._savings()
         dates = [loan["disbursed_on"] for loan in plan.loans.values()] + [o["on"] for o in plan.openings]
         earliest = min(dates, default=None)
         if earliest:
@@ -263,6 +267,15 @@ class _Recorder:
                 )
                 for member, row in zip(members, plan.members, strict=True)
                 if row["group"]
+            ],
+            batch_size=BATCH,
+        )
+        # Every member has the three savings accounts from joining (savings.services.accounts_open).
+        SavingsAccount.objects.bulk_create(
+            [
+                SavingsAccount(lkmm=lkmm, member=member, kind=kind, opened_on=member.joined_on)
+                for member in members
+                for kind in SavingsKind
             ],
             batch_size=BATCH,
         )
@@ -637,7 +650,9 @@ class _Recorder:
             ),
             batch_size=BATCH,
         )
-        account_balances_refresh(lkmm=self.lkmm)  # the lines above bypass entry_post's kept balances
+        # The lines above bypass entry_post's kept balances.
+        account_balances_refresh(lkmm=self.lkmm)
+        cash_days_refresh(lkmm=self.lkmm)
         AuditLog.objects.bulk_create(self.audits, batch_size=BATCH)
         self.entries, self.audits = [], []
 
@@ -704,3 +719,31 @@ class _Recorder:
             new.loan_ref = row["ref"]
             new.save(update_fields=["loan_ref"])
             self.loan_objects[row["ref"]] = new
+
+    # --- savings, through the services --------------------------------------------------------------------
+
+    def _savings(self):
+        """Each savings movement and reversal of the book through savings.services' import path (journal
+        entry, kuitansi, kept balance, audit row), in the order books.importer checked them."""
+        kinds = {"setor": MovementKind.DEPOSIT, "tarik": MovementKind.WITHDRAWAL}
+        for _date, _order, _row, what, item in savings_timeline(self.plan):
+            try:
+                if what == "move":
+                    item["_movement"] = savings_services.savings_movement_import(
+                        member=self.members[item["nik"]],
+                        kind=item["type"],
+                        movement_kind=kinds[item["kind"]],
+                        amount=item["amount"],
+                        on=item["on"],
+                        actor=self.actor,
+                    )
+                else:
+                    savings_services.savings_reverse_import(
+                        movement=item["_movement"],
+                        on=item["reversed_on"],
+                        reason=item["reason"],
+                        actor=self.actor,
+                    )
+            except ValidationError as exc:
+                column = "amount" if what == "move" else "reversed_on"
+                raise ApplyError(Problem("savings", item["row"], column, "; ".join(exc.messages))) from None

@@ -1,4 +1,4 @@
-"""The downloadable template of the book format: each sheet's header row and an example row, and a notes
+"""The downloadable template of the book format: each sheet's header row and example rows, and a notes
 sheet in Bahasa Indonesia. Dates are real Excel dates."""
 
 import datetime
@@ -42,6 +42,24 @@ EXAMPLES = {
     "repayments": {"loan_ref": "PJ-001", "paid_on": D(2024, 2, 12), "amount": 124200},
     "events": {"loan_ref": "PJ-001", "on": D(2024, 3, 4), "kind": "late_fee_waiver", "reason": "Sakit"},
     "opening": {"on": D(2024, 1, 2), "account": "modal_hibah", "amount": 25000000},
+    "savings": [
+        {"nik": "3509011205800001", "type": "pokok", "on": D(2024, 1, 8), "amount": 10000, "kind": "setor"},
+        {"nik": "3509011205800001", "type": "wajib", "on": D(2024, 1, 15), "amount": 5000, "kind": "setor"},
+        {
+            "nik": "3509011205800001",
+            "type": "sukarela",
+            "on": D(2024, 2, 5),
+            "amount": 50000,
+            "kind": "setor",
+        },
+        {
+            "nik": "3509011205800001",
+            "type": "sukarela",
+            "on": D(2024, 3, 4),
+            "amount": 20000,
+            "kind": "tarik",
+        },
+    ],
 }
 NOTES = [
     (
@@ -90,6 +108,22 @@ NOTES = [
         "opening",
         "account: kas, bank, modal_hibah, dana_bergulir atau cadangan_risiko; amount lebih dari nol.",
     ),
+    (
+        "savings",
+        "Simpanan anggota, satu baris per setoran atau penarikan. Wajib: nik (anggota di lembar members), "
+        "type (pokok, wajib atau sukarela), on (tanggal, tidak sebelum anggota masuk), amount (lebih dari "
+        "nol) dan kind (setor atau tarik).",
+    ),
+    (
+        "savings",
+        "Saldo tiap jenis simpanan per anggota tidak boleh kurang dari nol pada tanggal mana pun, dihitung "
+        "menurut urutan tanggal (setoran pada hari yang sama dihitung lebih dulu). Penarikan di buku lama "
+        "dicatat apa adanya, tanpa keputusan ketua; tiap baris mendapat nomor kuitansi dan jurnalnya.",
+    ),
+    (
+        "savings",
+        "reversed_on dan reversal_reason: setoran atau penarikan yang dibatalkan sejak tanggal itu.",
+    ),
 ]
 
 
@@ -105,11 +139,12 @@ def workbook_bytes():
         ws.append(header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        example = EXAMPLES[sheet]
-        ws.append([example.get(column, "") for column in header])
-        for cell in ws[2]:
-            if isinstance(cell.value, datetime.date):
-                cell.number_format = "dd/mm/yyyy"
+        examples = EXAMPLES[sheet] if isinstance(EXAMPLES[sheet], list) else [EXAMPLES[sheet]]
+        for example in examples:
+            ws.append([example.get(column, "") for column in header])
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, datetime.date):
+                    cell.number_format = "dd/mm/yyyy"
     notes = workbook.create_sheet("catatan")
     notes.append(["Lembar", "Catatan"])
     for row in NOTES:

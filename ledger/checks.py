@@ -5,10 +5,9 @@ queries, whatever the number of rows.
 """
 
 import datetime
-import itertools
 from collections import Counter, defaultdict
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 
 from institutions.templatetags.lkmm_format import format_rupiah
@@ -164,15 +163,39 @@ def _sequence_problems(rows, what):
 
 def receipt_numbers(lkmms):
     """Receipt numbers run 1..N per LKMM over repayments and savings movements together (one kuitansi
-    sequence), with no gap and no repeat (reversed ones keep theirs)."""
+    sequence), with no gap (reversed ones keep theirs). A number is shared only by one member's lines of
+    one collection sheet save: every row carrying it is the same member's, on the same date, and its
+    savings movements are deposits; any other repeat is reported."""
     from loans.models import Repayment
-    from savings.models import SavingsMovement
+    from savings.models import MovementKind, SavingsMovement
 
-    rows = Repayment.objects.filter(lkmm__in=lkmms).order_by().values_list("lkmm__code", "receipt_no")
-    savings = (
-        SavingsMovement.objects.filter(lkmm__in=lkmms).order_by().values_list("lkmm__code", "receipt_no")
+    rows = (
+        Repayment.objects.filter(lkmm__in=lkmms)
+        .order_by()
+        .values_list("lkmm__code", "receipt_no", "loan__member_id", "paid_on")
     )
-    yield from _sequence_problems(itertools.chain(rows.iterator(), savings.iterator()), "receipt numbers")
+    savings = (
+        SavingsMovement.objects.filter(lkmm__in=lkmms)
+        .order_by()
+        .values_list("lkmm__code", "receipt_no", "account__member_id", "on", "kind")
+    )
+    holders = defaultdict(list)  # (lkmm, number) -> [(member, date, is a deposit or a repayment)]
+    for lkmm, number, member, on in rows.iterator():
+        holders[lkmm, number].append((member, on, True))
+    for lkmm, number, member, on, kind in savings.iterator():
+        holders[lkmm, number].append((member, on, kind == MovementKind.DEPOSIT))
+    yield from _sequence_problems(holders.keys(), "receipt numbers")
+    shared_badly = defaultdict(list)
+    for (lkmm, number), rows_of in holders.items():
+        if len(rows_of) < 2:
+            continue
+        if len({(member, on) for member, on, _in in rows_of}) > 1 or not all(i for *_x, i in rows_of):
+            shared_badly[lkmm].append(number)
+    for lkmm in sorted(shared_badly):
+        yield (
+            f"[{lkmm}] receipt numbers shared by different members, dates or a withdrawal: "
+            f"{_ranges(shared_badly[lkmm])}"
+        )
 
 
 def savings_match_books(lkmms):
@@ -239,6 +262,55 @@ def kept_standing_matches_facts(lkmms, chunk=2000):
             yield f"[{loan.lkmm.code}] {loan.code}: kept standing differs from the facts: {problem}"
 
 
+def savings_match_books_at_every_date(lkmms):
+    """On every day, what the members' savings of each kind moved (deposits and withdrawals on their
+    dates, reversals on theirs) equals what that kind's simpanan account moved in the books; so the sum
+    of the members' balances equals the account at the end of every date, not only today. The first
+    differing day of each LKMM and kind is reported."""
+    from savings.models import LEDGER_ACCOUNT, MovementKind, SavingsMovement
+
+    signed = Case(
+        When(kind=MovementKind.DEPOSIT, then=F("amount")),
+        default=-F("amount"),
+        output_field=BigIntegerField(),
+    )
+    moved = defaultdict(int)
+    movements = SavingsMovement.objects.filter(lkmm__in=lkmms).order_by()
+    for code, kind, date, net in (
+        movements.values("lkmm__code", "account__kind", "on")
+        .annotate(net=Sum(signed))
+        .values_list("lkmm__code", "account__kind", "on", "net")
+    ):
+        moved[code, kind, date] += net
+    for code, kind, date, net in (
+        movements.filter(reversed_on__isnull=False)
+        .values("lkmm__code", "account__kind", "reversed_on")
+        .annotate(net=Sum(signed))
+        .values_list("lkmm__code", "account__kind", "reversed_on", "net")
+    ):
+        moved[code, kind, date] -= net
+    kinds = {account: kind for kind, account in LEDGER_ACCOUNT.items()}
+    booked = defaultdict(int)
+    for code, account, date, net in (
+        JournalLine.objects.filter(account__lkmm__in=lkmms, account__code__in=list(kinds))
+        .order_by()
+        .values("account__lkmm__code", "account__code", "entry__date")
+        .annotate(net=Sum("credit") - Sum("debit"))
+        .values_list("account__lkmm__code", "account__code", "entry__date", "net")
+    ):
+        booked[code, kinds[account], date] += net
+    reported = set()
+    for key in sorted(set(moved) | set(booked)):
+        code, kind, date = key
+        if moved.get(key, 0) != booked.get(key, 0) and (code, kind) not in reported:
+            reported.add((code, kind))
+            yield (
+                f"[{code}] savings {kind} on {date:%d/%m/%Y}: members' movements "
+                f"{format_rupiah(moved.get(key, 0))}, account {LEDGER_ACCOUNT[kind]} "
+                f"{format_rupiah(booked.get(key, 0))}"
+            )
+
+
 def account_balances_match_lines(lkmms):
     """Each account's kept balance (Account.balance_derived) equals debit minus credit of its lines."""
     from ledger.models import Account
@@ -300,6 +372,38 @@ def shu_matches_books(lkmms):
             )
 
 
+def cash_days_match_lines(lkmms):
+    """The kept end-of-day kas balances (CashDay) equal the running sum of the kas lines, day by day."""
+    from itertools import groupby
+
+    from ledger.models import CashDay
+
+    daily = (
+        JournalLine.objects.filter(account__lkmm__in=lkmms, account__code=AccountCode.KAS)
+        .order_by("account__lkmm__code", "entry__date")
+        .values_list("account__lkmm__code", "entry__date")
+        .annotate(net=Sum("debit") - Sum("credit"))
+    )
+    expected = {}
+    for code, days in groupby(daily, key=lambda row: row[0]):
+        running = 0
+        for _code, date, net in days:
+            running += net
+            expected[code, date] = running
+    kept = {
+        (code, date): closing
+        for code, date, closing in CashDay.objects.filter(lkmm__in=lkmms).values_list(
+            "lkmm__code", "date", "closing"
+        )
+    }
+    for key in sorted(set(expected) | set(kept)):
+        if expected.get(key) != kept.get(key):
+            code, date = key
+            yield (
+                f"[{code}] kas at the end of {date:%d/%m/%Y}: kept {kept.get(key)}, lines {expected.get(key)}"
+            )
+
+
 CHECKS = [
     entries_balance,
     receivables_match_schedules,
@@ -308,6 +412,8 @@ CHECKS = [
     receipt_numbers,
     entry_numbers,
     savings_match_books,
+    savings_match_books_at_every_date,
     account_balances_match_lines,
+    cash_days_match_lines,
     shu_matches_books,
 ]

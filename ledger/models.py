@@ -204,6 +204,27 @@ class JournalLine(models.Model):
         return f"{self.account.code} D{self.debit} K{self.credit}"
 
 
+class CashDay(models.Model):
+    """The kas (1101) balance at the end of each day on which kas moved, per LKMM, by value date: kept by
+    ledger.services.entry_post in the entry's transaction (and rebuilt from the lines after a bulk
+    write: cash_days_refresh), so the kas at the end of any day is the latest row on or before it, read
+    by the cash-on-hand warnings (ledger.selectors.cash_over_limit) without summing any history.
+    check_books compares the rows with the lines."""
+
+    lkmm = models.ForeignKey(Lkmm, on_delete=models.CASCADE, related_name="+", verbose_name=_("LKMM"))
+    date = models.DateField(_("tanggal"))
+    closing = models.BigIntegerField(_("saldo kas akhir hari"))
+
+    class Meta:
+        verbose_name = _("saldo kas harian")
+        verbose_name_plural = _("saldo kas harian")
+        ordering = ["lkmm", "date"]
+        constraints = [models.UniqueConstraint(fields=["lkmm", "date"], name="ledger_cash_day_unique")]
+
+    def __str__(self):
+        return f"{self.lkmm} {self.date:%d/%m/%Y}"
+
+
 class PeriodClose(models.Model):
     """Month-end close (tutup buku) of one LKMM: entries dated into a closed month are refused, and the
     month's figures are stored as reported. Only an admin reopens a month, with a reason."""

@@ -3,10 +3,11 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Sum
+from django.db.models import OuterRef, Prefetch, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from ledger.models import Account, AccountCode, JournalLine
+from institutions.models import Lkmm
+from ledger.models import Account, AccountCode, CashDay, JournalLine
 
 
 def trial_balance(*, lkmm, at):
@@ -41,8 +42,14 @@ def cash_lowest_from(*, lkmm, code, on):
     """(date, balance): the lowest end-of-day balance of kas or bank `code` on `on` or on any later date.
 
     That is what may still be paid out on `on`: a back-dated payment must not make a later day's
-    balance negative. Two queries, however many entries follow.
+    balance negative. Two queries, however many entries follow; for kas, two index reads of the kept
+    end-of-day balances (CashDay) instead of sums over its lines.
     """
+    if code == AccountCode.KAS:
+        days = CashDay.objects.filter(lkmm=lkmm)
+        balance = days.filter(date__lte=on).order_by("-date").values_list("closing", flat=True).first() or 0
+        later = days.filter(date__gt=on).order_by("closing", "date").values_list("date", "closing").first()
+        return later if later is not None and later[1] < balance else (on, balance)
     balance = cash_balance(lkmm=lkmm, code=code, at=on)
     lowest = (on, balance)
     moves = (
@@ -124,45 +131,48 @@ class CashOverLimit:
 def cash_over_limit(*, lkmm_ids, limit, until):
     """{lkmm id: CashOverLimit} for the LKMMs whose kas at the end of `until` (a calendar day in
     Asia/Jakarta, by value date) exceeded `limit` (DOMAIN.md "Cash on hand"), with how many days in a
-    row it had. Two queries (three when some are over), whatever the number of LKMMs or entries."""
-    lines = JournalLine.objects.filter(account__lkmm__in=lkmm_ids, account__code=AccountCode.KAS)
-    # Kas at the end of `until`: the kept balance (every line) less the lines dated after `until`, which
-    # are today's (read through the entries' (lkmm, date) index), not the whole history.
+    row it had (counted back at most CASH_LIMIT_LOOKBACK days). Read from the kept end-of-day balances
+    (CashDay): two queries, whatever the number of LKMMs or entries."""
+    days = CashDay.objects.filter(lkmm=OuterRef("pk"), date__lte=until)
     closing = dict(
-        Account.objects.filter(lkmm__in=lkmm_ids, code=AccountCode.KAS).values_list("lkmm", "balance_derived")
+        Lkmm.objects.filter(pk__in=lkmm_ids)
+        .annotate(kas=Subquery(days.order_by("-date").values("closing")[:1]))
+        .filter(kas__gt=limit)
+        .values_list("pk", "kas")
     )
-    for pk, net in (
-        lines.filter(entry__date__gt=until)
-        .values("account__lkmm")
-        .annotate(net=Sum("debit") - Sum("credit"))
-        .values_list("account__lkmm", "net")
-    ):
-        closing[pk] -= net
-    over = {pk: balance for pk, balance in closing.items() if balance > limit}
-    if not over:
+    if not closing:
         return {}
-    start = until - datetime.timedelta(days=CASH_LIMIT_LOOKBACK)
-    moves = {}
-    for pk, date, net in (
-        lines.filter(account__lkmm__in=list(over), entry__date__gt=start, entry__date__lte=until)
-        .values("account__lkmm", "entry__date")
-        .annotate(net=Sum("debit") - Sum("credit"))
-        .values_list("account__lkmm", "entry__date", "net")
-    ):
-        moves[pk, date] = net
+    # The run over the limit began on the first day kas moved after the last day it ended at or under
+    # the limit (or on its first day, if it never did).
+    runs = (
+        Lkmm.objects.filter(pk__in=list(closing))
+        .annotate(
+            last_ok=Subquery(days.filter(closing__lte=limit).order_by("-date").values("date")[:1]),
+        )
+        .annotate(
+            since=Subquery(
+                CashDay.objects.filter(
+                    lkmm=OuterRef("pk"),
+                    date__lte=until,
+                    date__gt=Coalesce(OuterRef("last_ok"), Value(datetime.date.min)),
+                )
+                .order_by("date")
+                .values("date")[:1]
+            )
+        )
+        .values_list("pk", "since")
+    )
     result = {}
-    for pk, balance in over.items():
-        day, end_of_day, days = until, balance, 0
-        while end_of_day > limit and day > start:
-            days += 1
-            end_of_day -= moves.get((pk, day), 0)  # the balance at the end of the day before
-            day -= datetime.timedelta(days=1)
+    for pk, since in runs:
+        capped = (until - since).days + 1 > CASH_LIMIT_LOOKBACK
+        if capped:
+            since = until - datetime.timedelta(days=CASH_LIMIT_LOOKBACK - 1)
         result[pk] = CashOverLimit(
             lkmm_id=pk,
-            balance=balance,
-            excess=balance - limit,
-            days=days,
-            since=until - datetime.timedelta(days=days - 1),
-            capped=end_of_day > limit,
+            balance=closing[pk],
+            excess=closing[pk] - limit,
+            days=(until - since).days + 1,
+            since=since,
+            capped=capped,
         )
     return result

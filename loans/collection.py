@@ -6,6 +6,12 @@ payments that count are those that count at `at` (DOMAIN.md), the late fees and 
 those at `at`. For each loan, "due by the end of the period" is the unpaid principal and interest of
 its installments due on or before the end date, split into arrears (due before the period starts) and
 the installments due in the period, plus the late fees owed at `at`.
+
+Savings are taken at the same meeting (issue 13): the sheet has one row per member (collection_rows), with
+each active loan's due and the wajib due, and one save records every member's installments and deposits
+(collection_record). The wajib due is the LKMM's wajib amount per meeting (savings.SavingsProduct): a wajib
+missed at an earlier meeting is owed to the member's own savings, never loan arrears, so it is not added
+to the loan's "Jumlah tagihan". All of one member's lines of one save carry one kuitansi number.
 """
 
 import dataclasses
@@ -20,6 +26,12 @@ from django.utils.translation import gettext as _
 
 from loans.models import Allocation, Installment, Loan, LoanStatus, Waiver
 from loans.services import repayment_record
+from members.models import Member, MemberStatus
+from savings.models import SavingsAccount, SavingsKind, SavingsProduct
+from savings.services import DEFAULT_AMOUNTS, savings_deposit
+
+# The savings a member deposits on the sheet, in the order of their inputs and of the receipt's lines.
+SHEET_SAVINGS = (SavingsKind.WAJIB, SavingsKind.SUKARELA)
 
 # A sheet is for a meeting or a week or two; a month at most keeps the page and its query small.
 MAX_PERIOD_DAYS = 31
@@ -43,6 +55,35 @@ class Line:
     @property
     def days_past_due(self):
         return self.loan.days_past_due
+
+
+@dataclasses.dataclass
+class Row:
+    """One member on the sheet: their active loans' lines (none for a member who only saves) and the
+    wajib due at this meeting (0 where the member may not deposit: not an active member)."""
+
+    member: Member
+    lines: list
+    wajib_due: int
+    saves: bool  # an active member: the wajib and sukarela inputs are shown
+
+    @property
+    def amount_due(self):
+        return sum(line.amount_due for line in self.lines)
+
+    @property
+    def days_past_due(self):
+        return max((line.days_past_due or 0 for line in self.lines), default=0)
+
+    @property
+    def has_error(self):
+        """Whether an input of the row was refused (the form sets `inputs`, its bound fields)."""
+        return any(field.errors for field in getattr(self, "inputs", ()))
+
+    @property
+    def total_due(self):
+        """The installments and fees due plus the wajib: what the member is asked for at the meeting."""
+        return self.amount_due + self.wajib_due
 
 
 def sheet_date(*, end):
@@ -138,46 +179,155 @@ def collection_lines(*, loans, start, end):
     return lines
 
 
+def wajib_amount(*, lkmm):
+    """The LKMM's wajib per meeting (one query; the default until its products are set)."""
+    products = SavingsProduct.objects.filter(lkmm=lkmm, kind=SavingsKind.WAJIB)
+    amount = products.values_list("amount", flat=True).first()
+    return DEFAULT_AMOUNTS[SavingsKind.WAJIB] if amount is None else amount
+
+
+def collection_rows(*, lkmm, loans, members, start, end):
+    """One Row per member of `members` (a Member queryset, already scoped) who has an active loan in
+    `loans` or an open wajib account, by name.
+
+    Six queries whatever the number of members: collection_lines' four, the wajib product and the wajib
+    accounts with their members.
+    """
+    lines = collection_lines(loans=loans, start=start, end=end)
+    wajib = wajib_amount(lkmm=lkmm)
+    savers = {
+        account.member_id: account.member
+        for account in SavingsAccount.objects.filter(
+            lkmm=lkmm,
+            kind=SavingsKind.WAJIB,
+            member__in=members,
+            member__status=MemberStatus.AKTIF,
+            opened_on__lte=end,
+        ).select_related("member")
+    }
+    by_member = {}
+    for line in lines:
+        by_member.setdefault(line.loan.member_id, (line.loan.member, []))[1].append(line)
+    for member_id, member in savers.items():
+        by_member.setdefault(member_id, (member, []))
+    rows = []
+    for member_id, (member, member_lines) in by_member.items():
+        # A borrower who is an active member saves too (savings_deposit opens a missing account).
+        saves = member_id in savers or member.status == MemberStatus.AKTIF
+        rows.append(Row(member=member, lines=member_lines, wajib_due=wajib if saves else 0, saves=saves))
+    rows.sort(key=lambda row: (row.member.full_name, row.member.pk))
+    return rows
+
+
 def line_token(sheet_token, loan_id):
     """The token of one loan's payment on a sheet: the same sheet never records a loan's payment twice."""
     return uuid.uuid5(sheet_token, str(loan_id))
 
 
-@transaction.atomic
-def collection_record(*, lkmm, actor, paid_on, amounts, token):
-    """Record a meeting's payments, {loan id: amount}, in one transaction; returns the repayments.
+def savings_token(sheet_token, member_id, kind):
+    """The token of one member's deposit of `kind` on a sheet: never recorded twice either."""
+    return uuid.uuid5(sheet_token, f"{kind}:{member_id}")
 
-    Each payment goes through loans.services.repayment_record. If any line is refused, nothing is
-    saved: the ValidationError raised maps each refused loan's id to its messages.
+
+@dataclasses.dataclass
+class Saved:
+    """What one sheet save recorded, in the sheet's order."""
+
+    repayments: list
+    movements: list
+
+    @property
+    def total(self):
+        return sum(r.amount for r in self.repayments) + sum(m.amount for m in self.movements)
+
+    @property
+    def receipts(self):
+        return len({r.receipt_no for r in self.repayments} | {m.receipt_no for m in self.movements})
+
+
+@transaction.atomic
+def collection_record(*, lkmm, actor, paid_on, amounts, token, savings=None):
+    """Record a meeting's payments and deposits in one transaction; returns a Saved.
+
+    `amounts`: {loan id: amount}; `savings`: {member id: {"wajib": amount, "sukarela": amount}}. Each
+    payment goes through loans.services.repayment_record, each deposit through
+    savings.services.savings_deposit; all of one member's lines share one kuitansi number (the first
+    line takes the next of the LKMM's sequence). If any line is refused, nothing is saved: the
+    ValidationError raised maps each refused loan's id, or (kind, member id) for a deposit, to its
+    messages. The same sheet token records nothing twice (line_token, savings_token).
     """
     amounts = {loan_id: amount for loan_id, amount in amounts.items() if amount}
+    savings = {
+        member_id: {kind: amount for kind, amount in kinds.items() if amount}
+        for member_id, kinds in (savings or {}).items()
+    }
+    savings = {member_id: kinds for member_id, kinds in savings.items() if kinds}
     # Lock every loan first, in one order, before repayment_record locks the LKMM: a sheet and a single
     # payment form recording at the same time then wait for each other instead of deadlocking.
     loans = {
         loan.pk: loan
-        for loan in Loan.objects.select_for_update().filter(lkmm=lkmm, pk__in=amounts).order_by("pk")
+        for loan in Loan.objects.select_for_update()
+        .filter(lkmm=lkmm, pk__in=amounts)
+        .select_related("member")
+        .order_by("pk")
     }
-    errors, repayments = {}, []
-    # In the order given (the sheet's), so the receipt numbers follow the printed sheet.
+    members = {loan.member_id: loan.member for loan in loans.values()}
+    members.update(Member.objects.filter(lkmm=lkmm, pk__in=set(savings) - set(members)).in_bulk())
+    errors = {}
     for loan_id in amounts:
-        loan = loans.get(loan_id)
-        if loan is None:
+        if loan_id not in loans:
             errors[loan_id] = [_("Pinjaman ini bukan milik LKMM ini.")]
-            continue
-        try:
-            # repayment_record is atomic itself: a refused line rolls back to its savepoint only, so
-            # the other lines can still be checked and every error shown at once.
-            repayments.append(
-                repayment_record(
+    for member_id, kinds in savings.items():
+        if member_id not in members:
+            for kind in kinds:
+                errors[kind, member_id] = [_("Anggota ini bukan anggota LKMM ini.")]
+    saved = Saved(repayments=[], movements=[])
+    # Member by member in the sheet's order (name), so the receipt numbers follow the printed sheet; a
+    # member's loans in the order given.
+    for member in sorted(members.values(), key=lambda m: (m.full_name, m.pk)):
+        receipt_no = None
+        for loan_id in amounts:
+            loan = loans.get(loan_id)
+            if loan is None or loan.member_id != member.pk:
+                continue
+            try:
+                # repayment_record is atomic itself: a refused line rolls back to its savepoint only,
+                # so the other lines can still be checked and every error shown at once.
+                repayment = repayment_record(
                     loan=loan,
                     amount=amounts[loan_id],
                     paid_on=paid_on,
                     actor=actor,
                     token=line_token(token, loan_id),
+                    receipt_no=receipt_no,
                 )
-            )
-        except ValidationError as exc:
-            errors[loan_id] = exc.messages
+            except ValidationError as exc:
+                errors[loan_id] = exc.messages
+            else:
+                saved.repayments.append(repayment)
+                # A line this sheet token recorded before on another date keeps its own number alone.
+                if repayment.paid_on == paid_on:
+                    receipt_no = receipt_no or repayment.receipt_no
+        for kind in SHEET_SAVINGS:
+            amount = savings.get(member.pk, {}).get(kind)
+            if not amount:
+                continue
+            try:
+                movement = savings_deposit(
+                    member=member,
+                    kind=kind,
+                    amount=amount,
+                    on=paid_on,
+                    actor=actor,
+                    token=savings_token(token, member.pk, kind),
+                    receipt_no=receipt_no,
+                )
+            except ValidationError as exc:
+                errors[kind, member.pk] = exc.messages
+            else:
+                saved.movements.append(movement)
+                if movement.on == paid_on:
+                    receipt_no = receipt_no or movement.receipt_no
     if errors:
-        raise ValidationError({loan_id: ValidationError(messages) for loan_id, messages in errors.items()})
-    return repayments
+        raise ValidationError({key: ValidationError(messages) for key, messages in errors.items()})
+    return saved

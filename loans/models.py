@@ -633,7 +633,11 @@ class Repayment(models.Model):
         verbose_name_plural = _("pembayaran angsuran")
         ordering = ["-paid_on", "-receipt_no"]
         constraints = [
-            models.UniqueConstraint(fields=["lkmm", "receipt_no"], name="loans_repayment_unique_receipt"),
+            # A kuitansi may carry one member's lines of one collection sheet save (two loans, a deposit:
+            # ledger/checks.py receipt_numbers checks the sharing); it never carries one loan twice.
+            models.UniqueConstraint(
+                fields=["lkmm", "receipt_no", "loan"], name="loans_repayment_unique_receipt_loan"
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="loans_repayment_amount_positive"),
         ]
 

@@ -491,13 +491,15 @@ def _check_payer(*, loan, paid_by):
 
 
 @transaction.atomic
-def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_by=None):
+def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_by=None, receipt_no=None):
     """Record a repayment, allocate it per DOMAIN.md and post it to the books.
 
     A payment beyond the payoff amount is refused with the amount that settles the loan. Where the
     product waives the interest of installments not yet due at early payoff, paying that smaller
     amount settles the loan and records the waiver. A resubmitted form (same token) returns the payment
-    already recorded. Back-dated payments are allocated in value order.
+    already recorded. Back-dated payments are allocated in value order. `receipt_no`: a kuitansi number
+    already taken in this transaction for the same member and date (the collection sheet's one receipt
+    per member); by default the next of the LKMM's sequence.
     """
     loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
     # Checked under the loan's lock, so two submissions of one form at once record one payment.
@@ -558,7 +560,7 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
         note=note,
         recorded_by=actor,
         paid_by=paid_by,
-        receipt_no=next_receipt_no(lkmm=lkmm),
+        receipt_no=receipt_no or next_receipt_no(lkmm=lkmm),
         **({"token": token} if token is not None else {}),
     )
     early_payoff = loan.waive_interest_on_payoff and amount == settle and settle < position["payoff"]

@@ -38,10 +38,9 @@ from loans.forms import (
     ReverseForm,
     WaiveForm,
 )
-from loans.models import Allocation, Loan, LoanProduct, LoanStatus, Repayment
+from loans.models import Loan, LoanProduct, LoanStatus, Repayment
 from loans.selectors import product_effective_rate
 from members.models import Member
-from risk.figures import loan_figures
 
 
 def _effective_rate(product):
@@ -476,6 +475,26 @@ def _repayment_page(loan, today):
     }
 
 
+def render_shared_receipt(request, *, shared, viewed, fmt):
+    """A kuitansi carrying a member's installments and deposits of one collection sheet save, opened from
+    any of its lines (the repayment's or the savings movement's receipt address)."""
+    member = shared["member"]
+    whatsapp = None
+    if member.whatsapp_consent and member.phone and not shared["reversed"]:
+        whatsapp = receipts.whatsapp_url(member.phone, receipts.shared_receipt_text(shared))
+    return render(
+        request,
+        "loans/receipt_combined_58.html" if fmt == "58" else "loans/receipt_combined.html",
+        {
+            "receipt": shared,
+            "member": member,
+            "original": receipts.take_original(request.session, viewed),
+            "whatsapp": whatsapp,
+            "format": fmt,
+        },
+    )
+
+
 @staff_required
 def repayment_receipt(request, pk):
     """The receipt on A4 or, with ?format=58, on a 58 mm thermal printer's roll. The first view after
@@ -491,28 +510,10 @@ def repayment_receipt(request, pk):
     if fmt not in receipts.FORMATS:
         raise Http404
     request.session[receipts.FORMAT_KEY] = fmt
-    # The allocation as it stood on the payment's own date (a later reversal re-allocates from then on).
-    allocations = (
-        Allocation.objects.counting_at(repayment.paid_on)
-        .filter(repayment=repayment)
-        .select_related("installment")
-        .order_by("installment__seq")
-    )
-    # The loan's outstanding principal at the payment's date (none left: it is out of the portfolio).
-    after = loan_figures(repayment.paid_on, loans=[repayment.loan_id]).get(repayment.loan_id)
-    outstanding_after = after.outstanding if after else 0
-    # The next installment still open as the loan stands now (kept state: one indexed query).
-    upcoming = (
-        repayment.loan.installments.filter(open_derived=True)
-        .order_by("seq")
-        .values("due_date", "principal", "interest", "principal_paid_derived", "interest_paid_derived")
-        .first()
-    )
-    next_due = None
-    if upcoming is not None and repayment.reversed_on is None:
-        owed = upcoming["principal"] + upcoming["interest"]
-        paid = upcoming["principal_paid_derived"] + upcoming["interest_paid_derived"]
-        next_due = {"due_date": upcoming["due_date"], "amount": owed - paid}
+    shared = receipts.shared_receipt(lkmm_id=repayment.lkmm_id, receipt_no=repayment.receipt_no)
+    if shared is not None:
+        return render_shared_receipt(request, shared=shared, viewed=repayment, fmt=fmt)
+    allocations, outstanding_after, next_due = receipts.repayment_details(repayment)
     member = repayment.loan.member
     whatsapp = None
     if member.whatsapp_consent and member.phone and repayment.reversed_on is None:

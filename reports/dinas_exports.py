@@ -40,6 +40,8 @@ def _figures(f):
         f["held"],
         f["required"],
         f["coverage"],
+        f["savings"],
+        f["savers"],
     ]
 
 
@@ -59,6 +61,8 @@ def _figure_headers():
         _("Cadangan dimiliki (Rp)"),
         _("Cadangan wajib (Rp)"),
         _("Cakupan cadangan (%)"),
+        _("Simpanan anggota (Rp)"),
+        _("Anggota penabung"),
     ]
 
 

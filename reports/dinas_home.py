@@ -10,48 +10,22 @@ summed amounts (NPL = summed NPL outstanding / summed outstanding), never averag
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count
 from django.utils import timezone
 
-from members.models import Member, MemberStatus
-from risk.selectors import FLOW_FIGURES, combine, month_end, month_figures, month_flows
+from risk.selectors import FLOW_FIGURES, combine, month_end, month_figures
 
 BERMASALAH, PERHATIAN, SEHAT = "bermasalah", "perhatian", "sehat"
 FLAG_ORDER = {BERMASALAH: 0, PERHATIAN: 1, SEHAT: 2}
 QUIET_DAYS = 30  # no activity for more than this many days: perlu perhatian
 CLOSE_BY_DAY = 10  # a month is closed by this day of the next month
 # The month's own amounts, summed into kecamatan and city totals beside the portfolio's.
-FLOW_KEYS = ("members", "borrowers", "disbursed", "collected", "received", "due", "overdue_at_start")
+FLOW_KEYS = tuple(key for key in FLOW_FIGURES if key != "last_activity")
 
 
 def percent(part, whole):
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def _grouped(queryset, lkmm_field, value):
-    return dict(queryset.values(lkmm_field).annotate(v=value).values_list(lkmm_field, "v"))
-
-
-def month_activity(*, lkmms, month, upto=None, stored=None):
-    """{lkmm id: {members, FLOW_FIGURES}} for `month` (a first day); `upto`: the last day counted (the
-    month's end by default; today for the month still running). For a month that has ended the flows
-    come kept with its stored figures (`stored`: risk.selectors.month_figures); otherwise they are
-    computed (risk.selectors.month_flows). `members`: active members who had joined by then (members'
-    exits carry no date, so one who left since counts as gone already), one query, always read now.
-    """
-    ids = [lkmm.pk for lkmm in lkmms]
-    start = month.replace(day=1)
-    end = upto or month_end(start)
-    members = _grouped(
-        Member.objects.filter(lkmm__in=ids, status=MemberStatus.AKTIF, joined_on__lte=end), "lkmm", Count("*")
-    )
-    if stored is not None and upto is None:
-        flows = {pk: {key: stored[pk].get(key) for key in FLOW_FIGURES} for pk in ids}
-    else:
-        flows = month_flows(ids=ids, month=start, upto=upto)
-    return {pk: {"members": members.get(pk, 0), **flows[pk]} for pk in ids}
 
 
 def with_rates(figures):
@@ -99,14 +73,14 @@ def health(figures, *, dinas, month, today):
 
 def dinas_rows(*, lkmms, month, dinas, today=None):
     """The rows of the Dinas home: [{lkmm, figures, flag, reasons}] in the LKMMs' order, each row's
-    figures the stored month-end portfolio plus the month's activity and repayment rate."""
+    figures the stored month-end portfolio with the month's activity kept beside it
+    (risk.selectors.month_figures, FLOW_FIGURES) and the repayment rate from its parts."""
     today = today or timezone.localdate()
     lkmms = list(lkmms)
     stored = month_figures(lkmms=lkmms, month=month)
-    activity = month_activity(lkmms=lkmms, month=month, stored=stored)
     rows = []
     for lkmm in lkmms:
-        figures = with_rates({**stored[lkmm.pk], **activity[lkmm.pk]})
+        figures = with_rates(stored[lkmm.pk])
         flag, reasons = health(figures, dinas=dinas, month=month, today=today)
         rows.append({"lkmm": lkmm, "figures": figures, "flag": flag, "reasons": reasons})
     return rows

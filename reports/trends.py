@@ -8,8 +8,13 @@ number of queries whatever the number of LKMMs."""
 import datetime
 from decimal import Decimal
 
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
+
 from ledger.models import MonthFigures, PeriodClose
-from risk.selectors import _from_json, combine, month_end, month_figures, stored_summary
+from risk.figures import AGGREGATE_KEYS
+from risk.selectors import _finish, month_end, month_figures
 
 MONTHS = 12
 
@@ -22,85 +27,76 @@ def months_ending(last, count=MONTHS):
     return months[::-1]
 
 
-def stored_figures(*, lkmms, months):
-    """{(lkmm id, month): that LKMM's figures at the month's end}, each marked "provisional" (True unless
-    the month is closed). Two queries for every stored one; a month with missing ones asks
-    risk.selectors.month_figures once for all of its missing LKMMs, which computes and stores them."""
+def _summed(field, keys):
+    """SUM(the JSON figure) for each key, as integers (a figure missing or null counts as nothing)."""
+    return {key: Coalesce(Sum(Cast(KeyTextTransform(key, field), BigIntegerField())), 0) for key in keys}
+
+
+def _by_month(queryset, **sums):
+    return {row.pop("month"): row for row in queryset.order_by().values("month").annotate(**sums)}
+
+
+def summed_figures(*, lkmms, months):
+    """{month: the figures of `lkmms` together at the month's end}, summed in the database from the
+    stored rows (no row of any LKMM read into Python): a closed month's own figures (PeriodClose.summary),
+    else the stored MonthFigures; the money disbursed and collected in the month from the stored rows,
+    which every LKMM has once risk.selectors.month_figures has seen the month. Ratios come from the
+    summed parts (risk.selectors.combine's rule). Three queries whatever the number of LKMMs; a month
+    missing some rows has them computed and stored once, first."""
     ids = [lkmm.pk for lkmm in lkmms]
-    result = {}
+    keys = [*AGGREGATE_KEYS, "held"]
+    stored = MonthFigures.objects.filter(lkmm__in=ids, month__in=months)
+
+    def every_row():
+        counted = Count("pk", filter=Q(figures__has_key="disbursed"))
+        return _by_month(stored, rows=counted, **_summed("figures", [*keys, "disbursed", "collected"]))
+
+    rows = every_row()
+    lacking = [month for month in months if month not in rows or rows[month]["rows"] < len(ids)]
+    for month in lacking:
+        # Missing rows, or rows stored before the month's flows were kept with them: computed and kept
+        # once (by risk.selectors.month_figures), then summed like the others.
+        month_figures(lkmms=lkmms, month=month)
+    if lacking:
+        rows = every_row()
+    # A closed month counts its close's own figures instead of its stored row's.
     closes = PeriodClose.objects.filter(lkmm__in=ids, month__in=months, reopened_at__isnull=True)
-    for close in closes:
-        result[(close.lkmm_id, close.month)] = {**stored_summary(close), "provisional": False}
-    stored = MonthFigures.objects.filter(lkmm__in=ids, month__in=months).values_list(
-        "lkmm_id", "month", "figures"
+    closed = _by_month(closes, closed=Count("pk"), **_summed("summary", keys))
+    replaced = _by_month(
+        stored.filter(Exists(closes.filter(lkmm=OuterRef("lkmm"), month=OuterRef("month")))),
+        **_summed("figures", keys),
     )
-    for lkmm_id, month, figures in stored:
-        # Ratios stay as stored (strings) here: trend() reads one LKMM's through _from_json and combines
-        # several from their parts, so 2,000 LKMMs x 12 months are not converted for nothing.
-        result.setdefault((lkmm_id, month), {**figures, "closed": None, "provisional": True})
+    result = {}
     for month in months:
-        # Missing, or stored before the month's flows were kept with it (risk.selectors.FLOW_FIGURES):
-        # month_figures computes and keeps what lacks, once.
-        missing = [
-            lkmm
-            for lkmm in lkmms
-            if (lkmm.pk, month) not in result
-            or any(key not in result[(lkmm.pk, month)] for key in ("disbursed", "collected"))
-        ]
-        if missing:
-            for lkmm_id, figures in month_figures(lkmms=missing, month=month).items():
-                result[(lkmm_id, month)] = figures
+        row, close, instead = rows[month], closed.get(month, {}), replaced.get(month, {})
+        parts = {key: row[key] - instead.get(key, 0) + close.get(key, 0) for key in keys}
+        held = parts.pop("held")
+        result[month] = {
+            **_finish(parts, held),
+            "disbursed": row["disbursed"],
+            "collected": row["collected"],
+            "closed": close.get("closed", 0),
+            "provisional": len(ids) - close.get("closed", 0),
+        }
     return result
-
-
-def _date(value):
-    return value.date() if isinstance(value, datetime.datetime) else value
 
 
 def trend(*, lkmms, last):
     """One row per month (oldest first) of the twelve ending with `last`: the portfolio of `lkmms`
     together at the month's end (outstanding, NPL, PAR30, reserve coverage and their parts) and the money
-    disbursed and collected in the month. One LKMM's row holds its stored figures as they are; several
-    LKMMs' are combined from theirs (risk.selectors.combine: sums of the parts, ratios from the sums)."""
+    disbursed and collected in the month. The figures are summed in the database from the stored rows
+    (sums of the parts, ratios from the sums: one LKMM's are its stored figures)."""
     lkmms = list(lkmms)
     months = months_ending(last)
-    ids = [lkmm.pk for lkmm in lkmms]
-    figures = stored_figures(lkmms=lkmms, months=months)
-    # The money that moved in each month is kept with its figures (risk.selectors.month_flows).
-    disbursed = {month: sum(figures[(pk, month)]["disbursed"] or 0 for pk in ids) for month in months}
-    collected = {month: sum(figures[(pk, month)]["collected"] or 0 for pk in ids) for month in months}
-    rows = []
-    for month in months:
-        each = [figures[(pk, month)] for pk in ids]
-        # One LKMM's stored figures as they are; several combined (sums of parts, ratios from the sums).
-        total = _from_json(each[0]) if len(each) == 1 else combine(each or [_empty()])
-        provisional = sum(1 for f in each if f["provisional"])
-        rows.append(
-            {
-                "month": month,
-                "end": month_end(month),
-                "outstanding": total["outstanding"],
-                "loans": total["loans"],
-                "disbursed": disbursed[month],
-                "collected": collected[month],
-                "npl": total["npl"],
-                "npl_ratio": total["npl_ratio"],
-                "par30": total["par30"],
-                "par30_ratio": total["par30_ratio"],
-                "required": total["required"],
-                "held": total["held"],
-                "coverage": total["coverage"],
-                "provisional": provisional,
-                "closed": len(each) - provisional,
-            }
-        )
-    return rows
-
-
-def _empty():
-    from risk.figures import AGGREGATE_KEYS
-
-    return {**dict.fromkeys(AGGREGATE_KEYS, 0), "held": 0}
+    totals = summed_figures(lkmms=lkmms, months=months)
+    keys = (
+        "outstanding", "loans", "disbursed", "collected", "npl", "npl_ratio", "par30", "par30_ratio",
+        "required", "held", "coverage", "provisional", "closed",
+    )  # fmt: skip
+    return [
+        {"month": month, "end": month_end(month), **{key: totals[month][key] for key in keys}}
+        for month in months
+    ]
 
 
 # --- charts ---------------------------------------------------------------------------------------------

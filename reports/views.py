@@ -74,6 +74,7 @@ SORTS = {
     "par30": _worst("par30_ratio"),
     "npl": _worst("npl_ratio"),
     "cakupan": _lowest("coverage"),
+    "simpanan": _worst("savings"),
     "aktivitas": lambda row: (
         row["figures"]["last_activity"] is not None,
         row["figures"]["last_activity"] or datetime.date.min,

@@ -7,6 +7,7 @@ The required reserve and the KSP weighted sum are sums of whole rupiah, each loa
 """
 
 import datetime
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
@@ -175,12 +176,7 @@ def by_class(*, lkmms, at):
 
 def stored_summary(close):
     """The portfolio figures stored when a month was closed (ledger.PeriodClose.summary)."""
-    decimals = {"npl_ratio", "par1_ratio", "par30_ratio", "par90_ratio", "coverage", "ksp_coverage"}
-    summary = {
-        key: (Decimal(value) if key in decimals and value is not None else value)
-        for key, value in close.summary.items()
-    }
-    return {**summary, "closed": close}
+    return {**_from_json(close.summary), "closed": close}
 
 
 def stored_portfolio(*, lkmm, at):
@@ -193,22 +189,26 @@ def stored_portfolio(*, lkmm, at):
     return stored_summary(close) if close is not None else None
 
 
+@functools.lru_cache(maxsize=512)
 def month_end(month):
+    """The last day of `month`'s month (pure, and called per row by the Dinas home: cached)."""
     return (month.replace(day=1) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
 
 
+RATIO_KEYS = ("npl_ratio", "par1_ratio", "par30_ratio", "par90_ratio", "coverage", "ksp_coverage")
+
+
 def _from_json(figures):
-    decimals = {"npl_ratio", "par1_ratio", "par30_ratio", "par90_ratio", "coverage", "ksp_coverage"}
-    return {
-        key: (
-            Decimal(value)
-            if key in decimals and value is not None
-            else _as_date(value)
-            if key == "last_activity"
-            else value
-        )
-        for key, value in figures.items()
-    }
+    """Stored figures as the code reads them: ratios as Decimals, the last activity as a date (only
+    those keys are touched: the Dinas home converts 2,000 rows per request)."""
+    result = dict(figures)
+    for key in RATIO_KEYS:
+        value = result.get(key)
+        if value is not None:
+            result[key] = Decimal(value)
+    if result.get("last_activity") is not None:
+        result["last_activity"] = _as_date(result["last_activity"])
+    return result
 
 
 def _to_json(figures):
@@ -271,7 +271,18 @@ def month_figures(*, lkmms, month):
 
 # What happened in a month, kept with its stored figures (they change only with entries dated in or
 # before the month, which drop the stored rows: ledger.services.month_figures_forget).
-FLOW_FIGURES = ("borrowers", "disbursed", "collected", "received", "due", "overdue_at_start", "last_activity")
+FLOW_FIGURES = (
+    "members",
+    "borrowers",
+    "disbursed",
+    "collected",
+    "received",
+    "due",
+    "overdue_at_start",
+    "last_activity",
+    "savings",
+    "savers",
+)
 # Recorded activity: payments, disbursements and vouchers (kas masuk/keluar, pemindahbukuan).
 ACTIVITY_KINDS = ["repayment", "disbursement", "cash_in", "cash_out", "transfer"]
 
@@ -281,22 +292,31 @@ def _grouped(queryset, lkmm_field, value):
 
 
 def month_flows(*, ids, month, upto=None):
-    """{lkmm id: FLOW_FIGURES} for `month` (a first day) up to `upto` (its end by default). Seven
-    queries whatever the number of LKMMs; two of them read the loans' history, which is why these are
-    computed once and kept with the month's figures (month_figures).
+    """{lkmm id: FLOW_FIGURES} for `month` (a first day) up to `upto` (its end by default). Nine
+    queries whatever the number of LKMMs; two of them read the loans' history, and one counts every
+    member, which is why these are computed once and kept with the month's figures (month_figures).
 
+    - members: active members who had joined by the end, counted when the figures are kept (members'
+      exits carry no date, so one who left before that counts as gone already);
     - borrowers: members with principal outstanding at the end;
     - disbursed: principal of the loans disbursed in the month (a restructure moves a balance, it is not
       a disbursement);
     - collected: payments received in the month that still count at the end;
     - received, due, overdue_at_start: the repayment rate's parts (DOMAIN.md; as repayment_rate);
-    - last_activity: the date of the latest payment, disbursement or voucher recorded by the end.
+    - last_activity: the date of the latest payment, disbursement or voucher recorded by the end;
+    - savings, savers: what the members' savings accounts hold at the end, and how many members have
+      savings (savings.selectors.savings_totals).
     """
     from ledger.models import JournalEntry
     from loans.models import Allocation, Installment, Repayment
+    from members.models import Member, MemberStatus
+    from savings.selectors import savings_totals
 
     start = month.replace(day=1)
     end = upto or month_end(start)
+    members = _grouped(
+        Member.objects.filter(lkmm__in=ids, status=MemberStatus.AKTIF, joined_on__lte=end), "lkmm", Count("*")
+    )
     borrowers = figures_sql.borrowers_by_lkmm(end, lkmms=ids)
     disbursed = _grouped(
         Loan.objects.filter(
@@ -329,8 +349,12 @@ def month_flows(*, ids, month, upto=None):
     last = _grouped(
         JournalEntry.objects.filter(lkmm__in=ids, kind__in=ACTIVITY_KINDS, date__lte=end), "lkmm", Max("date")
     )
+    saved = savings_totals(lkmm_ids=ids, at=end)
     return {
         pk: {
+            "savings": saved.get(pk, {}).get("total", 0),
+            "savers": saved.get(pk, {}).get("savers", 0),
+            "members": members.get(pk, 0),
             "borrowers": borrowers.get(pk, 0),
             "disbursed": disbursed.get(pk) or 0,
             "collected": collected.get(pk) or 0,

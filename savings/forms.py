@@ -32,3 +32,23 @@ class SavingsReverseForm(Form):
 
 class ProductAmountForm(Form):
     amount = RupiahField(label=_("Jumlah"), min_value=0)
+
+
+class PeriodForm(Form):
+    """From and to of a report period (this month so far when left empty), at most MAX_DAYS long."""
+
+    MAX_DAYS = 366
+
+    start = DateField(label=_("Dari"), required=False, future=True)
+    end = DateField(label=_("Sampai"), required=False, future=True)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start > end:
+                self.add_error("end", _("Tanggal akhir tidak boleh sebelum tanggal awal."))
+            elif (end - start).days + 1 > self.MAX_DAYS:
+                message = _("Paling panjang %(n)s hari; pilih periode yang lebih pendek.")
+                self.add_error("end", message % {"n": self.MAX_DAYS})
+        return data

@@ -135,7 +135,11 @@ class SavingsMovement(models.Model):
         verbose_name_plural = _("mutasi simpanan")
         ordering = ["account", "on", "receipt_no"]
         constraints = [
-            models.UniqueConstraint(fields=["lkmm", "receipt_no"], name="savings_movement_unique_receipt"),
+            # A kuitansi may also carry the member's installments of one collection sheet save (and the
+            # wajib and sukarela deposits together); never one account twice.
+            models.UniqueConstraint(
+                fields=["lkmm", "receipt_no", "account"], name="savings_movement_unique_receipt_account"
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="savings_movement_amount_positive"),
             models.CheckConstraint(
                 condition=Q(reversed_on__isnull=True) | Q(reversed_on__gte=F("on")),

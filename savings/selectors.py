@@ -4,11 +4,13 @@ all (one query each for accounts and movements), whatever the member's history."
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import BigIntegerField, Case, F, Min, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from institutions.templatetags.lkmm_format import format_rupiah, terbilang
-from savings.models import MovementKind, SavingsAccount, SavingsKind, SavingsMovement
+from savings.models import LEDGER_ACCOUNT, MovementKind, SavingsAccount, SavingsKind, SavingsMovement
 
 
 @dataclass
@@ -107,3 +109,191 @@ def receipt_text(*, movement, balance_after):
             _("Terima kasih."),
         ]
     return "\n".join(lines)
+
+
+# --- reports ---------------------------------------------------------------------------------------------
+#
+# A balance at a date is the sum of the movements dated on or before it that were not reversed as of that
+# date: a movement reversed later (reversed_on after the date) still counts, as it did that day (the
+# passbook's running balance, check_books' comparison with the simpanan accounts).
+
+KINDS = (SavingsKind.POKOK, SavingsKind.WAJIB, SavingsKind.SUKARELA)
+
+
+def counting_at(at):
+    """The movements that make up the balances at the end of `at`."""
+    return Q(on__lte=at) & (Q(reversed_on__isnull=True) | Q(reversed_on__gt=at))
+
+
+def _signed_sum(kind=None, prefix=""):
+    """Sum of deposits less withdrawals (of one kind of savings when `kind` is given), zero when none."""
+    condition = Q(**{f"{prefix}kind": kind}) if kind else Q()
+    return Coalesce(
+        Sum(
+            Case(
+                When(condition & Q(kind=MovementKind.DEPOSIT), then=F("amount")),
+                When(condition & Q(kind=MovementKind.WITHDRAWAL), then=-F("amount")),
+                default=Value(0),
+                output_field=BigIntegerField(),
+            )
+        ),
+        Value(0),
+        output_field=BigIntegerField(),
+    )
+
+
+@dataclass
+class BalanceRow:
+    member_id: int
+    code: str
+    full_name: str
+    nik: str
+    pokok: int
+    wajib: int
+    sukarela: int
+
+    @property
+    def total(self):
+        return self.pokok + self.wajib + self.sukarela
+
+
+@dataclass
+class BalancesReport:
+    at: object
+    rows: list
+    totals: dict  # kind -> sum of the rows, and "total"
+    ledger: dict  # kind -> the simpanan account's balance at `at`, and "total"
+
+    @property
+    def matches(self):
+        return all(self.totals[k] == self.ledger[k] for k in (*KINDS, "total"))
+
+
+def balances_report(*, lkmm, at):
+    """Every member of the LKMM with a savings movement by `at`: their pokok, wajib and sukarela balances
+    at the end of `at`, ordered by member number; the totals (the sums of those rows); and the simpanan
+    accounts' balances at `at` from the journal, beside them as a check. Two queries, whatever the
+    number of members: one GROUP BY over the movements, one over the journal lines."""
+    rows = (
+        SavingsMovement.objects.filter(counting_at(at), lkmm=lkmm)
+        .order_by()
+        .values("account__member_id", "account__member__number", "account__member__full_name")
+        .annotate(
+            nik=Min("account__member__nik"),
+            **{kind.value: _signed_sum(kind, prefix="account__") for kind in KINDS},
+        )
+        .order_by("account__member__number")
+    )
+    result = [
+        BalanceRow(
+            member_id=row["account__member_id"],
+            code=f"A-{row['account__member__number']:04d}",
+            full_name=row["account__member__full_name"],
+            nik=row["nik"],
+            **{kind.value: row[kind.value] for kind in KINDS},
+        )
+        for row in rows
+    ]
+    totals = {kind.value: sum(getattr(r, kind.value) for r in result) for kind in KINDS}
+    totals["total"] = sum(totals.values())
+    return BalancesReport(at=at, rows=result, totals=totals, ledger=ledger_balances(lkmm=lkmm, at=at))
+
+
+def ledger_balances(*, lkmm, at):
+    """{kind: balance of its simpanan account (credit - debit) at the end of `at`, "total": their sum}."""
+    from ledger.models import JournalLine
+
+    by_code = dict(
+        JournalLine.objects.filter(
+            account__lkmm=lkmm, account__code__in=list(LEDGER_ACCOUNT.values()), entry__date__lte=at
+        )
+        .order_by()
+        .values("account__code")
+        .annotate(balance=Coalesce(Sum("credit"), 0) - Coalesce(Sum("debit"), 0))
+        .values_list("account__code", "balance")
+    )
+    result = {kind.value: by_code.get(LEDGER_ACCOUNT[kind], 0) for kind in KINDS}
+    result["total"] = sum(result.values())
+    return result
+
+
+@dataclass
+class PeriodLine:
+    """A deposit or a withdrawal in the period; `reversal` marks the line of its reversal (dated the
+    reversal date). A reversal stays in its movement's column with the amount negative, so that each
+    column's total is what was really paid in or out and is the sum of the lines printed."""
+
+    on: object
+    movement: SavingsMovement
+    reversal: bool
+
+    @property
+    def amount(self):
+        return -self.movement.amount if self.reversal else self.movement.amount
+
+    @property
+    def deposit(self):
+        return self.amount if self.movement.kind == MovementKind.DEPOSIT else 0
+
+    @property
+    def withdrawal(self):
+        return self.amount if self.movement.kind == MovementKind.WITHDRAWAL else 0
+
+
+@dataclass
+class MovementsReport:
+    start: object
+    end: object
+    lines: list
+    totals: dict  # kind -> {"deposit", "withdrawal", "net"}, and "total"
+
+
+def movements_report(*, lkmm, start, end):
+    """The LKMM's deposits and withdrawals dated from `start` to `end` and the reversals dated in it, in
+    date then kuitansi order, each with its member; and per kind of savings the deposits, withdrawals
+    and the net (reversals count against the side they undo). One query, whatever the number of lines."""
+    movements = (
+        SavingsMovement.objects.filter(lkmm=lkmm)
+        .filter(Q(on__range=(start, end)) | Q(reversed_on__range=(start, end)))
+        .select_related("account__member")
+        .order_by("on", "receipt_no")
+    )
+    lines = []
+    for m in movements:
+        if start <= m.on <= end:
+            lines.append(PeriodLine(m.on, m, False))
+        if m.reversed_on is not None and start <= m.reversed_on <= end:
+            lines.append(PeriodLine(m.reversed_on, m, True))
+    lines.sort(key=lambda line: (line.on, line.movement.receipt_no, line.reversal))
+    totals = {kind.value: {"deposit": 0, "withdrawal": 0} for kind in KINDS}
+    for line in lines:
+        totals[line.movement.account.kind]["deposit"] += line.deposit
+        totals[line.movement.account.kind]["withdrawal"] += line.withdrawal
+    for kind in KINDS:
+        totals[kind.value]["net"] = totals[kind.value]["deposit"] - totals[kind.value]["withdrawal"]
+    totals["total"] = {
+        key: sum(totals[kind.value][key] for kind in KINDS) for key in ("deposit", "withdrawal", "net")
+    }
+    return MovementsReport(start=start, end=end, lines=lines, totals=totals)
+
+
+def savings_totals(*, lkmm_ids, at):
+    """{lkmm id: {"pokok", "wajib", "sukarela", "total", "savers"}} at the end of `at` for the Dinas
+    pages: the members' balances summed per LKMM and the number of members with a balance above zero.
+    One query whatever the number of LKMMs and members (LKMMs without savings are left out)."""
+    per_member = (
+        SavingsMovement.objects.filter(counting_at(at), lkmm_id__in=lkmm_ids)
+        .order_by()
+        .values("lkmm_id", "account__member_id")
+        .annotate(**{kind.value: _signed_sum(kind, prefix="account__") for kind in KINDS})
+    )
+    result = {}
+    for row in per_member:
+        totals = result.setdefault(row["lkmm_id"], {**{k.value: 0 for k in KINDS}, "total": 0, "savers": 0})
+        member_total = 0
+        for kind in KINDS:
+            totals[kind.value] += row[kind.value]
+            member_total += row[kind.value]
+        totals["total"] += member_total
+        totals["savers"] += member_total > 0
+    return result

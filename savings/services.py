@@ -147,9 +147,10 @@ def account_of(*, member, kind):
 
 
 @transaction.atomic
-def savings_deposit(*, member, kind, amount, on, actor, token=None, note=""):
+def savings_deposit(*, member, kind, amount, on, actor, token=None, note="", receipt_no=None):
     """Record a deposit with its kuitansi. A resubmitted form (same token) returns the deposit already
-    recorded."""
+    recorded. `receipt_no`: a kuitansi number already taken in this transaction for the same member and
+    date (the collection sheet's one receipt per member); by default the next of the LKMM's sequence."""
     lkmm = Lkmm.objects.select_for_update().get(pk=member.lkmm_id)
     _check_recorder(actor, lkmm)
     account = _locked_account(account_of(member=member, kind=kind))
@@ -194,7 +195,7 @@ def savings_deposit(*, member, kind, amount, on, actor, token=None, note=""):
         on=on,
         note=note,
         recorded_by=actor,
-        receipt_no=next_receipt_no(lkmm=lkmm),
+        receipt_no=receipt_no or next_receipt_no(lkmm=lkmm),
         **({"token": token} if token is not None else {}),
     )
     _post(movement=movement, account=account, actor=actor)
@@ -325,6 +326,11 @@ def savings_reverse(*, movement, actor, on, reason, requested_by=None):
                 _("Kas tidak cukup untuk membatalkan setoran: saldo kas %(d)s hanya %(amount)s.")
                 % {"d": _d(when), "amount": format_rupiah(max(cash, 0))}
             )
+    _record_reversal(movement=movement, account=account, lkmm=lkmm, actor=actor, on=on, reason=reason)
+    return movement
+
+
+def _record_reversal(*, movement, account, lkmm, actor, on, reason, action="savings.reverse"):
     movement.reversed_on = on
     movement.reversed_by = actor
     movement.reversed_at = timezone.now()
@@ -335,13 +341,12 @@ def savings_reverse(*, movement, actor, on, reason, requested_by=None):
     account.save(update_fields=["balance_derived"])
     audit_record(
         actor=actor,
-        action="savings.reverse",
+        action=action,
         obj=movement,
         lkmm=lkmm,
         reason=reason,
         data={"account": account.pk, "amount": movement.amount, "on": on.isoformat()},
     )
-    return movement
 
 
 @transaction.atomic
@@ -364,6 +369,89 @@ def savings_return_all(*, member, on, actor, requested_by=None):
     if not movements:
         raise ValidationError(_("Anggota ini tidak punya saldo simpanan."))
     return movements
+
+
+# --- history brought in from an LKMM's existing books (books.recorder) -----------------------------------
+
+
+@transaction.atomic
+def savings_movement_import(*, member, kind, movement_kind, amount, on, actor, note=""):
+    """Record a deposit or a withdrawal from the LKMM's past books: a historical fact, not a decision,
+    so none of the decision flow nor the product and locking rules apply (the book already shows the
+    money moved). What stays: its kuitansi from the one sequence, its journal entry, the kept balance,
+    the audit row, no date in the future or before the account was opened, and no balance below zero.
+    The importer validates the same beforehand (books.importer), this refuses again."""
+    lkmm = Lkmm.objects.select_for_update().get(pk=member.lkmm_id)
+    account = _locked_account(account_of(member=member, kind=kind))
+    if amount <= 0:
+        raise ValidationError({"amount": _("Jumlah harus lebih dari nol.")})
+    _check_date(on, account=account)
+    if movement_kind == MovementKind.WITHDRAWAL:
+        available = _lowest_balance_from(account, on)
+        if amount > available:
+            raise ValidationError(
+                {
+                    "amount": _("Melebihi saldo yang dapat ditarik per %(d)s: %(amount)s.")
+                    % {"d": _d(on), "amount": format_rupiah(max(available, 0))}
+                }
+            )
+    movement = SavingsMovement.objects.create(
+        lkmm=lkmm,
+        account=account,
+        kind=movement_kind,
+        amount=amount,
+        on=on,
+        note=note,
+        recorded_by=actor if actor is not None and actor.is_authenticated else None,
+        receipt_no=next_receipt_no(lkmm=lkmm),
+    )
+    _post(movement=movement, account=account, actor=actor)
+    account.balance_derived += movement.signed
+    account.save(update_fields=["balance_derived"])
+    audit_record(
+        actor=actor,
+        action="savings.import",
+        obj=movement,
+        lkmm=lkmm,
+        data={
+            "account": account.pk,
+            "kind": account.kind,
+            "movement": movement_kind,
+            "amount": amount,
+            "on": on.isoformat(),
+        },
+    )
+    return movement
+
+
+@transaction.atomic
+def savings_reverse_import(*, movement, on, reason, actor):
+    """A reversal from the LKMM's past books (a fact, as savings_movement_import): no decision, but
+    never before the movement, in the future, nor taking the balance below zero."""
+    lkmm = Lkmm.objects.select_for_update().get(pk=movement.lkmm_id)
+    account = _locked_account(movement.account)
+    movement = SavingsMovement.objects.select_for_update().get(pk=movement.pk)
+    if movement.reversed_on is not None:
+        raise ValidationError(_("Mutasi ini sudah dibatalkan."))
+    if on < movement.on or on > timezone.localdate():
+        raise ValidationError(
+            {
+                "on": _("Tanggal pembatalan harus antara tanggal mutasi (%(d)s) dan hari ini.")
+                % {"d": _d(movement.on)}
+            }
+        )
+    if movement.kind == MovementKind.DEPOSIT and _lowest_balance_from(account, on, without=movement) < 0:
+        raise ValidationError(_("Setoran ini sudah ditarik kembali: batalkan dulu penarikan sesudahnya."))
+    _record_reversal(
+        movement=movement,
+        account=account,
+        lkmm=lkmm,
+        actor=actor,
+        on=on,
+        reason=reason or _("Dibatalkan (impor)"),
+        action="savings.import_reverse",
+    )
+    return movement
 
 
 @transaction.atomic

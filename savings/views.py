@@ -247,6 +247,12 @@ def receipt(request, pk):
     if fmt not in receipts.FORMATS:
         raise Http404
     request.session[receipts.FORMAT_KEY] = fmt
+    shared = receipts.shared_receipt(lkmm_id=movement.lkmm_id, receipt_no=movement.receipt_no)
+    if shared is not None:
+        # A member's installments and deposits of one collection sheet save: one kuitansi for them all.
+        from loans.views import render_shared_receipt
+
+        return render_shared_receipt(request, shared=shared, viewed=movement, fmt=fmt)
     balance_after = selectors.balance_at(account=movement.account, movement=movement)
     member = movement.account.member
     whatsapp = None
@@ -301,5 +307,5 @@ def products(request):
     return render(
         request,
         "savings/products.html",
-        {"rows": [(rows[k], forms_by_kind[k]) for k in SavingsKind], "decides": decides},
+        {"lkmm": lkmm, "rows": [(rows[k], forms_by_kind[k]) for k in SavingsKind], "decides": decides},
     )

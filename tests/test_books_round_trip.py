@@ -1,6 +1,6 @@
 """Round trip (issue 10 "Done when"): each demo LKMM exported with export_book and imported into an empty
 LKMM gives the same export_portfolio at today, at every month end and the day before and after each
-reversal, and check_books is clean."""
+reversal, the same savings sheet and members' savings balances (issue 13), and check_books is clean."""
 
 import datetime
 import io
@@ -13,6 +13,8 @@ from institutions.models import Lkmm
 from institutions.services import lkmm_create
 from loans.models import Repayment
 from risk.services import month_ends
+from savings.models import SavingsMovement
+from savings.selectors import balances_report
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -23,6 +25,10 @@ def portfolio(at, code):
     lines = out.getvalue().splitlines()
     # The LKMM's code is the first column: compare the rest.
     return [line.split(",", 1)[1] for line in lines]
+
+
+def savings_balances(lkmm, at):
+    return {(row.nik, row.pokok, row.wajib, row.sukarela) for row in balances_report(lkmm=lkmm, at=at).rows}
 
 
 def test_demo_books_round_trip(tmp_path):
@@ -65,4 +71,19 @@ def test_demo_books_round_trip(tmp_path):
         copied = summary_copy.getvalue().splitlines()
         assert copied[1].split(",")[1:] == summary_source.getvalue().splitlines()[1].split(",")[1:]
         assert int(copied[1].split(",")[1]) > 10  # loans outstanding: the comparison is not empty
+        # Savings: the same sheet exported again, and the same balances per member at every date checked.
+        assert (folder / "savings.csv").exists()
+        again = tmp_path / f"{copy.code}-again"
+        call_command("export_book", str(again), lkmm=copy.code, stdout=io.StringIO(), stderr=io.StringIO())
+        saved = (folder / "savings.csv").read_text(encoding="utf-8")
+        assert saved.count("\n") > 10 and (again / "savings.csv").read_text(encoding="utf-8") == saved
+        assert (
+            SavingsMovement.objects.filter(lkmm=copy).count()
+            == SavingsMovement.objects.filter(lkmm=source).count()
+        )
+        for at in sorted(
+            dates | set(SavingsMovement.objects.filter(lkmm=source).values_list("on", flat=True))
+        ):
+            assert savings_balances(copy, at) == savings_balances(source, at), (source.code, at)
+        assert balances_report(lkmm=copy, at=today).matches
     call_command("check_books", stdout=io.StringIO())

@@ -99,3 +99,84 @@ def test_the_dinas_home_lists_its_lkmms_over_the_limit_longest_first(dinas_clien
     listed = [(item.lkmm.code, item.days, item.excess) for item in response.context["cash_over"]]
     assert listed == [(over.code, 5, 200_000), ("baru", 2, 1_500_000)]
     assert "Kas melebihi batas" in response.content.decode()
+
+
+# --- the kept end-of-day kas balance (ledger.CashDay) ---------------------------------------------------
+
+
+def kept_days(lkmm):
+    from ledger.models import CashDay
+
+    return list(CashDay.objects.filter(lkmm=lkmm).order_by("date").values_list("date", "closing"))
+
+
+def test_every_kas_entry_keeps_the_end_of_day_balance_including_back_dated_ones(lkmm):
+    from ledger.checks import cash_days_match_lines
+
+    voucher(lkmm, "cash_in", 1_000_000, today() - days(5), "3101")
+    voucher(lkmm, "cash_out", 300_000, today() - days(3), "5201")
+    voucher(lkmm, "cash_out", 50_000, today() - days(3), "5201")  # the same day again
+    assert kept_days(lkmm) == [(today() - days(5), 1_000_000), (today() - days(3), 650_000)]
+    # Back-dated between the two days: a new day, and every later day moves with it.
+    voucher(lkmm, "cash_out", 100_000, today() - days(4), "5201")
+    assert kept_days(lkmm) == [
+        (today() - days(5), 1_000_000),
+        (today() - days(4), 900_000),
+        (today() - days(3), 550_000),
+    ]
+    # Kas to the bank is a kas movement too; bank to bank would not be.
+    voucher_post(
+        lkmm=lkmm,
+        actor=ketua_of(lkmm),
+        kind="transfer",
+        date=today() - days(1),
+        amount=500_000,
+        memo="Setor ke bank",
+        account_code="1102",
+        cash_account_code="1101",
+    )
+    assert kept_days(lkmm)[-1] == (today() - days(1), 50_000)
+    assert list(cash_days_match_lines([lkmm])) == []
+    item = cash_over_limit(lkmm_ids=[lkmm.pk], limit=500_000, until=today() - days(2))[lkmm.pk]
+    assert (item.balance, item.days, item.since) == (550_000, 4, today() - days(5))
+    assert cash_over_limit(lkmm_ids=[lkmm.pk], limit=500_000, until=today() - days(1)) == {}
+
+
+def test_the_refresh_rebuilds_the_kept_days_from_the_lines(over):
+    from ledger.models import CashDay
+    from ledger.services import cash_days_refresh
+
+    before = kept_days(over)
+    CashDay.objects.filter(lkmm=over).update(closing=0)
+    cash_days_refresh(lkmm=over)
+    assert kept_days(over) == before == [(today() - days(5), 1_000_000), (today() - days(3), 700_000)]
+
+
+def test_the_cash_list_takes_the_same_queries_for_more_lkmms(over):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        cash_over_limit(lkmm_ids=[over.pk], limit=500_000, until=today() - days(1))
+    others = [LkmmFactory(code=f"lain{i}", name=f"LKMM Lain {i}") for i in range(4)]
+    for other in others:
+        voucher(other, "cash_in", 900_000, today() - days(2 + len(other.code)), "3101")
+    with CaptureQueriesContext(connection) as five:
+        result = cash_over_limit(
+            lkmm_ids=[over.pk, *(o.pk for o in others)], limit=500_000, until=today() - days(1)
+        )
+    assert len(result) == 5
+    assert len(one) == len(five) == 2
+
+
+def test_what_kas_may_pay_on_a_day_is_its_lowest_end_of_day_balance_from_then_on(over):
+    from ledger.selectors import cash_lowest_from
+
+    def lowest(n):
+        return cash_lowest_from(lkmm=over, code="1101", on=today() - days(n))
+
+    assert lowest(6) == (today() - days(6), 0)
+    assert lowest(5) == lowest(4) == lowest(3) == (today() - days(3), 700_000)
+    assert lowest(0) == (today(), 700_000)
+    voucher(over, "cash_out", 650_000, today() - days(1), "5201")
+    assert lowest(5) == (today() - days(1), 50_000)

@@ -117,7 +117,9 @@ def test_an_entry_with_one_line_is_reported(books, lkmm, raw_entry):
     assert f"[semenggu] J-{entry.number:05d} does not balance: 1 line(s), debit Rp 100, credit Rp 0" in output
     # A line written past entry_post also leaves the account's kept balance behind its lines.
     assert "[semenggu] account 1101: kept balance" in output
-    assert "2 discrepancies in the books." in output
+    # ... and the kept end-of-day kas balance behind the running sum of its kas lines.
+    assert f"[semenggu] kas at the end of {entry.date:%d/%m/%Y}: kept" in output
+    assert "3 discrepancies in the books." in output
 
 
 def test_an_unbalanced_entry_is_reported(books, lkmm, raw_entry):
@@ -252,7 +254,8 @@ def test_every_discrepancy_is_printed(books, lkmm, raw_entry):
     # The kept standing still holds what the payment paid before it was tampered with.
     assert "P-00001: kept standing differs from the facts: principal_outstanding_derived" in output
     assert "account 1101: kept balance" in output
-    assert "5 discrepancies in the books." in output
+    assert "kas at the end of" in output
+    assert "6 discrepancies in the books." in output
 
 
 def test_one_lkmm_is_checked_alone(books, lkmm, other_lkmm, raw_entry):
@@ -284,7 +287,7 @@ def test_the_shell_sees_exit_status_1(books, lkmm, monkeypatch, capsys, raw_entr
     assert exc.value.code == 1
     captured = capsys.readouterr()
     assert "does not balance" in captured.out
-    assert "CommandError: 2 discrepancies in the books." in captured.err
+    assert "CommandError: 3 discrepancies in the books." in captured.err
 
 
 @pytest.mark.parametrize(

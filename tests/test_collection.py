@@ -313,7 +313,7 @@ def test_one_bad_line_saves_nothing_and_is_marked(pengelola_client, sheet):
     # Budi's payoff on 22/01: 1.241.540 - 124.154 paid + the late fee of installment 2 (15/01).
     assert "Melebihi sisa pinjaman. Untuk melunasi, bayar Rp1.122.386." in budi
     assert sum("Melebihi sisa pinjaman" in row for row in rows) == 1
-    assert "tidak ada pembayaran yang disimpan" in html
+    assert "tidak ada pembayaran maupun setoran yang disimpan" in html
     # What was typed stays on the page.
     assert 'value="124.154"' in html and 'value="2.000.000"' in html
 
@@ -353,8 +353,8 @@ def test_the_service_keys_errors_by_loan_and_rolls_everything_back(lkmm, other_l
         "amounts": {loans["Ani"].pk: INSTALLMENT, loans["Budi"].pk: 0},
         "token": uuid.uuid4(),
     }
-    first = collection_record(**kwargs)
-    assert [r.pk for r in collection_record(**kwargs)] == [r.pk for r in first]
+    first = collection_record(**kwargs).repayments
+    assert [r.pk for r in collection_record(**kwargs).repayments] == [r.pk for r in first]
     assert len(first) == 1 and Repayment.objects.count() == count + 1
 
 
@@ -454,6 +454,6 @@ def test_the_sheet_query_count_does_not_grow_with_its_loans(pengelola_client, lk
     assert len(pengelola_client.get(group_url).context["lines"]) == 4
     assert few == many
     # Range: session, user, staff, the staff's LKMM, the loans with their standing, then the installments,
-    # the payments and the waived interest summed per loan. Group: the group instead of the LKMM, and the
-    # staff's LKMM for the page's top bar.
-    assert many == (8, 9)
+    # the payments and the waived interest summed per loan, the wajib product and the members' wajib
+    # accounts. Group: the group instead of the LKMM, and the staff's LKMM for the page's top bar.
+    assert many == (10, 11)

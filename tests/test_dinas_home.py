@@ -104,6 +104,8 @@ AMOUNTS = [
     "received",
     "due",
     "overdue_at_start",
+    "savings",
+    "savers",
 ]
 
 
@@ -412,3 +414,37 @@ def test_csv_has_indonesian_headers_and_the_totals(dinas_client, city):
     assert rows[0][:3] == ["Kecamatan", "Kode", "LKMM"]
     assert any(row and row[0] == "Jumlah kota" for row in rows)
     assert dinas_client.get(HOME, {"format": "pdf"}).status_code == 404
+
+
+def test_members_savings_at_the_months_end_are_on_each_row_and_in_the_totals(dinas_client, city):
+    from savings.selectors import savings_totals
+    from savings.services import savings_deposit
+
+    semenggu, wonosari = city.lkmms[0], city.lkmms[1]
+    saver = semenggu.members.first()
+    savings_deposit(
+        member=saver,
+        kind="sukarela",
+        amount=75_000,
+        on=last_month() + datetime.timedelta(days=3),
+        actor=ketua_of(semenggu),
+    )
+    savings_deposit(
+        member=saver, kind="sukarela", amount=5_000, on=today(), actor=ketua_of(semenggu)
+    )  # after the month
+    savings_deposit(
+        member=wonosari.members.first(),
+        kind="wajib",
+        amount=20_000,
+        on=last_month(),
+        actor=ketua_of(wonosari),
+    )
+    response = dinas_client.get(HOME)
+    rows = rows_of(response)
+    assert (rows["semenggu"]["figures"]["savings"], rows["semenggu"]["figures"]["savers"]) == (75_000, 1)
+    assert rows["wonosari"]["figures"]["savings"] == 20_000
+    assert rows["sepi"]["figures"]["savings"] == 0
+    assert response.context["totals"]["savings"] == 95_000
+    kept = savings_totals(lkmm_ids=[semenggu.pk], at=month_end(last_month()))[semenggu.pk]
+    assert kept["total"] == 75_000
+    assert "Rp 95.000" in response.content.decode()

@@ -100,7 +100,26 @@ def test_template_download(client, lkmm, ketua):
     login(client, ketua)
     response = client.get(reverse("books:template"))
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["members", "loans", "repayments", "events", "opening", "catatan"]
+    assert workbook.sheetnames == [
+        "members",
+        "loans",
+        "repayments",
+        "events",
+        "opening",
+        "savings",
+        "catatan",
+    ]
+    assert [c.value for c in workbook["savings"][1]] == [
+        "nik",
+        "type",
+        "on",
+        "amount",
+        "kind",
+        "reversed_on",
+        "reversal_reason",
+    ]
+    assert workbook["savings"].max_row == 5 and workbook["savings"]["C2"].is_date
+    assert any(row[0].value == "savings" for row in workbook["catatan"].iter_rows(min_row=2))
     assert workbook["loans"]["A1"].value == "loan_ref"
     assert workbook["members"]["D2"].is_date
 

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('audit', '0006_tracked_loan_ref'),
         ('institutions', '0011_alter_decisionrequest_kind'),
-        ('ledger', '0013_chart_shu_accounts'),
+        ('ledger', '0014_chart_shu_accounts'),
         ('members', '0006_member_whatsapp_consent'),
         ('pghistory', '0007_auto_20250421_0444'),
         ('savings', '0002_backfill'),

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('institutions', '0011_alter_decisionrequest_kind'),
-        ('ledger', '0013_chart_shu_accounts'),
+        ('ledger', '0014_chart_shu_accounts'),
         ('members', '0006_member_whatsapp_consent'),
         ('savings', '0002_backfill'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -45,7 +45,8 @@ class Command(BaseCommand):
         verb = "Would import" if options["dry_run"] else "Imported"
         self.stdout.write(
             f"{verb} {summary['members']} members, {summary['loans']} loans, {summary['repayments']} "
-            f"repayments, {summary['events']} events, {summary['openings']} opening balances."
+            f"repayments, {summary['events']} events, {summary['openings']} opening balances, "
+            f"{summary['savings']} savings movements."
         )
         if plan.modal_awal:
             on, amount = plan.modal_awal

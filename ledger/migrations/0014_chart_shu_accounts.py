@@ -27,6 +27,6 @@ def add_accounts(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0012_alter_journalentry_kind")]
+    dependencies = [("ledger", "0013_alter_journalentry_kind")]
 
     operations = [migrations.RunPython(add_accounts, migrations.RunPython.noop)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0011_kept_account_balance'),
+        ('ledger', '0012_cash_days'),
     ]
 
     operations = [
