@@ -3,7 +3,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from institutions.admin import ReadOnlyAdmin
-from ledger.models import Account, CapitalSource, JournalEntry, JournalLine, MonthFigures, PeriodClose
+from ledger.models import (
+    Account,
+    CapitalSource,
+    CashDay,
+    JournalEntry,
+    JournalLine,
+    MonthFigures,
+    PeriodClose,
+)
 
 
 @admin.register(Account)
@@ -57,6 +65,15 @@ class MonthFiguresAdmin(ReadOnlyAdmin):
 
     list_display = ["lkmm", "month", "computed_at"]
     list_filter = ["month"]
+    list_select_related = ["lkmm"]
+
+
+@admin.register(CashDay)
+class CashDayAdmin(ReadOnlyAdmin):
+    """Kept by entry_post from the kas lines; check_books compares them."""
+
+    list_display = ["lkmm", "date", "closing"]
+    list_filter = ["lkmm"]
     list_select_related = ["lkmm"]
 
 
