@@ -8,11 +8,13 @@ Generates the book (bench/generate.py) unless --reuse finds one of this size, co
 database (<book>_run, so the writes of (e) and (g) never touch the book), then measures:
 
   (a) the arrears report of the largest LKMM vs bench/floors/arrears.sql
-  (b) the manager home of the largest LKMM and the Dinas home, in-process (Django test Client)
+  (b) the manager home and collection sheet of the largest LKMM, the Dinas home and the city trend,
+      in-process (Django test Client)
   (c) month-end close of every LKMM for the last complete month (rolled back) vs bench/floors/month_end.sql
   (d) portfolio_by_lkmm of every LKMM today and 90 days ago vs bench/floors/portfolio_by_lkmm.sql
   (e) recording the 300th payment of a loan vs the first payment of a new one, and their loan pages
-  (f) pages over HTTP (wrk, 16 connections, gunicorn with 3 workers) vs the login page
+  (f) pages over HTTP (wrk, 16 connections; the Dinas home also at 4; gunicorn with 3 workers) vs the
+      login page
   (g) payments through the real form at 16 concurrent clients vs bench/floors/repayment.pgbench
 
 and prints a table (median, spread, floor, ratio) and writes the figures to bench/results/<size>.json.
@@ -412,7 +414,6 @@ def open_savings(lkmm):
 def measure_b(book, results, repeat):
     """Each page alternately with the login page; b0 is every login GET of both."""
     login = (client_for(None), "/akun/masuk/")
-    open_savings(book.largest)
     pages = [
         ("b1", f"manager home /, {book.largest.code}", book.pengelola[book.largest.pk], "/"),
         (
@@ -780,8 +781,9 @@ def _seconds(text):
     return float(number) * UNITS[unit]
 
 
-def wrk(port, path, cookie, seconds):
-    command = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--latency", "--timeout", "30s"]
+def wrk(port, path, cookie, seconds, clients=None):
+    clients = clients or CLIENTS
+    command = ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "--timeout", "30s"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     output = subprocess.run(
@@ -825,16 +827,19 @@ def measure_f(book, results, port, seconds):
         ("f3", f"loan page {loan.code} ({loan.n} payments)", f"/pinjaman/{loan.pk}/", manager),
         ("f4", f"Dinas home, {len(book.lkmms):,} LKMMs", "/", dinas),
         ("f5", f"arrears report, {lkmm.code}", f"/laporan/{lkmm.code}/tunggakan/", manager),
+        # The scale issue's Dinas target is set at 4 connections.
+        ("f6", f"Dinas home, {len(book.lkmms):,} LKMMs, 4 connections", "/", dinas, 4),
+        ("f7", f"collection sheet with savings, {lkmm.code}", "/pinjaman/tagihan/", manager),
     ]
     measured = []
-    for key, what, path, session in pages:
+    for key, what, path, session, *clients in pages:
         started = time.perf_counter()
         status, location, _ = (session or Session(port)).request("GET", path)
         first = time.perf_counter() - started
         notes = [f"first GET HTTP {status} in {ms(first)}"]
         if status != 200:
             notes.append(f"NOT 200 ({location})")
-        figures = wrk(port, path, session.cookie_header() if session else None, seconds)
+        figures = wrk(port, path, session.cookie_header() if session else None, seconds, *clients)
         if figures["non_2xx_3xx"] or figures["socket_errors"]:
             notes.append(f"{figures['non_2xx_3xx']} non-2xx/3xx, {figures['socket_errors']} socket errors")
         output = figures.pop("output")
@@ -1112,6 +1117,7 @@ def main():
     url, scratch, timings = prepare_book(args)
     setup_django(url)
     book = Book()
+    open_savings(book.largest)  # on the scratch copy, for the collection sheet's lines (b4, f7)
     counts = gen.row_counts()
     print(f"book: {counts}")
     results = Results()
