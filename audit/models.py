@@ -26,6 +26,7 @@ from ledger.models import JournalEntry, JournalLine
 from loans.models import Installment, Loan, LoanProduct, Repayment, Waiver
 from members.models import Group, GroupMembership, Member, MembershipApplication
 from savings.models import SavingsAccount, SavingsMovement, SavingsProduct
+from shu.models import FundSpending, ShuRule, ShuShare, ShuYear
 
 
 def history_label(model):
@@ -76,6 +77,11 @@ WaiverTracked = _tracked(Waiver)
 SavingsProductTracked = _tracked(SavingsProduct)
 SavingsAccountTracked = _tracked(SavingsAccount)
 SavingsMovementTracked = _tracked(SavingsMovement)
+# The year's surplus: rules, closed years with the rapat anggota's decision, shares, dana sosial spending.
+ShuRuleTracked = _tracked(ShuRule)
+ShuYearTracked = _tracked(ShuYear)
+ShuShareTracked = _tracked(ShuShare)
+FundSpendingTracked = _tracked(FundSpending)
 # The books.
 JournalEntryTracked = _tracked(JournalEntry)
 JournalLineTracked = _tracked(JournalLine)

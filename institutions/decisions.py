@@ -65,6 +65,7 @@ KINDS = {
         "savings.services.savings_return_all",
         {"member": "members.Member", "on": "date"},
     ),
+    RequestKind.YEAR_CLOSE: ("shu.services.year_close", {"lkmm": "institutions.Lkmm", "year": "int"}),
 }
 
 
@@ -261,6 +262,7 @@ def _labels():
         "account": _("Rekening simpanan"),
         "movement": _("Kuitansi"),
         "member": _("Anggota"),
+        "year": _("Tahun"),
     }
 
 
@@ -277,7 +279,7 @@ def request_details(request):
             value = datetime.date.fromisoformat(value)
             value = value.strftime("%m/%Y") if name == "month" else value.strftime("%d/%m/%Y")
         elif kind_of == "int":
-            value = format_rupiah(value)
+            value = value if name == "year" else format_rupiah(value)
         elif kind_of != "str":
             obj = apps.get_model(kind_of)._default_manager.filter(pk=value).first()
             value = getattr(obj, "receipt_code", None) or getattr(obj, "code", None) or str(obj)

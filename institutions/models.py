@@ -455,6 +455,7 @@ class RequestKind(models.TextChoices):
     WITHDRAWAL = "withdrawal", _("Penarikan simpanan")
     SAVINGS_REVERSAL = "savings_reversal", _("Pembatalan mutasi simpanan")
     SAVINGS_RETURN = "savings_return", _("Pengembalian simpanan anggota keluar")
+    YEAR_CLOSE = "year_close", _("Tutup tahun (SHU)")
 
 
 class RequestStatus(models.TextChoices):

@@ -34,6 +34,7 @@ SECTIONS = (
     ("audit", None, "audit"),
     ("savings", "products", "savings"),
     ("savings", None, "members"),
+    ("shu", None, "shu"),
     ("dinas", None, "dinas"),
 )
 
@@ -50,6 +51,7 @@ DINAS_BAR = {
     "trends": "reports",
     "impact": "reports",
     "statements": "reports",
+    "shu": "reports",
 }
 
 

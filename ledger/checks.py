@@ -332,6 +332,46 @@ def account_balances_match_lines(lkmms):
             )
 
 
+def shu_matches_books(lkmms):
+    """Each shared year's parts add up to its SHU (reserve, dana sosial, dana pengurus and the members'
+    shares), and the shares held for members who left and not yet collected equal the SHU payable."""
+    from shu.models import Settlement, ShuShare, ShuYear
+
+    years = (
+        ShuYear.objects.filter(lkmm__in=lkmms, distributed_at__isnull=False)
+        .select_related("lkmm")
+        .annotate(members=Coalesce(Sum("shares__total"), 0))
+        .order_by("lkmm__code", "year")
+    )
+    for year in years:
+        parts = year.reserve_total + year.pool_dana_sosial + year.pool_pengurus + year.members
+        if parts != year.result:
+            yield (
+                f"[{year.lkmm.code}] SHU {year.year}: {format_rupiah(year.result)} shared as "
+                f"{format_rupiah(parts)}"
+            )
+    held = dict(
+        ShuShare.objects.filter(
+            shu_year__lkmm__in=lkmms, settlement=Settlement.UTANG, collected_on__isnull=True
+        )
+        .order_by()
+        .values_list("shu_year__lkmm__code")
+        .annotate(total=Sum("total"))
+    )
+    books = dict(
+        JournalLine.objects.filter(account__lkmm__in=lkmms, account__code=AccountCode.UTANG_SHU)
+        .order_by()
+        .values_list("account__lkmm__code")
+        .annotate(balance=Sum("credit") - Sum("debit"))
+    )
+    for code in sorted(set(held) | set(books)):
+        if (held.get(code) or 0) != (books.get(code) or 0):
+            yield (
+                f"[{code}] SHU held for members {format_rupiah(held.get(code) or 0)}, "
+                f"account {AccountCode.UTANG_SHU} {format_rupiah(books.get(code) or 0)}"
+            )
+
+
 def cash_days_match_lines(lkmms):
     """The kept end-of-day kas balances (CashDay) equal the running sum of the kas lines, day by day."""
     from itertools import groupby
@@ -375,4 +415,5 @@ CHECKS = [
     savings_match_books_at_every_date,
     account_balances_match_lines,
     cash_days_match_lines,
+    shu_matches_books,
 ]

@@ -41,6 +41,11 @@ class AccountCode:
     SIMPANAN_WAJIB = "2103"
     SIMPANAN_SUKARELA = "2104"
     PINJAMAN_BANK = "2201"
+    # The year's surplus as the rapat anggota shared it (shu app): the social fund spent on Posyandu,
+    # PAUD and poor neighbours, the board's share until paid, and members' shares not yet collected.
+    DANA_SOSIAL = "2301"
+    DANA_PENGURUS = "2302"
+    UTANG_SHU = "2303"
     MODAL_HIBAH = "3101"
     DANA_BERGULIR = "3102"
     CADANGAN_UMUM = "3103"
@@ -48,6 +53,9 @@ class AccountCode:
     # show the income and expense accounts' balance on these lines (ledger.statements).
     SHU_DITAHAN = "3201"
     SHU_TAHUN_BERJALAN = "3202"
+    # A closed year's surplus waiting for the rapat anggota to share it (shu.services year_close moves it
+    # here from SHU tahun berjalan on 1 January, so the new year's SHU starts from zero).
+    SHU_BELUM_DIBAGI = "3203"
     PENDAPATAN_BUNGA = "4101"
     PENDAPATAN_ADMINISTRASI = "4102"
     PENDAPATAN_DENDA = "4103"
@@ -96,6 +104,10 @@ class EntryKind(models.TextChoices):
     RECOVERY = "recovery", _("Pemulihan")
     PROVISION = "provision", _("Penyisihan")
     SAVINGS = "savings", _("Simpanan")
+    # shu.services: the year's income and expense closed into SHU, its sharing, dana sosial spending.
+    YEAR_CLOSE = "year_close", _("Tutup tahun")
+    SHU = "shu", _("Pembagian SHU")
+    DANA_SOSIAL = "dana_sosial", _("Dana sosial")
 
 
 class EntryQuerySet(LkmmScopedQuerySet):

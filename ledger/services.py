@@ -38,11 +38,15 @@ STANDARD_CHART = [
     (AccountCode.SIMPANAN_WAJIB, "Simpanan wajib anggota", AccountKind.LIABILITY),
     (AccountCode.SIMPANAN_SUKARELA, "Simpanan sukarela anggota", AccountKind.LIABILITY),
     (AccountCode.PINJAMAN_BANK, "Pinjaman bank", AccountKind.LIABILITY),
+    (AccountCode.DANA_SOSIAL, "Dana sosial", AccountKind.LIABILITY),
+    (AccountCode.DANA_PENGURUS, "Dana pengurus", AccountKind.LIABILITY),
+    (AccountCode.UTANG_SHU, "SHU anggota belum dibayarkan", AccountKind.LIABILITY),
     (AccountCode.MODAL_HIBAH, "Modal hibah Pemkot", AccountKind.EQUITY),
     (AccountCode.DANA_BERGULIR, "Dana bergulir", AccountKind.EQUITY),
     (AccountCode.CADANGAN_UMUM, "Cadangan umum", AccountKind.EQUITY),
     (AccountCode.SHU_DITAHAN, "SHU ditahan", AccountKind.EQUITY),
     (AccountCode.SHU_TAHUN_BERJALAN, "SHU tahun berjalan", AccountKind.EQUITY),
+    (AccountCode.SHU_BELUM_DIBAGI, "SHU tahun lalu belum dibagi", AccountKind.EQUITY),
     (AccountCode.PENDAPATAN_BUNGA, "Pendapatan bunga (jasa) pinjaman", AccountKind.INCOME),
     (AccountCode.PENDAPATAN_ADMINISTRASI, "Pendapatan administrasi", AccountKind.INCOME),
     (AccountCode.PENDAPATAN_DENDA, "Pendapatan denda", AccountKind.INCOME),
@@ -92,14 +96,34 @@ def next_receipt_no(*, lkmm):
 
 
 def refuse_if_closed(*, lkmm, date):
-    """Every money event posts through entry_post, so this one check keeps closed months as reported."""
-    if PeriodClose.objects.filter(lkmm=lkmm, month=date.replace(day=1), reopened_at__isnull=True).exists():
+    """Every money event posts through entry_post, so this one check keeps closed months as reported,
+    and a closed year (shu.services.year_close) as it was divided. One query."""
+    from django.apps import apps
+    from django.db.models import Exists, OuterRef
+
+    closes = PeriodClose.objects.filter(
+        lkmm=OuterRef("pk"), month=date.replace(day=1), reopened_at__isnull=True
+    )
+    years = apps.get_model("shu", "ShuYear").objects.filter(lkmm=OuterRef("pk"), year__gte=date.year)
+    found = Lkmm.objects.filter(pk=lkmm.pk).values_list(Exists(closes), Exists(years)).first() or (
+        False,
+        False,
+    )
+    if found[0]:
         raise ValidationError(
             _(
                 "Bulan %(month)s sudah ditutup (tutup buku): transaksi bertanggal di bulan itu "
                 "tidak dapat dicatat."
             )
             % {"month": date.strftime("%m/%Y")}
+        )
+    if found[1]:
+        raise ValidationError(
+            _(
+                "Tahun %(year)s sudah ditutup (tutup tahun): transaksi bertanggal di tahun itu "
+                "tidak dapat dicatat."
+            )
+            % {"year": date.year}
         )
 
 
@@ -115,12 +139,18 @@ def month_figures_forget(*, lkmm, date):
 
 
 @transaction.atomic
-def entry_post(*, lkmm, date, memo, lines, kind, actor=None, source=None, loan=None, token=None):
+def entry_post(
+    *, lkmm, date, memo, lines, kind, actor=None, source=None, loan=None, token=None, into_closed=False
+):
     """Post a balanced journal entry. `lines` is a list of (account code, debit, credit).
 
     Zero lines are dropped (a repayment with no interest part has no income line). The caller's
     transaction makes the entry and the event it records one unit. On PostgreSQL the database checks
     again at commit that the entry balances (ledger migration 0004).
+
+    `into_closed`: only the year-end close (shu.services.year_close) posts into a closed month: it moves
+    the year's result between the income, expense and SHU accounts, which changes no figure the closed
+    months reported (the statements keep the laba rugi and the SHU lines as they were).
     """
     lines = [(code, int(debit), int(credit)) for code, debit, credit in lines if debit or credit]
     debits = sum(d for _, d, _ in lines)
@@ -129,7 +159,8 @@ def entry_post(*, lkmm, date, memo, lines, kind, actor=None, source=None, loan=N
         raise UnbalancedEntry(f"Entry {memo!r} does not balance: debit {debits}, credit {credits}")
     # Numbers are sequential per LKMM; the LKMM row lock serialises concurrent posters (and closes).
     Lkmm.objects.select_for_update().get(pk=lkmm.pk)
-    refuse_if_closed(lkmm=lkmm, date=date)
+    if not into_closed:
+        refuse_if_closed(lkmm=lkmm, date=date)
     month_figures_forget(lkmm=lkmm, date=date)
     accounts = {a.code: a for a in Account.objects.filter(lkmm=lkmm, code__in={c for c, _, _ in lines})}
     if len(accounts) < len({c for c, _, _ in lines}):

@@ -9,6 +9,14 @@ The results of the year are not closed into the equity accounts by an entry unti
 then the neraca shows the income and expense accounts' balance as SHU (the year so far as SHU tahun
 berjalan, earlier years as SHU ditahan), added to whatever those accounts hold. So the neraca always
 balances, and the laba rugi of a period is the change in SHU tahun berjalan over it (within one year).
+
+The year-end close (shu.services.year_close) does close a year by entries: on 31 December it moves the
+income and expense accounts' year into SHU tahun berjalan, and on 1 January it moves that into SHU tahun
+lalu belum dibagi (a surplus, until the rapat anggota shares it) or SHU ditahan (a loss). The laba rugi
+leaves the 31 December closing entry out (EntryKind.YEAR_CLOSE), so a closed year still shows its income
+and expense, and the SHU lines come out the same as before the close. The accounts the sharing credits
+(dana sosial, dana pengurus, SHU anggota belum dibayarkan, SHU tahun lalu belum dibagi) are named lines
+once they hold anything.
 """
 
 import datetime
@@ -18,7 +26,7 @@ from django.db.models import BigIntegerField, Case, F, Min, Q, Sum, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ledger.models import AccountCode, AccountKind, JournalLine
+from ledger.models import AccountCode, AccountKind, EntryKind, JournalLine
 
 MONTH, QUARTER, YEAR = "bulan", "triwulan", "tahun"
 PERIOD_KINDS = [
@@ -149,11 +157,15 @@ LABELS = {
     AccountCode.SIMPANAN_WAJIB: gettext_lazy("Simpanan wajib"),
     AccountCode.SIMPANAN_SUKARELA: gettext_lazy("Simpanan sukarela"),
     AccountCode.PINJAMAN_BANK: gettext_lazy("Pinjaman bank"),
+    AccountCode.DANA_SOSIAL: gettext_lazy("Dana sosial"),
+    AccountCode.DANA_PENGURUS: gettext_lazy("Dana pengurus"),
+    AccountCode.UTANG_SHU: gettext_lazy("SHU anggota belum dibayarkan"),
     AccountCode.MODAL_HIBAH: gettext_lazy("Modal hibah (APBD)"),
     AccountCode.DANA_BERGULIR: gettext_lazy("Dana bergulir"),
     AccountCode.CADANGAN_UMUM: gettext_lazy("Cadangan umum"),
     AccountCode.SHU_DITAHAN: gettext_lazy("SHU ditahan"),
     AccountCode.SHU_TAHUN_BERJALAN: gettext_lazy("SHU tahun berjalan"),
+    AccountCode.SHU_BELUM_DIBAGI: gettext_lazy("SHU tahun lalu belum dibagi"),
     AccountCode.PENDAPATAN_BUNGA: gettext_lazy("Pendapatan bunga (jasa) pinjaman"),
     AccountCode.PENDAPATAN_ADMINISTRASI: gettext_lazy("Pendapatan administrasi"),
     AccountCode.PENDAPATAN_DENDA: gettext_lazy("Pendapatan denda"),
@@ -199,6 +211,13 @@ def _sum_if(condition):
 
 def _year_start(day):
     return day.replace(month=1, day=1)
+
+
+def in_period(period):
+    """The lines of a period's laba rugi: its entries but the year-end close's."""
+    return Q(entry__date__gte=period.start, entry__date__lte=period.end) & ~Q(
+        entry__kind=EntryKind.YEAR_CLOSE
+    )
 
 
 @dataclass
@@ -250,10 +269,10 @@ def books(lkmms, period, previous):
             name=Min("account__name"),
             at_end=_sum_if(Q(entry__date__lte=period.end)),
             before_year=_sum_if(Q(entry__date__lt=_year_start(period.end))),
-            in_period=_sum_if(Q(entry__date__gte=period.start, entry__date__lte=period.end)),
+            in_period=_sum_if(in_period(period)),
             prev_at_end=_sum_if(Q(entry__date__lte=previous.end)),
             prev_before_year=_sum_if(Q(entry__date__lt=_year_start(previous.end))),
-            prev_in_period=_sum_if(Q(entry__date__gte=previous.start, entry__date__lte=previous.end)),
+            prev_in_period=_sum_if(in_period(previous)),
         )
         .order_by()
     )
@@ -364,10 +383,17 @@ CASH_FLOW_LINES = [
     (OPERATING, gettext_lazy("Pembayaran beban operasional"), AccountCode.BEBAN_OPERASIONAL, "net"),
     (OPERATING, gettext_lazy("Setoran simpanan anggota"), SAVINGS_CODES, "credit"),
     (OPERATING, gettext_lazy("Penarikan simpanan anggota"), SAVINGS_CODES, "debit"),
+    (OPERATING, gettext_lazy("Penggunaan dana sosial"), AccountCode.DANA_SOSIAL, "net"),
     (FINANCING, gettext_lazy("Penerimaan modal hibah (APBD)"), AccountCode.MODAL_HIBAH, "net"),
     (FINANCING, gettext_lazy("Penerimaan dana bergulir"), AccountCode.DANA_BERGULIR, "net"),
     (FINANCING, gettext_lazy("Penerimaan pinjaman bank"), AccountCode.PINJAMAN_BANK, "credit"),
     (FINANCING, gettext_lazy("Pembayaran pinjaman bank"), AccountCode.PINJAMAN_BANK, "debit"),
+    (
+        FINANCING,
+        gettext_lazy("Pembayaran SHU kepada anggota dan pengurus"),
+        (AccountCode.UTANG_SHU, AccountCode.DANA_PENGURUS),
+        "net",
+    ),
 ]
 CLASSIFIED = {
     code

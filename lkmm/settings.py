@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "risk",
     "coaching",
     "savings",
+    "shu",
     "books",
     # The database-kept audit trail (PostgreSQL triggers): audit/models.py.
     "pgtrigger",

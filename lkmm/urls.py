@@ -14,6 +14,7 @@ urlpatterns = [
     path("keputusan/", include("institutions.request_urls")),
     path("jejak-audit/", include("audit.urls")),
     path("simpanan/", include("savings.urls")),
+    path("shu/", include("shu.urls")),
     path("impor/", include("books.urls")),
     path("dinas/", include("institutions.dinas_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

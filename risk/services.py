@@ -233,6 +233,13 @@ def month_reopen(*, close, actor, reason, requested_by=None):
     close = PeriodClose.objects.select_for_update().get(pk=close.pk)
     if close.reopened_at is not None:
         raise ValidationError(_("Bulan ini sudah dibuka kembali."))
+    from shu.models import ShuYear
+
+    if ShuYear.objects.filter(lkmm_id=close.lkmm_id, year__gte=close.month.year).exists():
+        raise ValidationError(
+            _("Tahun %(y)s sudah ditutup (tutup tahun): bulannya tidak dapat dibuka kembali.")
+            % {"y": close.month.year}
+        )
     close.reopened_at, close.reopened_by, close.reopen_reason = timezone.now(), actor, reason
     close.save(update_fields=["reopened_at", "reopened_by", "reopen_reason"])
     audit_record(actor=actor, action="month.reopen", obj=close, lkmm=close.lkmm, reason=reason)

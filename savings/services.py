@@ -301,6 +301,12 @@ def savings_reverse(*, movement, actor, on, reason, requested_by=None):
         raise ValidationError({"reason": _("Tulis alasan pembatalan.")})
     if movement.reversed_on is not None:
         raise ValidationError(_("Mutasi ini sudah dibatalkan."))
+    from shu.models import ShuShare
+
+    if ShuShare.objects.filter(movement=movement).exists():
+        # Its entry credited the savings from the SHU payable, not from kas: undoing it is not a cash
+        # reversal (the rapat anggota's decision stands; a correction is a withdrawal).
+        raise ValidationError(_("SHU yang sudah ditambahkan ke simpanan tidak dapat dibatalkan di sini."))
     if on < movement.on:
         raise ValidationError(
             {
@@ -444,5 +450,53 @@ def savings_reverse_import(*, movement, on, reason, actor):
         on=on,
         reason=reason or _("Dibatalkan (impor)"),
         action="savings.import_reverse",
+    )
+    return movement
+
+
+@transaction.atomic
+def savings_credit(*, member, kind, amount, on, actor, from_code, memo, note=""):
+    """Credit a member's savings from another account of the books rather than from cash (their SHU
+    share, shu.services): a deposit movement with its kuitansi, so the passbook, its receipt and
+    check_books treat it as any deposit, posted Dr `from_code` / Cr the simpanan account. The caller
+    decides who may do it and checks the member is still a member."""
+    lkmm = Lkmm.objects.select_for_update().get(pk=member.lkmm_id)
+    account = _locked_account(account_of(member=member, kind=kind))
+    if amount <= 0:
+        raise ValidationError({"amount": _("Jumlah harus lebih dari nol.")})
+    _check_date(on, account=account)
+    movement = SavingsMovement.objects.create(
+        lkmm=lkmm,
+        account=account,
+        kind=MovementKind.DEPOSIT,
+        amount=amount,
+        on=on,
+        note=note[:200],
+        recorded_by=actor,
+        receipt_no=next_receipt_no(lkmm=lkmm),
+    )
+    entry_post(
+        lkmm=lkmm,
+        date=on,
+        memo=f"{memo} {account.member.full_name}, {movement.receipt_code}",
+        lines=[(from_code, amount, 0), (LEDGER_ACCOUNT[account.kind], 0, amount)],
+        kind=EntryKind.SAVINGS,
+        actor=actor,
+        source=movement,
+    )
+    account.balance_derived += amount
+    account.save(update_fields=["balance_derived"])
+    audit_record(
+        actor=actor,
+        action="savings.credit",
+        obj=movement,
+        lkmm=lkmm,
+        data={
+            "account": account.pk,
+            "kind": account.kind,
+            "amount": amount,
+            "on": on.isoformat(),
+            "from": from_code,
+        },
     )
     return movement

@@ -229,6 +229,7 @@ ARGUMENTS = {
     "coaching:follow_up_done.pk": lambda w, p: [w.follow_up.pk],
     "oversight:trend_kecamatan.name": lambda w, p: [w.lkmm.kecamatan, "Tidak Ada"],
     "books:preview.token": lambda w, p: ["0" * 32],
+    "shu:*.year": lambda w, p: [2025],
     # Django admin
     "admin:*.object_id": _admin_object,
     "admin:view_on_site.content_type_id": lambda w, p: [ContentType.objects.get_for_model(Member).pk],

@@ -52,7 +52,7 @@ def test_trial_balance_after_a_loan_and_a_payment(pengelola_client, lkmm, books,
     assert response.status_code == 200
     assert response.context["lkmm"] == lkmm
     rows = balances(response)
-    assert len(rows) == len(STANDARD_CHART) == 20  # the standard chart
+    assert len(rows) == len(STANDARD_CHART) == 24  # the standard chart (with the SHU accounts)
     assert rows["1101"] == (124_154, 1_200_000, -1_075_846)  # kas: lent out, one installment back
     assert rows["1201"] == (1_200_000, 120_000, 1_080_000)  # piutang
     assert rows["4101"] == (0, 4_154, 4_154)  # pendapatan bunga (credit-normal, shown positive)

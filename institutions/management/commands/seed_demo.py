@@ -37,6 +37,7 @@ from members.services import group_create, income_record, member_apply, member_t
 from risk import services as risk_services
 from savings.models import SavingsAccount
 from savings.services import savings_deposit, savings_withdraw
+from shu import services as shu_services
 
 PASSWORD = "lkmm-demo"
 
@@ -245,7 +246,10 @@ class Command(BaseCommand):
             first_name=rng.choice(WOMEN),
             last_name=rng.choice(FAMILY),
         ).user
-        start = today - datetime.timedelta(days=200)
+        # Members joined early last year, so savings, last year's loans, its month-end closes and its SHU
+        # (seed_shu) are history; this year's loans keep the last 200 days' portfolio in every state.
+        start = datetime.date(today.year - 1, 1, 6)
+        recent = today - datetime.timedelta(days=200)
         capital_source_record(
             lkmm=lkmm,
             actor=ketua,
@@ -328,7 +332,11 @@ class Command(BaseCommand):
                 else "ontime"
             )
             product = monthly if n % 7 == 0 else weekly
-            disbursed = start + datetime.timedelta(days=rng.randint(10, 185))
+            if n % 2 == 0 and kind != "default":
+                # An earlier cycle, repaid before this one: the interest last year's SHU is shared from.
+                first = start + datetime.timedelta(days=rng.randint(20, max(21, (recent - start).days - 80)))
+                self.seed_loan(member, weekly, first, "ontime", ketua, pengelola)
+            disbursed = recent + datetime.timedelta(days=rng.randint(10, 185))
             if n in (3, 17):
                 # An application waiting for the ketua, and an approved one waiting for its money.
                 pending = loan_apply(
@@ -417,9 +425,10 @@ class Command(BaseCommand):
         """Month-end reserve allocations; Wonosari writes off its worst loan; Semenggu and Mandiri have
         closed their past months (the Dinas sees that Wonosari has not)."""
         today = self.today
+        months = max(8, (today.year - start.year) * 12 + today.month - start.month + 1)
         month_ends = [
             end
-            for end in risk_services.month_ends(until=today, months=8)
+            for end in risk_services.month_ends(until=today, months=months)
             if start < end < today.replace(day=1)
         ]
         for end in month_ends:
@@ -435,8 +444,52 @@ class Command(BaseCommand):
                     reason="Peminjam pindah ke luar daerah; kelompok sudah berusaha menagih tiga bulan.",
                 )
         else:
+            december = datetime.date(today.year - 1, 12, 31)
             for end in month_ends:
                 risk_services.month_close(lkmm=lkmm, actor=ketua, month=end.replace(day=1))
+                if end == december:
+                    # The history covers last year's December: its SHU, before January is closed.
+                    self.seed_shu(lkmm, ketua, year=december.year)
+
+    def seed_shu(self, lkmm, ketua, *, year):
+        """One past SHU (issue 13): the LKMM's percentages, the year-end close right after December's
+        month-end close, the rapat anggota's decision in late January (shares credited to sukarela
+        savings) and one Posyandu spending from dana sosial. Only for a year with a surplus."""
+        shu_services.rule_set(
+            lkmm=lkmm,
+            actor=ketua,
+            from_year=year,
+            reserve=40,
+            jasa_simpanan=20,
+            jasa_pinjaman=20,
+            dana_sosial=10,
+            pengurus=10,
+            note="AD/ART pasal 21",
+        )
+        shu_year = shu_services.year_close(lkmm=lkmm, year=year, actor=ketua)
+        if shu_year.result <= 0:
+            return
+        decided_on = min(datetime.date(year + 1, 1, 25), self.today)
+        shu_services.shu_distribute(
+            shu_year=shu_year,
+            actor=ketua,
+            decided_on=decided_on,
+            decision="sukarela",
+            minutes_no=f"03/RAT/{lkmm.code.upper()}/{year + 1}",
+            note="Rapat anggota tahunan di balai desa; SHU anggota ditambahkan ke simpanan sukarela.",
+        )
+        on = min(decided_on + datetime.timedelta(days=5), self.today)
+        _when, cash = cash_lowest_from(lkmm=lkmm, code=AccountCode.KAS, on=on)
+        amount = min(shu_year.pool_dana_sosial, 250_000, cash) // 1_000 * 1_000
+        if amount > 0:
+            shu_services.sosial_spend(
+                lkmm=lkmm,
+                actor=ketua,
+                on=on,
+                purpose="posyandu",
+                description="Makanan tambahan balita Posyandu Dusun Krajan",
+                amount=amount,
+            )
 
     def seed_corrections(self, lkmm, ketua, pengelola):
         """A payment typed on the wrong loan and reversed by the ketua, and a group member paying for
