@@ -89,3 +89,22 @@ def test_settings_defaults():
 )
 def test_terbilang_writes_the_amount_in_words(amount, words):
     assert terbilang(amount) == words
+
+
+@pytest.mark.parametrize("data", [None, {"amount": "12500"}, {"amount": "12x"}, {"amount": ""}])
+def test_plain_input_writes_what_the_widget_would(data):
+    from django import forms
+
+    from institutions.templatetags.lkmm_format import plain_input
+
+    class AmountForm(forms.Form):
+        amount = forms.IntegerField(
+            widget=forms.TextInput(attrs={"inputmode": "numeric", "aria-label": "Dibayar Siti & Co"})
+        )
+        optional = forms.IntegerField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+    form = AmountForm(data)
+    if data is not None:
+        form.is_valid()
+    for name in ("amount", "optional"):
+        assert plain_input(form[name]) == str(form[name]), (name, data)
