@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from institutions.access import staff_required
 from institutions.models import Lkmm
@@ -63,7 +64,7 @@ def measures(figures):
             "label": _("Anggota yang pendapatannya naik"),
             "value": income["rose_share"],
             "kind": "percent",
-            "note": _("%(n)s anggota") % {"n": income["rose"]},
+            "note": ngettext("%(n)s anggota", "%(n)s anggota", income["rose"]) % {"n": income["rose"]},
             "definition": _(
                 "pendapatan pada tindak lanjut terakhir > pendapatan saat masuk ÷ anggota di atas"
             ),
