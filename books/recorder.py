@@ -29,6 +29,7 @@ from institutions.services import audit_record
 from ledger.models import Account, AccountCode, EntryKind, JournalEntry, JournalLine
 from ledger.services import (
     account_balances_refresh,
+    cash_days_deferred,
     cash_days_refresh,
     chart_ensure,
     entry_post,
@@ -168,7 +169,8 @@ class _Recorder:
         self._loans(items)
         self._flush()
         self._later(items)
-        self._savings()
+        with cash_days_deferred(lkmm=lkmm):  # years of savings, member by member: out of date order
+            self._savings()
         dates = [loan["disbursed_on"] for loan in plan.loans.values()] + [o["on"] for o in plan.openings]
         earliest = min(dates, default=None)
         if earliest:

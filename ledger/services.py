@@ -1,3 +1,5 @@
+import contextlib
+import contextvars
 from collections import defaultdict
 
 from django.conf import settings
@@ -195,9 +197,29 @@ def entry_post(
         )
     )
     kas = accounts.get(AccountCode.KAS)
-    if kas is not None and deltas.get(kas.pk):
+    if kas is not None and deltas.get(kas.pk) and lkmm.pk not in _cash_days_deferred.get():
         _cash_day_add(lkmm=lkmm, date=date, delta=deltas[kas.pk])
     return entry
+
+
+# LKMMs whose kept kas days are rebuilt once at the end of a bulk write (cash_days_deferred) instead of
+# entry by entry: a back-dated entry moves every later day, so importing years of history out of date
+# order would move them again for every entry.
+_cash_days_deferred = contextvars.ContextVar("cash_days_deferred", default=frozenset())
+
+
+@contextlib.contextmanager
+def cash_days_deferred(*, lkmm):
+    """Within the block, entries of `lkmm` leave its kept kas days alone; on leaving it they are rebuilt
+    from the lines (cash_days_refresh), in the caller's transaction. Nothing inside the block may read
+    them (cash_lowest_from for kas, cash_over_limit): the book import's savings and the demo's seeding
+    do not."""
+    token = _cash_days_deferred.set(_cash_days_deferred.get() | {lkmm.pk})
+    try:
+        yield
+    finally:
+        _cash_days_deferred.reset(token)
+    cash_days_refresh(lkmm=lkmm)
 
 
 def _cash_day_add(*, lkmm, date, delta):

@@ -20,7 +20,7 @@ from institutions.models import BoardMember, BoardRole, Dinas, ElectionMethod, L
 from institutions.services import board_elect, dinas_create, lkmm_create, staff_create
 from ledger.models import AccountCode, CapitalKind, EntryKind
 from ledger.selectors import cash_lowest_from
-from ledger.services import capital_source_record, voucher_post
+from ledger.services import capital_source_record, cash_days_deferred, voucher_post
 from loans.models import Loan, LoanStatus
 from loans.selectors import installments_with_paid
 from loans.services import (
@@ -307,64 +307,67 @@ class Command(BaseCommand):
         )
         self.shared_niks.setdefault(code, members[1])
         self.seed_groups(lkmm, members, pengelola, start)
-        for n, member in enumerate(members):
-            if n == 19:
-                member_transition(
-                    member=member, to=MemberStatus.KELUAR, actor=pengelola, reason="Pindah ke Surabaya."
+        # Loan by loan, so out of date order: the kept kas days are rebuilt once, after.
+        with cash_days_deferred(lkmm=lkmm):
+            for n, member in enumerate(members):
+                if n == 19:
+                    member_transition(
+                        member=member, to=MemberStatus.KELUAR, actor=pengelola, reason="Pindah ke Surabaya."
+                    )
+                    continue
+                if n == 29:
+                    member_transition(
+                        member=member,
+                        to=MemberStatus.DIBLOKIR,
+                        actor=pengelola,
+                        reason="Memakai pinjaman atas nama orang lain.",
+                    )
+                    continue
+                if n % 10 == 9:
+                    continue  # some members have not borrowed yet
+                behaviour = rng.random()
+                kind = (
+                    "default"
+                    if behaviour < default_share
+                    else "late"
+                    if behaviour < default_share + late_share
+                    else "ontime"
                 )
-                continue
-            if n == 29:
-                member_transition(
-                    member=member,
-                    to=MemberStatus.DIBLOKIR,
-                    actor=pengelola,
-                    reason="Memakai pinjaman atas nama orang lain.",
-                )
-                continue
-            if n % 10 == 9:
-                continue  # some members have not borrowed yet
-            behaviour = rng.random()
-            kind = (
-                "default"
-                if behaviour < default_share
-                else "late"
-                if behaviour < default_share + late_share
-                else "ontime"
-            )
-            product = monthly if n % 7 == 0 else weekly
-            if n % 2 == 0 and kind != "default":
-                # An earlier cycle, repaid before this one: the interest last year's SHU is shared from.
-                first = start + datetime.timedelta(days=rng.randint(20, max(21, (recent - start).days - 80)))
-                self.seed_loan(member, weekly, first, "ontime", ketua, pengelola)
-            disbursed = recent + datetime.timedelta(days=rng.randint(10, 185))
-            if n in (3, 17):
-                # An application waiting for the ketua, and an approved one waiting for its money.
-                pending = loan_apply(
-                    member=member,
-                    product=weekly,
-                    principal=1_000_000,
-                    purpose="Tambah modal usaha",
-                    applied_on=today - datetime.timedelta(days=1),
-                    actor=pengelola,
-                )
-                if n == 17:
-                    loan_approve(loan=pending, actor=ketua)
-                continue
-            loan = self.seed_loan(member, product, disbursed, kind, ketua, pengelola)
-            # Good payers who finished early take a second, larger loan (the next cycle).
-            if loan.status == LoanStatus.LUNAS and kind == "ontime":
-                last_paid = loan.repayments.order_by("-paid_on").first().paid_on
-                income_record(
-                    member=member,
-                    actor=pengelola,
-                    recorded_on=last_paid,
-                    turnover=int(member.turnover_at_admission * 1.2),
-                    net_income=int(member.net_income_at_admission * 1.25),
-                    note="Akhir siklus pinjaman 1",
-                )
-                again = last_paid + datetime.timedelta(days=rng.randint(3, 14))
-                if again < today - datetime.timedelta(days=7):
-                    self.seed_loan(member, weekly, again, "ontime", ketua, pengelola, amount=2_000_000)
+                product = monthly if n % 7 == 0 else weekly
+                if n % 2 == 0 and kind != "default":
+                    # An earlier cycle, repaid before this one: the interest last year's SHU is shared from.
+                    spread = max(21, (recent - start).days - 80)
+                    first = start + datetime.timedelta(days=rng.randint(20, spread))
+                    self.seed_loan(member, weekly, first, "ontime", ketua, pengelola)
+                disbursed = recent + datetime.timedelta(days=rng.randint(10, 185))
+                if n in (3, 17):
+                    # An application waiting for the ketua, and an approved one waiting for its money.
+                    pending = loan_apply(
+                        member=member,
+                        product=weekly,
+                        principal=1_000_000,
+                        purpose="Tambah modal usaha",
+                        applied_on=today - datetime.timedelta(days=1),
+                        actor=pengelola,
+                    )
+                    if n == 17:
+                        loan_approve(loan=pending, actor=ketua)
+                    continue
+                loan = self.seed_loan(member, product, disbursed, kind, ketua, pengelola)
+                # Good payers who finished early take a second, larger loan (the next cycle).
+                if loan.status == LoanStatus.LUNAS and kind == "ontime":
+                    last_paid = loan.repayments.order_by("-paid_on").first().paid_on
+                    income_record(
+                        member=member,
+                        actor=pengelola,
+                        recorded_on=last_paid,
+                        turnover=int(member.turnover_at_admission * 1.2),
+                        net_income=int(member.net_income_at_admission * 1.25),
+                        note="Akhir siklus pinjaman 1",
+                    )
+                    again = last_paid + datetime.timedelta(days=rng.randint(3, 14))
+                    if again < today - datetime.timedelta(days=7):
+                        self.seed_loan(member, weekly, again, "ontime", ketua, pengelola, amount=2_000_000)
         self.seed_savings(lkmm, ketua, pengelola, members)
         self.seed_corrections(lkmm, ketua, pengelola)
         self.seed_bank_deposits(
@@ -398,19 +401,25 @@ class Command(BaseCommand):
         meeting since; about a third also save sukarela, and two took some of it out."""
         rng, today = self.rng, self.today
         savers = []
-        for member in members:
-            member.refresh_from_db(fields=["status"])
-            if member.status != MemberStatus.AKTIF:
-                continue
-            savings_deposit(member=member, kind="pokok", amount=10_000, on=member.joined_on, actor=pengelola)
-            month = (member.joined_on.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
-            while month <= today:
-                savings_deposit(member=member, kind="wajib", amount=20_000, on=month, actor=pengelola)
-                if rng.random() < 0.35:
-                    amount = rng.choice([10_000, 25_000, 50_000, 100_000])
-                    savings_deposit(member=member, kind="sukarela", amount=amount, on=month, actor=pengelola)
-                    savers.append(member)
-                month = (month + datetime.timedelta(days=32)).replace(day=1)
+        # Member by member, so out of date order: the kept kas days are rebuilt once, after.
+        with cash_days_deferred(lkmm=lkmm):
+            for member in members:
+                member.refresh_from_db(fields=["status"])
+                if member.status != MemberStatus.AKTIF:
+                    continue
+                savings_deposit(
+                    member=member, kind="pokok", amount=10_000, on=member.joined_on, actor=pengelola
+                )
+                month = (member.joined_on.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+                while month <= today:
+                    savings_deposit(member=member, kind="wajib", amount=20_000, on=month, actor=pengelola)
+                    if rng.random() < 0.35:
+                        amount = rng.choice([10_000, 25_000, 50_000, 100_000])
+                        savings_deposit(
+                            member=member, kind="sukarela", amount=amount, on=month, actor=pengelola
+                        )
+                        savers.append(member)
+                    month = (month + datetime.timedelta(days=32)).replace(day=1)
         for member in list(dict.fromkeys(savers))[:2]:
             account = SavingsAccount.objects.get(member=member, kind="sukarela")
             savings_withdraw(
