@@ -66,6 +66,10 @@ NOT_VISITED = {
     "risk:reserve_home": "redirects to risk:reserve",
     "savings:return_all": "only for a member who leaves",
     "books:template": "an XLSX download, not a page",
+    "shu:close": "POST only (the year-end close's request or decision)",
+    "shu:distribute": "only for a year closed with a surplus",
+    "shu:collect": "only for a share held for a member who left",
+    "shu:sosial_reverse": "only for a recorded dana sosial spending",
 }
 
 # The measuring script, kept in a file of its own to stay readable.
@@ -175,6 +179,11 @@ def _world(today):
         f"/simpanan/anggota/{member.pk}/",
         f"/simpanan/kuitansi/{saved.pk}/?format=a4",
         f"/simpanan/kuitansi/{saved.pk}/?format=58",
+        "/shu/",
+        f"/shu/{code}/{today.year}/",
+        f"/shu/{code}/{today.year}/laporan/",
+        f"/shu/{code}/{today.year}/anggota/{member.pk}/",
+        f"/shu/{code}/dana-sosial/",
     ]
     recording = [
         "/anggota/baru/",
@@ -207,6 +216,7 @@ def _world(today):
         "/impor/",
         f"/impor/{token}/",
         f"/buku/{code}/modal/baru/",
+        f"/shu/{code}/aturan/",
     ]
     dinas_pages = [
         "/",
@@ -243,6 +253,8 @@ def _world(today):
         f"/simpanan/anggota/{member.pk}/",
         "/?status=ditandai&urut=npl",  # the Dinas home filtered and sorted
         "/dinas/pengaturan/",  # the Dinas's settings
+        "/shu/",  # the Dinas chooses the LKMM
+        f"/shu/{code}/{today.year}/",
     ]
     roles = {
         "pengelola": (pengelola, [p for p in lkmm_pages + recording if p]),
