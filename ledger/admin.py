@@ -63,7 +63,7 @@ class PeriodCloseAdmin(ReadOnlyAdmin):
 class MonthFiguresAdmin(ReadOnlyAdmin):
     """Computed by store_month_figures (or on first read); never edited by hand."""
 
-    list_display = ["lkmm", "month", "computed_at"]
+    list_display = ["lkmm", "month", "outstanding", "npl", "held", "flows_kept", "computed_at"]
     list_filter = ["month"]
     list_select_related = ["lkmm"]
 

@@ -272,16 +272,71 @@ class PeriodClose(models.Model):
         return f"{self.lkmm} {self.month:%m/%Y}"
 
 
+# What a month's stored row holds: the portfolio at the month's end (risk.figures.AGGREGATE_KEYS and the
+# reserve held), and what happened in the month (risk.selectors.FLOW_FIGURES).
+MONTH_PORTFOLIO_FIELDS = (
+    "loans",
+    "outstanding",
+    "overdue",
+    "past_due_loans",
+    "npl",
+    "par1",
+    "par30",
+    "par90",
+    "required",
+    "ksp_problem",
+    "held",
+)
+MONTH_FLOW_FIELDS = (
+    "members",
+    "borrowers",
+    "disbursed",
+    "collected",
+    "received",
+    "due",
+    "overdue_at_start",
+    "savings",
+    "savers",
+)
+
+
+def _amount(label):
+    return models.BigIntegerField(label, default=0)
+
+
 class MonthFigures(models.Model):
     """One LKMM's portfolio figures at the end of a month, stored when the month has ended, closed or not
-    (`manage.py store_month_figures`, run daily; or on first read), so month views and trends read rows
-    instead of recomputing the portfolio. A closed month's own figures are its PeriodClose.summary. An
-    entry or waiver dated into a stored month drops the stored figures from that month on (ledger.services
-    month_figures_forget); they are computed again when next needed."""
+    (`manage.py store_month_figures`, run daily; or on first read), so month views, trends and the Dinas
+    home read rows instead of recomputing the portfolio, and the database can sum, flag and sort them.
+    A closed month's row holds the figures its close reported (risk.services.month_close writes them;
+    PeriodClose.summary keeps the same figures as the record). An entry or waiver dated into a month
+    that is not closed drops the stored rows from that month on (ledger.services.month_figures_forget);
+    they are computed again when next needed. The month's flows are kept once computed (flows_kept)."""
 
     lkmm = models.ForeignKey(Lkmm, on_delete=models.CASCADE, related_name="+", verbose_name=_("LKMM"))
     month = models.DateField(_("bulan"), help_text=_("Tanggal 1 bulan itu."))
-    figures = models.JSONField(_("angka"), default=dict)
+    loans = _amount(_("pinjaman beredar"))
+    outstanding = _amount(_("sisa pokok"))
+    overdue = _amount(_("tunggakan"))
+    past_due_loans = _amount(_("pinjaman menunggak"))
+    npl = _amount(_("sisa pokok bermasalah (NPL)"))
+    par1 = _amount(_("PAR>0"))
+    par30 = _amount(_("PAR30"))
+    par90 = _amount(_("PAR90"))
+    required = _amount(_("cadangan wajib"))
+    ksp_problem = _amount(_("pinjaman bermasalah tertimbang"))
+    held = _amount(_("cadangan dimiliki"))
+    flows_kept = models.BooleanField(_("kegiatan bulan tersimpan"), default=False)
+    members = _amount(_("anggota"))
+    borrowers = _amount(_("peminjam"))
+    disbursed = _amount(_("disalurkan"))
+    collected = _amount(_("tertagih"))
+    received = _amount(_("diterima untuk angsuran jatuh tempo"))
+    due = _amount(_("jatuh tempo"))
+    overdue_at_start = _amount(_("tunggakan awal bulan"))
+    savings = _amount(_("simpanan anggota"))
+    savers = _amount(_("penabung"))
+    last_activity = models.DateField(_("kegiatan terakhir"), null=True, blank=True)
     computed_at = models.DateTimeField(_("dihitung pada"), auto_now=True)
 
     class Meta:
@@ -292,6 +347,7 @@ class MonthFigures(models.Model):
             models.UniqueConstraint(fields=["lkmm", "month"], name="ledger_month_figures_unique"),
             models.CheckConstraint(condition=Q(month__day=1), name="ledger_month_figures_first_of_month"),
         ]
+        indexes = [models.Index(fields=["month", "lkmm"], name="ledger_month_figures_month")]
 
     def __str__(self):
         return f"{self.lkmm} {self.month:%m/%Y}"

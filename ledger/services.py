@@ -137,7 +137,11 @@ def month_figures_forget(*, lkmm, date):
         # Under the LKMM's row lock, so figures being stored for that month (risk.selectors
         # month_figures holds the same lock) are either complete before this runs or see the event.
         list(Lkmm.objects.select_for_update().filter(pk=lkmm.pk).values("pk"))
-        MonthFigures.objects.filter(lkmm=lkmm, month__gte=date.replace(day=1)).delete()
+        # A closed month's row holds what its close reported and stays (only the year-end close posts
+        # into a closed month, and it moves no portfolio figure).
+        closed = PeriodClose.objects.filter(lkmm=lkmm, reopened_at__isnull=True).values("month")
+        stored = MonthFigures.objects.filter(lkmm=lkmm, month__gte=date.replace(day=1))
+        stored.exclude(month__in=closed).delete()
 
 
 @transaction.atomic

@@ -10,9 +10,13 @@ summed amounts (NPL = summed NPL outstanding / summed outstanding), never averag
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from risk.selectors import FLOW_FIGURES, combine, month_end, month_figures
+from institutions.models import Lkmm
+from risk.figures import AGGREGATE_KEYS
+from risk.selectors import FLOW_FIGURES, _as_date, _finish, month_end, month_figures
 
 BERMASALAH, PERHATIAN, SEHAT = "bermasalah", "perhatian", "sehat"
 FLAG_ORDER = {BERMASALAH: 0, PERHATIAN: 1, SEHAT: 2}
@@ -71,34 +75,237 @@ def health(figures, *, dinas, month, today):
     return (PERHATIAN if reasons else SEHAT), reasons
 
 
-def dinas_rows(*, lkmms, month, dinas, today=None):
-    """The rows of the Dinas home: [{lkmm, figures, flag, reasons}] in the LKMMs' order, each row's
-    figures the stored month-end portfolio with the month's activity kept beside it
-    (risk.selectors.month_figures, FLOW_FIGURES) and the repayment rate from its parts."""
-    today = today or timezone.localdate()
-    lkmms = list(lkmms)
-    stored = month_figures(lkmms=lkmms, month=month)
-    rows = []
-    for lkmm in lkmms:
-        figures = with_rates(stored[lkmm.pk])
-        flag, reasons = health(figures, dinas=dinas, month=month, today=today)
-        rows.append({"lkmm": lkmm, "figures": figures, "flag": flag, "reasons": reasons})
-    return rows
+class _Close:
+    """What the page shows of a month's close: when it was made."""
+
+    def __init__(self, closed_at):
+        self.closed_at = closed_at
 
 
-def total(figures):
-    """The sum of some rows' figures: every amount summed, every percentage from the summed amounts."""
-    figures = list(figures)
-    result = combine(figures)
-    for key in FLOW_KEYS:
-        result[key] = sum(f.get(key) or 0 for f in figures)
-    result["provisional"] = any(f.get("provisional") for f in figures)
-    return with_rates(result)
+# The month's figures of every LKMM in scope, one row each, from the stored rows' columns
+# (ledger.MonthFigures: a closed month's row holds what its close reported), each ratio the page compares
+# or sorts by in whole hundredths of a percent, rounded half up as risk.selectors._percent rounds it, and
+# the health flag from them as health() decides it (0 bermasalah, 1 perlu perhatian, 2 sehat). Plain SQL
+# that SQLite and PostgreSQL both run. `lacking`: no stored row yet, or one without the month's flows.
+def _hundredths(part, whole):
+    return f"CASE WHEN {whole} > 0 THEN ({part} * 20000 + {whole}) / (2 * {whole}) END"
 
 
-def by_kecamatan(rows):
-    """[(kecamatan, number of LKMMs, totals)] by name."""
-    groups = {}
-    for row in rows:
-        groups.setdefault(row["lkmm"].kecamatan, []).append(row["figures"])
-    return [(name, len(group), total(group)) for name, group in sorted(groups.items())]
+PORTFOLIO_KEYS = (*AGGREGATE_KEYS, "held")
+SUMMED_KEYS = (*PORTFOLIO_KEYS, *FLOW_KEYS)
+_BASE_SQL = """
+    SELECT l.id AS lkmm_id, l.code, l.name, l.desa, l.kecamatan, l.quality_policy_id, pc.closed_at,
+        {figures}, mf.last_activity,
+        CASE WHEN mf.flows_kept THEN 0 ELSE 1 END AS lacking
+    FROM institutions_lkmm l
+    LEFT JOIN ledger_monthfigures mf ON mf.lkmm_id = l.id AND mf.month = %s
+    LEFT JOIN ledger_periodclose pc ON pc.lkmm_id = l.id AND pc.month = %s AND pc.reopened_at IS NULL
+    WHERE l.id IN ({scope})
+""".format(figures=", ".join(f"mf.{key}" for key in SUMMED_KEYS), scope="{scope}")
+_RATIOS_SQL = """
+    SELECT base.*,
+        {npl} AS npl_h, {par30} AS par30_h, {coverage} AS coverage_h, {rate} AS rate_h
+    FROM base
+""".format(
+    npl=_hundredths("npl", "outstanding"),
+    par30=_hundredths("par30", "outstanding"),
+    coverage=_hundredths("held", "required"),
+    rate=_hundredths("received", "(due + overdue_at_start)"),
+)
+_FLAGGED_SQL = """
+    SELECT ratios.*,
+        CASE
+            WHEN npl_h > %s OR (required > 0 AND COALESCE(coverage_h, 0) < %s) THEN 0
+            WHEN par30_h > %s OR last_activity IS NULL OR last_activity < %s
+                OR (closed_at IS NULL AND %s) OR closed_at >= %s THEN 1
+            ELSE 2
+        END AS flag
+    FROM ratios
+"""
+_WITH_SQL = f"WITH base AS ({_BASE_SQL}), ratios AS ({_RATIOS_SQL}), flagged AS ({_FLAGGED_SQL})"
+_TOTALS_SQL = (
+    _WITH_SQL
+    + """
+    SELECT kecamatan, flag, SUM(lacking), COUNT(*), SUM(CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END), {sums}
+    FROM flagged GROUP BY kecamatan, flag
+""".format(sums=", ".join(f"COALESCE(SUM({key}), 0)" for key in SUMMED_KEYS))
+)
+_ROWS_SQL = _WITH_SQL + "SELECT * FROM flagged {where} ORDER BY {order} {limit}"
+
+# ?urut=: each column sorts its worst first (the largest share at risk, the lowest rate, the longest
+# quiet); "status", the default, puts flagged LKMMs first. Ties by name.
+SORTS = {
+    "status": "flag, kecamatan, name",
+    "nama": "name",
+    "kecamatan": "kecamatan, name",
+    "anggota": "COALESCE(members, 0) DESC, name",
+    "peminjam": "COALESCE(borrowers, 0) DESC, name",
+    "sisa": "COALESCE(outstanding, 0) DESC, name",
+    "disalurkan": "COALESCE(disbursed, 0) DESC, name",
+    "tertagih": "COALESCE(collected, 0) DESC, name",
+    "pengembalian": "CASE WHEN rate_h IS NULL THEN 1 ELSE 0 END, rate_h, name",
+    "par30": "COALESCE(par30_h, 0) DESC, name",
+    "npl": "COALESCE(npl_h, 0) DESC, name",
+    "cakupan": "CASE WHEN coverage_h IS NULL THEN 1 ELSE 0 END, coverage_h, name",
+    "simpanan": "COALESCE(savings, 0) DESC, name",
+    "aktivitas": "CASE WHEN last_activity IS NULL THEN 0 ELSE 1 END, last_activity, name",
+}
+# ?status=: "ditandai" is bermasalah and perlu perhatian together.
+FLAGGED = "ditandai"
+STATUS_WHERE = {
+    FLAGGED: "WHERE flag < 2",
+    BERMASALAH: "WHERE flag = 0",
+    PERHATIAN: "WHERE flag = 1",
+    SEHAT: "WHERE flag = 2",
+}
+FLAGS = (BERMASALAH, PERHATIAN, SEHAT)
+
+
+def _as_hundredths(percent):
+    return int(percent * 100)
+
+
+class MonthTable:
+    """The Dinas home for `month` over the LKMMs of `lkmms` (a queryset): the counts per flag, the
+    kecamatan and city totals over every LKMM, and any page of rows filtered and sorted, each computed
+    by the database from the stored month-end rows (one statement for the totals, one per page), so
+    the work per request does not grow with the number of LKMMs beyond what the database sums.
+
+    Stored rows missing for the month are computed and stored first (risk.selectors.month_figures).
+    A page's rows carry the same figures, flag and reasons as health() gives them (tested at every
+    threshold's boundary)."""
+
+    def __init__(self, *, lkmms, month, dinas, today=None):
+        self.month = month.replace(day=1)
+        self.dinas = dinas
+        self.today = today or timezone.localdate()
+        self.lkmms = lkmms
+        scope, scope_params = lkmms.values("pk").query.sql_with_params()
+        self._with_params = [
+            self.month,
+            self.month,
+            *scope_params,
+            _as_hundredths(dinas.npl_threshold_pct),
+            _as_hundredths(dinas.coverage_threshold_pct),
+            _as_hundredths(dinas.par30_threshold_pct),
+            month_end(self.month) - datetime.timedelta(days=QUIET_DAYS),
+            self.today > close_deadline(self.month),
+            # Closed after the deadline: at or after the start of the next day in Asia/Jakarta.
+            connection.ops.adapt_datetimefield_value(
+                timezone.make_aware(
+                    datetime.datetime.combine(
+                        close_deadline(self.month) + datetime.timedelta(days=1), datetime.time()
+                    )
+                )
+            ),
+        ]
+        self._scope = scope
+        self._totals()
+
+    def _store_lacking(self):
+        """Store the month's figures of the LKMMs that lack them, or lack the month's flows (stored
+        before they were kept): risk.selectors.month_figures computes and keeps them."""
+        from ledger.models import MonthFigures
+
+        stored = MonthFigures.objects.filter(month=self.month, flows_kept=True).values("lkmm")
+        lacking = self.lkmms.exclude(pk__in=stored).only("pk", "quality_policy_id")
+        month_figures(lkmms=lacking, month=self.month)
+
+    def _execute(self, sql, params=()):
+        with connection.cursor() as cursor:
+            cursor.execute(sql.replace("{scope}", self._scope), [*self._with_params, *params])
+            columns = [col[0] for col in cursor.description]
+            return columns, cursor.fetchall()
+
+    def _totals(self):
+        _columns, found = self._execute(_TOTALS_SQL)
+        if any(lacking for _kecamatan, _flag, lacking, *_rest in found):
+            self._store_lacking()  # the first read of a month, once
+            _columns, found = self._execute(_TOTALS_SQL)
+        self.counts = dict.fromkeys(FLAGS, 0)
+        self.provisional = 0
+        groups = {}
+        for kecamatan, flag, _lacking, count, provisional, *sums in found:
+            self.counts[FLAGS[flag]] += count
+            self.provisional += provisional
+            group = groups.setdefault(kecamatan, {"n": 0, "provisional": 0, "sums": [0] * len(SUMMED_KEYS)})
+            group["n"] += count
+            group["provisional"] += provisional
+            group["sums"] = [a + int(b) for a, b in zip(group["sums"], sums, strict=True)]
+        self.kecamatan = [
+            (name, group["n"], _summed(group["sums"], group["provisional"]))
+            for name, group in sorted(groups.items())
+        ]
+        city = [sum(group["sums"][i] for group in groups.values()) for i in range(len(SUMMED_KEYS))]
+        self.totals = _summed(city, self.provisional)
+        self.flagged = self.counts[BERMASALAH] + self.counts[PERHATIAN]
+
+    def count(self, status=""):
+        """The number of LKMMs the filter `status` shows."""
+        if status == FLAGGED:
+            return self.flagged
+        return self.counts[status] if status else sum(self.counts.values())
+
+    def rows(self, *, status="", sort="status", offset=0, limit=None):
+        """[{lkmm, figures, flag, reasons}] filtered by `status` and sorted by `sort` (STATUS_WHERE,
+        SORTS), from `offset`, at most `limit` of them (all by default)."""
+        sql = _ROWS_SQL.format(
+            where=STATUS_WHERE.get(status, ""),
+            order=SORTS[sort],
+            limit="" if limit is None else "LIMIT %s OFFSET %s",
+            scope="{scope}",
+        )
+        columns, found = self._execute(sql, [] if limit is None else [limit, offset])
+        rows = []
+        for values in found:
+            row = dict(zip(columns, values, strict=True))
+            lkmm = Lkmm(
+                pk=row["lkmm_id"],
+                code=row["code"],
+                name=row["name"],
+                desa=row["desa"],
+                kecamatan=row["kecamatan"],
+                quality_policy_id=row["quality_policy_id"],
+            )
+            figures = _finish({key: int(row[key] or 0) for key in AGGREGATE_KEYS}, int(row["held"] or 0))
+            figures.update({key: int(row[key] or 0) for key in FLOW_KEYS})
+            figures["last_activity"] = _as_date(row["last_activity"])
+            closed_at = row["closed_at"]
+            if isinstance(closed_at, str):
+                closed_at = parse_datetime(closed_at)
+            if closed_at is not None and timezone.is_naive(closed_at):  # SQLite's, stored in UTC
+                closed_at = closed_at.replace(tzinfo=datetime.UTC)
+            figures["closed"] = _Close(closed_at) if closed_at is not None else None
+            figures["provisional"] = closed_at is None
+            with_rates(figures)
+            flag, reasons = health(figures, dinas=self.dinas, month=self.month, today=self.today)
+            rows.append({"lkmm": lkmm, "figures": figures, "flag": flag, "reasons": reasons})
+        return rows
+
+
+def _summed(sums, provisional):
+    """A total's figures from its summed amounts: every percentage from the sums."""
+    values = dict(zip(SUMMED_KEYS, (int(value) for value in sums), strict=True))
+    figures = _finish({key: values[key] for key in AGGREGATE_KEYS}, values["held"])
+    figures.update({key: values[key] for key in FLOW_KEYS})
+    figures["provisional"] = bool(provisional)
+    return with_rates(figures)
+
+
+class PagedRows:
+    """A MonthTable's filtered and sorted rows as django.core.paginator.Paginator takes them: its count
+    from the totals, each page fetched on its own."""
+
+    def __init__(self, table, *, status, sort):
+        self.table, self.status, self.sort = table, status, sort
+
+    def count(self):
+        return self.table.count(self.status)
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, window):
+        return self.table.rows(
+            status=self.status, sort=self.sort, offset=window.start, limit=window.stop - window.start
+        )

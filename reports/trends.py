@@ -1,16 +1,15 @@
 """Twelve months of a portfolio (one LKMM, a kecamatan, the city: every LKMM the user sees), read from
-the stored month-end figures: a closed month's own figures (ledger.PeriodClose.summary), else the figures
-stored at month end (ledger.MonthFigures, provisional until the month is closed). Months missing from
-both are computed once and stored by risk.selectors.month_figures. Money that moved in each month (loans
+the stored month-end figures (ledger.MonthFigures: a closed month's row holds what its close reported,
+any other is provisional until the month is closed). Months missing are computed once and stored by
+risk.selectors.month_figures. Money that moved in each month (loans
 disbursed, payments received) is kept with the month's figures (risk.selectors.month_flows). A fixed
 number of queries whatever the number of LKMMs."""
 
 import datetime
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, Sum
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 
 from ledger.models import MonthFigures, PeriodClose
 from risk.figures import AGGREGATE_KEYS
@@ -27,56 +26,43 @@ def months_ending(last, count=MONTHS):
     return months[::-1]
 
 
-def _summed(field, keys):
-    """SUM(the JSON figure) for each key, as integers (a figure missing or null counts as nothing)."""
-    return {key: Coalesce(Sum(Cast(KeyTextTransform(key, field), BigIntegerField())), 0) for key in keys}
-
-
 def _by_month(queryset, **sums):
     return {row.pop("month"): row for row in queryset.order_by().values("month").annotate(**sums)}
 
 
 def summed_figures(*, lkmms, months):
     """{month: the figures of `lkmms` together at the month's end}, summed in the database from the
-    stored rows (no row of any LKMM read into Python): a closed month's own figures (PeriodClose.summary),
-    else the stored MonthFigures; the money disbursed and collected in the month from the stored rows,
-    which every LKMM has once risk.selectors.month_figures has seen the month. Ratios come from the
-    summed parts (risk.selectors.combine's rule). Three queries whatever the number of LKMMs; a month
-    missing some rows has them computed and stored once, first."""
+    stored rows (ledger.MonthFigures: a closed month's row holds what its close reported), with the
+    money disbursed and collected in the month kept with them. Ratios come from the summed parts
+    (risk.selectors.combine's rule). Two queries whatever the number of LKMMs; a month missing some rows,
+    or their flows, has them computed and stored once, first (risk.selectors.month_figures)."""
     ids = [lkmm.pk for lkmm in lkmms]
-    keys = [*AGGREGATE_KEYS, "held"]
+    keys = [*AGGREGATE_KEYS, "held", "disbursed", "collected"]
     stored = MonthFigures.objects.filter(lkmm__in=ids, month__in=months)
 
     def every_row():
-        counted = Count("pk", filter=Q(figures__has_key="disbursed"))
-        return _by_month(stored, rows=counted, **_summed("figures", [*keys, "disbursed", "collected"]))
+        sums = {key: Coalesce(Sum(key), 0) for key in keys}
+        return _by_month(stored, rows=Count("pk", filter=Q(flows_kept=True)), **sums)
 
     rows = every_row()
     lacking = [month for month in months if month not in rows or rows[month]["rows"] < len(ids)]
     for month in lacking:
-        # Missing rows, or rows stored before the month's flows were kept with them: computed and kept
-        # once (by risk.selectors.month_figures), then summed like the others.
         month_figures(lkmms=lkmms, month=month)
     if lacking:
         rows = every_row()
-    # A closed month counts its close's own figures instead of its stored row's.
     closes = PeriodClose.objects.filter(lkmm__in=ids, month__in=months, reopened_at__isnull=True)
-    closed = _by_month(closes, closed=Count("pk"), **_summed("summary", keys))
-    replaced = _by_month(
-        stored.filter(Exists(closes.filter(lkmm=OuterRef("lkmm"), month=OuterRef("month")))),
-        **_summed("figures", keys),
-    )
+    closed = _by_month(closes, closed=Count("pk"))
     result = {}
     for month in months:
-        row, close, instead = rows[month], closed.get(month, {}), replaced.get(month, {})
-        parts = {key: row[key] - instead.get(key, 0) + close.get(key, 0) for key in keys}
-        held = parts.pop("held")
+        row = rows[month]
+        parts = {key: int(row[key]) for key in AGGREGATE_KEYS}
+        count = closed.get(month, {}).get("closed", 0)
         result[month] = {
-            **_finish(parts, held),
-            "disbursed": row["disbursed"],
-            "collected": row["collected"],
-            "closed": close.get("closed", 0),
-            "provisional": len(ids) - close.get("closed", 0),
+            **_finish(parts, int(row["held"])),
+            "disbursed": int(row["disbursed"]),
+            "collected": int(row["collected"]),
+            "closed": count,
+            "provisional": len(ids) - count,
         }
     return result
 

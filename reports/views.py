@@ -43,52 +43,16 @@ def lkmm_dashboard(request, code):
 
 
 OVERVIEW_PER_PAGE = 50
-FLAGGED = "ditandai"  # the filter for bermasalah and perlu perhatian together
-STATUS_FILTERS = (FLAGGED, dinas_home.BERMASALAH, dinas_home.PERHATIAN, dinas_home.SEHAT)
-
-
-def _worst(key):
-    return lambda row: (-(row["figures"][key] or 0), row["lkmm"].name)
-
-
-def _lowest(key):
-    return lambda row: (
-        row["figures"][key] is None,
-        row["figures"][key] if row["figures"][key] is not None else 0,
-        row["lkmm"].name,
-    )
-
-
-# ?urut=: each column sorts its worst first (the largest share at risk, the lowest rate, the longest
-# quiet); "status" is the default, flagged LKMMs first.
-SORTS = {
-    "status": lambda row: (dinas_home.FLAG_ORDER[row["flag"]], row["lkmm"].kecamatan, row["lkmm"].name),
-    "nama": lambda row: (row["lkmm"].name,),
-    "kecamatan": lambda row: (row["lkmm"].kecamatan, row["lkmm"].name),
-    "anggota": _worst("members"),
-    "peminjam": _worst("borrowers"),
-    "sisa": _worst("outstanding"),
-    "disalurkan": _worst("disbursed"),
-    "tertagih": _worst("collected"),
-    "pengembalian": _lowest("repayment_rate"),
-    "par30": _worst("par30_ratio"),
-    "npl": _worst("npl_ratio"),
-    "cakupan": _lowest("coverage"),
-    "simpanan": _worst("savings"),
-    "aktivitas": lambda row: (
-        row["figures"]["last_activity"] is not None,
-        row["figures"]["last_activity"] or datetime.date.min,
-        row["lkmm"].name,
-    ),
-}
+STATUS_FILTERS = tuple(dinas_home.STATUS_WHERE)
 
 
 def _overview(request):
     """Every LKMM of the reviewer's Dinas for a month (the last one that ended unless another is chosen):
-    the stored month-end figures and the month's activity (reports.dinas_home), a health flag by the
-    Dinas's thresholds, flagged ones first (or sorted as asked), 50 a page, with each kecamatan's
-    subtotal and the city total over all of them, whatever the page; beside each LKMM on the page, its
-    figures today. ?format=csv|xlsx downloads every row with the totals. A fixed number of queries."""
+    the stored month-end figures and the month's activity, a health flag by the Dinas's thresholds,
+    flagged ones first (or sorted as asked), 50 a page, with each kecamatan's subtotal and the city
+    total over all of them, whatever the page (reports.dinas_home.MonthTable: the database filters,
+    sorts, pages and sums); beside each LKMM on the page, its figures today. ?format=csv|xlsx downloads
+    every row with the totals. A fixed number of queries."""
     today = timezone.localdate()
     dinas = Dinas.objects.get(pk=request.user.staff.dinas_id)
     form = MonthForm(request.GET or None, initial={"bulan": f"{last_complete_month(today):%Y-%m}"})
@@ -96,42 +60,39 @@ def _overview(request):
     fmt = request.GET.get("format", "html")
     if fmt not in ("html", *exports.FORMATS):
         raise Http404
-    lkmms = list(
-        Lkmm.objects.for_user(request.user)
-        .filter(is_active=True)
-        .only("code", "name", "desa", "kecamatan", "quality_policy_id")
-    )
-    rows = dinas_home.dinas_rows(lkmms=lkmms, month=month, dinas=dinas, today=today)
-    kecamatan = dinas_home.by_kecamatan(rows)
-    totals = dinas_home.total(row["figures"] for row in rows)
-    counts = {flag: sum(1 for row in rows if row["flag"] == flag) for flag in dinas_home.FLAG_ORDER}
-    provisional = sum(1 for row in rows if row["figures"]["provisional"])
+    lkmms = Lkmm.objects.for_user(request.user).filter(is_active=True)
+    table = dinas_home.MonthTable(lkmms=lkmms, month=month, dinas=dinas, today=today)
     shown = request.GET.get("status")
     shown = shown if shown in STATUS_FILTERS else ""
-    if shown == FLAGGED:
-        rows = [row for row in rows if row["flag"] != dinas_home.SEHAT]
-    elif shown:
-        rows = [row for row in rows if row["flag"] == shown]
-    sort = request.GET.get("urut") if request.GET.get("urut") in SORTS else "status"
-    rows.sort(key=SORTS[sort])
+    sort = request.GET.get("urut") if request.GET.get("urut") in dinas_home.SORTS else "status"
     if fmt != "html":
         download_recorded(request, what="kesehatan-lkmm", obj=dinas, fmt=fmt)
         return dinas_exports.download(
-            fmt, dinas=dinas, month=month, rows=rows, kecamatan=kecamatan, totals=totals, filtered=bool(shown)
+            fmt,
+            dinas=dinas,
+            month=month,
+            rows=table.rows(status=shown, sort=sort),
+            kecamatan=table.kecamatan,
+            totals=table.totals,
+            filtered=bool(shown),
         )
-    page = Paginator(rows, OVERVIEW_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(dinas_home.PagedRows(table, status=shown, sort=sort), OVERVIEW_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = page.object_list
     # Every LKMM whose kas at the end of yesterday exceeded the Dinas's cash limit, longest first.
-    names = {lkmm.pk: lkmm for lkmm in lkmms}
     cash_over = sorted(
         cash_over_limit(
-            lkmm_ids=list(names), limit=dinas.cash_limit, until=today - datetime.timedelta(days=1)
+            lkmm_ids=lkmms.values("pk"), limit=dinas.cash_limit, until=today - datetime.timedelta(days=1)
         ).values(),
         key=lambda item: (-item.days, -item.excess),
     )
-    for item in cash_over:
-        item.lkmm = names[item.lkmm_id]
-    now = portfolio_by_lkmm(lkmms=[row["lkmm"] for row in page.object_list], at=today)
-    for row in page.object_list:
+    if cash_over:
+        names = Lkmm.objects.only("code", "name").in_bulk([item.lkmm_id for item in cash_over])
+        for item in cash_over:
+            item.lkmm = names[item.lkmm_id]
+    now = portfolio_by_lkmm(lkmms=[row["lkmm"] for row in rows], at=today)
+    for row in rows:
         row["today"] = now[row["lkmm"].pk]
     query = request.GET.copy()
     query.pop("page", None)
@@ -147,13 +108,13 @@ def _overview(request):
             "close_deadline": dinas_home.close_deadline(month),
             "bulan": f"{month:%Y-%m}",
             "page": page,
-            "rows": page.object_list,
-            "totals": totals,
-            "kecamatan": kecamatan,
-            "counts": counts,
-            "flagged": counts[dinas_home.BERMASALAH] + counts[dinas_home.PERHATIAN],
+            "rows": rows,
+            "totals": table.totals,
+            "kecamatan": table.kecamatan,
+            "counts": table.counts,
+            "flagged": table.flagged,
             "cash_over": cash_over,
-            "provisional": provisional,
+            "provisional": table.provisional,
             "shown": shown,
             "sort": sort,
             "query": query.urlencode(),

@@ -199,8 +199,8 @@ RATIO_KEYS = ("npl_ratio", "par1_ratio", "par30_ratio", "par90_ratio", "coverage
 
 
 def _from_json(figures):
-    """Stored figures as the code reads them: ratios as Decimals, the last activity as a date (only
-    those keys are touched: the Dinas home converts 2,000 rows per request)."""
+    """Figures stored as JSON (PeriodClose.summary) as the code reads them: ratios as Decimals, the
+    last activity as a date."""
     result = dict(figures)
     for key in RATIO_KEYS:
         value = result.get(key)
@@ -211,43 +211,52 @@ def _from_json(figures):
     return result
 
 
-def _to_json(figures):
-    return {
-        key: (
-            str(value)
-            if isinstance(value, Decimal)
-            else value.isoformat()
-            if key == "last_activity" and value
-            else value
-        )
-        for key, value in figures.items()
-    }
+def stored_month(values):
+    """The figures of one stored month row (ledger.MonthFigures, as a dict of its fields): the portfolio
+    with its ratios, and the month's flows once kept."""
+    figures = _finish({key: values[key] for key in figures_sql.AGGREGATE_KEYS}, values["held"])
+    if values["flows_kept"]:
+        figures.update({key: values[key] for key in FLOW_FIGURES})
+    return figures
+
+
+def month_figures_keep(*, lkmm_id, month, figures):
+    """Store `figures` (portfolio figures at the end of `month`) as the month's row, the month's flows
+    left as they are (risk.services.month_close keeps the figures it reported)."""
+    from ledger.models import MONTH_PORTFOLIO_FIELDS, MonthFigures
+
+    MonthFigures.objects.update_or_create(
+        lkmm_id=lkmm_id, month=month, defaults={key: figures[key] for key in MONTH_PORTFOLIO_FIELDS}
+    )
 
 
 def month_figures(*, lkmms, month):
     """{lkmm id: portfolio figures at the end of `month`} (a month that has ended) for every LKMM, read
-    from stored rows: a closed month's own figures (PeriodClose.summary, marked "closed"), else the
-    figures stored at month end (ledger.MonthFigures, marked "provisional": the month may still change
-    until it is closed). Missing ones are computed in one statement for all of them and stored. A few
+    from the stored rows (ledger.MonthFigures): a closed month's row holds the figures its close
+    reported (marked "closed": the PeriodClose), any other is "provisional" (the month may still change
+    until it is closed). Missing ones are computed in one statement for all of them and stored (a closed
+    month's from its PeriodClose.summary); the month's flows are added to rows that lack them. A few
     queries whatever the number of LKMMs."""
-    from ledger.models import MonthFigures, PeriodClose
+    from ledger.models import MONTH_FLOW_FIELDS, MONTH_PORTFOLIO_FIELDS, MonthFigures, PeriodClose
 
     month = month.replace(day=1)
     lkmms = list(lkmms)
     ids = [lkmm.pk for lkmm in lkmms]
-    result = {}
-    for close in PeriodClose.objects.filter(lkmm__in=ids, month=month, reopened_at__isnull=True):
-        result[close.lkmm_id] = {**stored_summary(close), "provisional": False}
-    for lkmm_id, figures in MonthFigures.objects.filter(lkmm__in=ids, month=month).values_list(
-        "lkmm_id", "figures"
-    ):
-        if lkmm_id in result:
-            # A closed month keeps its own figures; the stored row adds what the close did not store.
-            result[lkmm_id].update(
-                {key: value for key, value in _from_json(figures).items() if key in FLOW_FIGURES}
-            )
-        else:
-            result[lkmm_id] = {**_from_json(figures), "closed": None, "provisional": True}
+    closes = {
+        close.lkmm_id: close
+        for close in PeriodClose.objects.filter(lkmm__in=ids, month=month, reopened_at__isnull=True).defer(
+            "summary"
+        )
+    }
+    fields = ["lkmm_id", *MONTH_PORTFOLIO_FIELDS, "flows_kept", *MONTH_FLOW_FIELDS, "last_activity"]
+    result = {
+        values["lkmm_id"]: {
+            **stored_month(values),
+            "closed": closes.get(values["lkmm_id"]),
+            "provisional": values["lkmm_id"] not in closes,
+        }
+        for values in MonthFigures.objects.filter(lkmm__in=ids, month=month).values(*fields)
+    }
     missing = [lkmm for lkmm in lkmms if lkmm.pk not in result]
     if missing:
         # Computed and stored on the primary, with the LKMMs' rows locked as every money event locks
@@ -256,15 +265,31 @@ def month_figures(*, lkmms, month):
         # which may lag.
         with transaction.atomic():
             list(Lkmm.objects.select_for_update().filter(pk__in=[lkmm.pk for lkmm in missing]).values("pk"))
-            computed = portfolio_by_lkmm(lkmms=missing, at=month_end(month))
-            for figures in computed.values():
-                figures.pop("members")  # today's count, not the month's
+            reported = {
+                close.lkmm_id: _from_json(close.summary)
+                for close in PeriodClose.objects.filter(
+                    pk__in=[close.pk for close in closes.values() if close.lkmm_id not in result]
+                ).only("lkmm_id", "summary")
+            }
+            open_ones = [lkmm for lkmm in missing if lkmm.pk not in reported]
+            computed = portfolio_by_lkmm(lkmms=open_ones, at=month_end(month)) if open_ones else {}
+            computed.update(reported)
             MonthFigures.objects.bulk_create(
-                [MonthFigures(lkmm_id=pk, month=month, figures=_to_json(f)) for pk, f in computed.items()],
+                [
+                    MonthFigures(
+                        lkmm_id=pk, month=month, **{key: figures[key] for key in MONTH_PORTFOLIO_FIELDS}
+                    )
+                    for pk, figures in computed.items()
+                ],
                 ignore_conflicts=True,
             )
         for pk, figures in computed.items():
-            result[pk] = {**figures, "closed": None, "provisional": True}
+            figures = {key: figures[key] for key in MONTH_PORTFOLIO_FIELDS}
+            result[pk] = {
+                **_finish({key: figures[key] for key in figures_sql.AGGREGATE_KEYS}, figures["held"]),
+                "closed": closes.get(pk),
+                "provisional": pk not in closes,
+            }
     _with_month_flows(result, month)
     return result
 
@@ -374,8 +399,8 @@ def _as_date(value):
 
 
 def _with_month_flows(result, month):
-    """Add FLOW_FIGURES to month figures that lack them (stored before they were kept, or a close made
-    before), and keep them in the stored provisional rows so the next read needs no history."""
+    """Add FLOW_FIGURES to the month figures that lack them (their rows were stored before the month's
+    flows were computed), and keep them in the stored rows so the next read needs no history."""
     from ledger.models import MonthFigures
 
     lacking = [pk for pk, figures in result.items() if any(key not in figures for key in FLOW_FIGURES)]
@@ -388,29 +413,10 @@ def _with_month_flows(result, month):
         list(Lkmm.objects.select_for_update().filter(pk__in=lacking).values("pk"))
         rows = list(MonthFigures.objects.filter(lkmm__in=lacking, month=month))
         for row in rows:
-            row.figures = {**row.figures, **_to_json(flows[row.lkmm_id])}
-        MonthFigures.objects.bulk_update(rows, ["figures"])
-        # A closed month without a stored row gets one: its close's figures and these (an entry dated
-        # into the month after a reopening drops it, as any stored month's).
-        have = {row.lkmm_id for row in rows}
-        MonthFigures.objects.bulk_create(
-            [
-                MonthFigures(
-                    lkmm_id=pk,
-                    month=month,
-                    figures=_to_json(
-                        {
-                            key: value
-                            for key, value in result[pk].items()
-                            if key not in ("closed", "provisional")
-                        }
-                    ),
-                )
-                for pk in lacking
-                if pk not in have
-            ],
-            ignore_conflicts=True,
-        )
+            for key, value in flows[row.lkmm_id].items():
+                setattr(row, key, value)
+            row.flows_kept = True
+        MonthFigures.objects.bulk_update(rows, [*FLOW_FIGURES, "flows_kept"])
 
 
 def repayment_rate(*, lkmms, start, end):

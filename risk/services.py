@@ -16,14 +16,14 @@ from institutions.access import check_decider
 from institutions.models import Lkmm
 from institutions.services import audit_record
 from institutions.templatetags.lkmm_format import format_rupiah
-from ledger.models import AccountCode, EntryKind, PeriodClose
+from ledger.models import AccountCode, EntryKind, MonthFigures, PeriodClose
 from ledger.services import entry_post, memo_in_books_language
 from loans import standing
 from loans.models import Loan, LoanStatus
 from loans.services import loan_transition, state_refusal
 from risk import figures as figures_sql
 from risk.models import ClosedLoanFigure, Recovery
-from risk.selectors import portfolio, reserve_held
+from risk.selectors import month_figures_keep, portfolio, reserve_held
 
 
 def _check_date(on):
@@ -195,12 +195,10 @@ def month_close(*, lkmm, actor, month, requested_by=None):
         raise ValidationError({"month": _("Bulan %(m)s sudah ditutup.") % {"m": month.strftime("%m/%Y")}})
     # One statement gives every loan's figures; the summary is their sums.
     loans = figures_sql.loan_figures(last, lkmms=[lkmm])
-    close = PeriodClose.objects.create(
-        lkmm=lkmm,
-        month=month,
-        closed_by=actor,
-        summary=_json_safe(portfolio(lkmms=[lkmm], at=last, loan_figures=loans)),
-    )
+    figures = portfolio(lkmms=[lkmm], at=last, loan_figures=loans)
+    close = PeriodClose.objects.create(lkmm=lkmm, month=month, closed_by=actor, summary=_json_safe(figures))
+    # The month's stored row holds what the close reported, for every page that reads stored months.
+    month_figures_keep(lkmm_id=lkmm.pk, month=month, figures=figures)
     ClosedLoanFigure.objects.bulk_create(
         ClosedLoanFigure(
             period_close=close,
@@ -242,6 +240,8 @@ def month_reopen(*, close, actor, reason, requested_by=None):
         )
     close.reopened_at, close.reopened_by, close.reopen_reason = timezone.now(), actor, reason
     close.save(update_fields=["reopened_at", "reopened_by", "reopen_reason"])
+    # Open again, the month's figures are provisional: computed again when next read.
+    MonthFigures.objects.filter(lkmm_id=close.lkmm_id, month=close.month).delete()
     audit_record(actor=actor, action="month.reopen", obj=close, lkmm=close.lkmm, reason=reason)
     return close
 

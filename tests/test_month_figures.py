@@ -75,8 +75,8 @@ def test_the_daily_command_stores_every_lkmm_for_the_months_that_ended(loan):
     assert out.getvalue().startswith("2026-01: 2 LKMM(s)")
     months = (timezone.localdate().year - 2026) * 12 + timezone.localdate().month - 1
     assert MonthFigures.objects.filter(lkmm=loan.lkmm).count() == months
-    assert MonthFigures.objects.filter(lkmm=other, month=JANUARY).get().figures["outstanding"] == 0
-    assert MonthFigures.objects.get(lkmm=loan.lkmm, month=JANUARY).figures["outstanding"] == 1_080_000
+    assert MonthFigures.objects.filter(lkmm=other, month=JANUARY).get().outstanding == 0
+    assert MonthFigures.objects.get(lkmm=loan.lkmm, month=JANUARY).outstanding == 1_080_000
 
 
 def test_the_quality_report_at_an_ended_month_reads_the_stored_figures(loan, client):
@@ -86,7 +86,7 @@ def test_the_quality_report_at_an_ended_month_reads_the_stored_figures(loan, cli
 
     month_figures(lkmms=[loan.lkmm], month=JANUARY)
     stored = MonthFigures.objects.get(lkmm=loan.lkmm, month=JANUARY)
-    stored.figures = {**stored.figures, "held": 777_777}  # marks the stored row as the one read
+    stored.held = 777_777  # marks the stored row as the one read
     stored.save()
     staff = StaffFactory(lkmm=loan.lkmm)
     login(client, staff)
@@ -101,7 +101,7 @@ def test_a_closed_months_borrowers_and_overdue_at_start_are_kept_after_the_first
     month_close(lkmm=loan.lkmm, actor=ketua_of(loan.lkmm), month=JANUARY)
     first = month_figures(lkmms=[loan.lkmm], month=JANUARY)[loan.lkmm_id]
     assert (first["borrowers"], first["overdue_at_start"]) == (1, 0)
-    assert MonthFigures.objects.get(lkmm=loan.lkmm, month=JANUARY).figures["borrowers"] == 1
+    assert MonthFigures.objects.get(lkmm=loan.lkmm, month=JANUARY).borrowers == 1
     # the close, the stored row: no statement over the loans' history.
     with django_assert_num_queries(2):
         again = month_figures(lkmms=[loan.lkmm], month=JANUARY)[loan.lkmm_id]
