@@ -448,3 +448,66 @@ def test_members_savings_at_the_months_end_are_on_each_row_and_in_the_totals(din
     kept = savings_totals(lkmm_ids=[semenggu.pk], at=month_end(last_month()))[semenggu.pk]
     assert kept["total"] == 75_000
     assert "Rp 95.000" in response.content.decode()
+
+
+# --- the database's flag is health()'s ----------------------------------------------------------------
+
+# Stored month rows at and around each threshold (the Dinas's defaults: NPL 5%, PAR30 10%, coverage
+# 100%), where rounding to two decimals decides: 5.004% is not above 5%, 5.005% is.
+BOUNDARY_ROWS = {
+    "npl-at": {"npl": 50_000},
+    "npl-rounds-down": {"npl": 50_049},
+    "npl-rounds-up": {"npl": 50_050},
+    "par30-at": {"par30": 100_000},
+    "par30-rounds-down": {"par30": 100_049},
+    "par30-rounds-up": {"par30": 100_050},
+    "coverage-at": {"required": 200_000, "held": 200_000},
+    "coverage-rounds-up": {"required": 200_000, "held": 199_999},
+    "coverage-below": {"required": 200_000, "held": 199_989},
+    "no-reserve-required": {"required": 0, "held": 0},
+    "quiet-30-days": {"last_activity": -30},
+    "quiet-31-days": {"last_activity": -31},
+    "never-active": {"last_activity": None},
+    "nothing-lent": {"outstanding": 0, "loans": 0},
+}
+
+
+def test_the_databases_flags_filters_and_counts_agree_with_health_at_every_boundary(dinas_client):
+    from ledger.models import MonthFigures
+
+    month = last_month()
+    end = month_end(month)
+    dinas = Dinas.objects.get()
+    for code, changes in BOUNDARY_ROWS.items():
+        lkmm = LkmmFactory(code=code, name=code, dinas=dinas)
+        values = {"outstanding": 1_000_000, "loans": 10, "required": 100_000, "held": 100_000}
+        values.update({key: value for key, value in changes.items() if key != "last_activity"})
+        shift = changes.get("last_activity", 0)
+        MonthFigures.objects.create(
+            lkmm=lkmm,
+            month=month,
+            flows_kept=True,
+            last_activity=None if shift is None else end + datetime.timedelta(days=shift),
+            **values,
+        )
+    response = dinas_client.get(HOME)
+    rows = rows_of(response)
+    assert set(rows) == set(BOUNDARY_ROWS)
+    settings = SimpleNamespace(
+        npl_threshold_pct=dinas.npl_threshold_pct,
+        par30_threshold_pct=dinas.par30_threshold_pct,
+        coverage_threshold_pct=dinas.coverage_threshold_pct,
+    )
+    expected = {
+        code: dinas_home.health(row["figures"], dinas=settings, month=month, today=today())[0]
+        for code, row in rows.items()
+    }
+    assert {code: row["flag"] for code, row in rows.items()} == expected
+    assert expected["npl-at"] == expected["npl-rounds-down"] != dinas_home.BERMASALAH
+    assert expected["npl-rounds-up"] == expected["coverage-below"] == dinas_home.BERMASALAH
+    assert expected["coverage-rounds-up"] == expected["coverage-at"]
+    assert expected["par30-rounds-up"] == expected["quiet-31-days"] == expected["never-active"]
+    for status in (dinas_home.BERMASALAH, dinas_home.PERHATIAN, dinas_home.SEHAT):
+        shown = rows_of(dinas_client.get(HOME, {"status": status}))
+        assert set(shown) == {code for code, flag in expected.items() if flag == status}, status
+        assert response.context["counts"][status] == len(shown)
