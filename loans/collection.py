@@ -9,9 +9,11 @@ the installments due in the period, plus the late fees owed at `at`.
 
 Savings are taken at the same meeting (issue 13): the sheet has one row per member (collection_rows), with
 each active loan's due and the wajib due, and one save records every member's installments and deposits
-(collection_record). The wajib due is the LKMM's wajib amount per meeting (savings.SavingsProduct): a wajib
-missed at an earlier meeting is owed to the member's own savings, never loan arrears, so it is not added
-to the loan's "Jumlah tagihan". All of one member's lines of one save carry one kuitansi number.
+(collection_record). The wajib due is the LKMM's wajib amount for the period the meeting falls in (a
+weekly meeting or a month, savings.SavingsProduct), unless deposits already cover it; a wajib missed
+before the meeting is shown beside it as "Wajib tertunggak" (savings.selectors.WajibRule.at_meeting). It
+is owed to the member's own savings, never loan arrears: it is not added to the loan's "Jumlah tagihan",
+its tunggakan, PAR or class. All of one member's lines of one save carry one kuitansi number.
 """
 
 import dataclasses
@@ -27,8 +29,9 @@ from django.utils.translation import gettext as _
 from loans.models import Allocation, Installment, Loan, LoanStatus, Waiver
 from loans.services import repayment_record
 from members.models import Member, MemberStatus
-from savings.models import SavingsAccount, SavingsKind, SavingsProduct
-from savings.services import DEFAULT_AMOUNTS, savings_deposit
+from savings.models import SavingsKind
+from savings.selectors import wajib_accounts, wajib_deposited, wajib_rule
+from savings.services import savings_deposit
 
 # The savings a member deposits on the sheet, in the order of their inputs and of the receipt's lines.
 SHEET_SAVINGS = (SavingsKind.WAJIB, SavingsKind.SUKARELA)
@@ -59,13 +62,15 @@ class Line:
 
 @dataclasses.dataclass
 class Row:
-    """One member on the sheet: their active loans' lines (none for a member who only saves) and the
-    wajib due at this meeting (0 where the member may not deposit: not an active member)."""
+    """One member on the sheet: their active loans' lines (none for a member who only saves), the
+    wajib due at this meeting and the wajib owed from before it (both 0 where the member may not
+    deposit: not an active member)."""
 
     member: Member
     lines: list
     wajib_due: int
     saves: bool  # an active member: the wajib and sukarela inputs are shown
+    wajib_owed: int = 0  # wajib tertunggak: earlier periods' wajib not deposited before the meeting
 
     @property
     def amount_due(self):
@@ -82,7 +87,8 @@ class Row:
 
     @property
     def total_due(self):
-        """The installments and fees due plus the wajib: what the member is asked for at the meeting."""
+        """The installments and fees due plus this meeting's wajib (the wajib owed from before the meeting
+        is shown beside it, wajib_owed)."""
         return self.amount_due + self.wajib_due
 
 
@@ -179,42 +185,43 @@ def collection_lines(*, loans, start, end):
     return lines
 
 
-def wajib_amount(*, lkmm):
-    """The LKMM's wajib per meeting (one query; the default until its products are set)."""
-    products = SavingsProduct.objects.filter(lkmm=lkmm, kind=SavingsKind.WAJIB)
-    amount = products.values_list("amount", flat=True).first()
-    return DEFAULT_AMOUNTS[SavingsKind.WAJIB] if amount is None else amount
-
-
 def collection_rows(*, lkmm, loans, members, start, end):
     """One Row per member of `members` (a Member queryset, already scoped) who has an active loan in
     `loans` or an open wajib account, by name.
 
+    The wajib of the meeting on `start` (WajibRule.at_meeting): the deposits that count at the end of the
+    day before it, so the sheet printed before the meeting and the one read after it show the same.
     Six queries whatever the number of members: collection_lines' four, the wajib product and the wajib
-    accounts with their members.
+    accounts with their members and deposits summed.
     """
     lines = collection_lines(loans=loans, start=start, end=end)
-    wajib = wajib_amount(lkmm=lkmm)
-    savers = {
-        account.member_id: account.member
-        for account in SavingsAccount.objects.filter(
-            lkmm=lkmm,
-            kind=SavingsKind.WAJIB,
-            member__in=members,
-            member__status=MemberStatus.AKTIF,
-            opened_on__lte=end,
-        ).select_related("member")
+    rule = wajib_rule(lkmm=lkmm)
+    accounts = {
+        account.member_id: account
+        for account in wajib_accounts(lkmm=lkmm, opened_by=end)
+        .filter(member__in=members)
+        .annotate(deposited_before=wajib_deposited(start - datetime.timedelta(days=1)))
+        .select_related("member")
     }
     by_member = {}
     for line in lines:
         by_member.setdefault(line.loan.member_id, (line.loan.member, []))[1].append(line)
-    for member_id, member in savers.items():
-        by_member.setdefault(member_id, (member, []))
+    for member_id, account in accounts.items():
+        by_member.setdefault(member_id, (account.member, []))
     rows = []
     for member_id, (member, member_lines) in by_member.items():
-        # A borrower who is an active member saves too (savings_deposit opens a missing account).
-        saves = member_id in savers or member.status == MemberStatus.AKTIF
-        rows.append(Row(member=member, lines=member_lines, wajib_due=wajib if saves else 0, saves=saves))
+        account = accounts.get(member_id)
+        # A borrower who is an active member saves too (savings_deposit opens a missing account, so
+        # this meeting is its first period).
+        saves = account is not None or member.status == MemberStatus.AKTIF
+        owed, due = 0, 0
+        if account is not None:
+            owed, due = rule.at_meeting(
+                opened_on=account.opened_on, deposited=account.deposited_before, on=start
+            )
+        elif saves:
+            due = rule.amount
+        rows.append(Row(member=member, lines=member_lines, wajib_due=due, saves=saves, wajib_owed=owed))
     rows.sort(key=lambda row: (row.member.full_name, row.member.pk))
     return rows
 

@@ -299,6 +299,7 @@ def _sheet(request, *, lkmm, group, loans, members, period_form, start, end, con
         for key in ("due_in_period", "arrears", "late_fees", "amount_due", "payoff")
     }
     totals["wajib_due"] = sum(row.wajib_due for row in rows)
+    totals["wajib_owed"] = sum(row.wajib_owed for row in rows)
     totals["total_due"] = totals["amount_due"] + totals["wajib_due"]
     return render(
         request,

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from institutions.forms import DateField, Form, RupiahField
-from savings.models import SavingsKind
+from savings.models import SavingsKind, WajibFrequency
 
 
 class DepositForm(Form):
@@ -32,6 +32,14 @@ class SavingsReverseForm(Form):
 
 class ProductAmountForm(Form):
     amount = RupiahField(label=_("Jumlah"), min_value=0)
+    # Left out of the post: the product keeps its frequency.
+    frequency = forms.ChoiceField(label=_("Jatuh tempo"), choices=WajibFrequency.choices, required=False)
+
+    def __init__(self, *args, kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only wajib falls due again and again; pokok is once, sukarela whenever.
+        if kind != SavingsKind.WAJIB:
+            del self.fields["frequency"]
 
 
 class PeriodForm(Form):

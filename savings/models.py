@@ -30,17 +30,34 @@ LEDGER_ACCOUNT = {
 }
 
 
+class WajibFrequency(models.TextChoices):
+    """How often the wajib amount falls due (DOMAIN.md: "a fixed amount per meeting or month")."""
+
+    WEEKLY = "mingguan", _("Per pertemuan mingguan")
+    MONTHLY = "bulanan", _("Per bulan")
+
+
 class SavingsProduct(models.Model):
     """An LKMM's rule for one kind of savings: pokok once at joining (the amount), wajib a fixed amount
-    per meeting (the amount), sukarela any amount (the amount is the smallest deposit, 0 for none)."""
+    per weekly meeting or per month (the amount and the frequency), sukarela any amount (the amount is
+    the smallest deposit, 0 for none)."""
 
     lkmm = models.ForeignKey(Lkmm, on_delete=models.PROTECT, related_name="+", verbose_name=_("LKMM"))
     kind = models.CharField(_("jenis"), max_length=10, choices=SavingsKind.choices)
     amount = models.PositiveBigIntegerField(
         _("jumlah"),
         help_text=_(
-            "Pokok: sekali saat masuk. Wajib: per pertemuan. Sukarela: setoran terkecil (0 = bebas)."
+            "Pokok: sekali saat masuk. Wajib: per pertemuan atau per bulan. Sukarela: setoran terkecil "
+            "(0 = bebas)."
         ),
+    )
+    # Only the wajib product uses it; weekly is what every LKMM had before it could choose.
+    frequency = models.CharField(
+        _("frekuensi"),
+        max_length=10,
+        choices=WajibFrequency.choices,
+        default=WajibFrequency.WEEKLY,
+        help_text=_("Untuk simpanan wajib: jatuh tempo setiap pertemuan mingguan atau setiap bulan."),
     )
 
     objects = LkmmScopedQuerySet.as_manager()

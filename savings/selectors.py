@@ -4,13 +4,22 @@ all (one query each for accounts and movements), whatever the member's history."
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Case, F, Min, Q, Sum, Value, When
+from django.db.models import BigIntegerField, Case, F, Min, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from institutions.templatetags.lkmm_format import format_rupiah, terbilang
-from savings.models import LEDGER_ACCOUNT, MovementKind, SavingsAccount, SavingsKind, SavingsMovement
+from members.models import MemberStatus
+from savings.models import (
+    LEDGER_ACCOUNT,
+    MovementKind,
+    SavingsAccount,
+    SavingsKind,
+    SavingsMovement,
+    SavingsProduct,
+    WajibFrequency,
+)
 
 
 @dataclass
@@ -296,4 +305,110 @@ def savings_totals(*, lkmm_ids, at):
             member_total += row[kind.value]
         totals["total"] += member_total
         totals["savers"] += member_total > 0
+    return result
+
+
+# --- wajib owed ------------------------------------------------------------------------------------------
+#
+# A missed simpanan wajib is owed by the member to their own savings (DOMAIN.md), never loan arrears: it is
+# shown beside the loans (collection sheet, member page, passbook) and never enters the loans' tunggakan,
+# PAR or class.
+
+
+def wajib_periods(*, frequency, opened_on, through):
+    """How many wajib periods have fallen due on an account opened on `opened_on` by the end of `through`
+    (0 before `opened_on`).
+
+    Weekly: the week of opening counts, and another falls due on every 7th day after `opened_on`
+    (opened 01/01: 1 period from 01/01 to 07/01, 2 from 08/01, 3 from 15/01). Monthly: the calendar
+    month of opening counts, and another falls due on the 1st of each later month (opened 20/01: 1 in
+    January, 2 from 01/02)."""
+    if through < opened_on:
+        return 0
+    if frequency == WajibFrequency.MONTHLY:
+        return (through.year - opened_on.year) * 12 + through.month - opened_on.month + 1
+    return (through - opened_on).days // 7 + 1
+
+
+def wajib_deposited(at):
+    """SavingsAccount annotation: the account's deposits dated by `at` and not reversed as of `at`.
+    Withdrawals are left out: a wajib paid back (a member leaving) never turns into an arrear."""
+    counting = Q(movements__kind=MovementKind.DEPOSIT, movements__on__lte=at) & (
+        Q(movements__reversed_on__isnull=True) | Q(movements__reversed_on__gt=at)
+    )
+    return Coalesce(Sum("movements__amount", filter=counting), Value(0), output_field=BigIntegerField())
+
+
+@dataclass(frozen=True)
+class WajibRule:
+    amount: int
+    frequency: str
+
+    def periods(self, *, opened_on, through):
+        return wajib_periods(frequency=self.frequency, opened_on=opened_on, through=through)
+
+    def owed(self, *, opened_on, deposited, through):
+        """What the member still owes on the account at the end of `through`, never below 0."""
+        return max(0, self.amount * self.periods(opened_on=opened_on, through=through) - deposited)
+
+    def at_meeting(self, *, opened_on, deposited, on):
+        """(owed before the meeting, due at the meeting) on a meeting dated `on`, where `deposited` is
+        what counted at the end of the day before. The meeting collects the period it falls in (an
+        account opened after it: its first); the periods before it that deposits have not covered are
+        owed before the meeting. Deposits cover the oldest periods first, so a member paid ahead owes
+        nothing at the meeting; the two add up to everything owed up to the meeting's period."""
+        periods = max(1, self.periods(opened_on=opened_on, through=on))
+        owed = max(0, self.amount * periods - deposited)
+        due = min(self.amount, owed)
+        return owed - due, due
+
+
+def wajib_rule(*, lkmm):
+    """The LKMM's wajib amount and frequency (one query; the defaults until its products are set)."""
+    from savings.services import DEFAULT_AMOUNTS
+
+    row = (
+        SavingsProduct.objects.filter(lkmm=lkmm, kind=SavingsKind.WAJIB).values("amount", "frequency").first()
+    )
+    if row is None:
+        return WajibRule(amount=DEFAULT_AMOUNTS[SavingsKind.WAJIB], frequency=WajibFrequency.WEEKLY)
+    return WajibRule(**row)
+
+
+def wajib_accounts(*, lkmm, opened_by):
+    """The LKMM's wajib accounts of active members opened by `opened_by`: a member who left or was
+    blocked owes no wajib."""
+    return SavingsAccount.objects.filter(
+        lkmm=lkmm, kind=SavingsKind.WAJIB, member__status=MemberStatus.AKTIF, opened_on__lte=opened_by
+    ).order_by()
+
+
+def wajib_owed(*, lkmm, at, member_ids=None):
+    """{member id: wajib owed at the end of `at`} for the LKMM's active members (of `member_ids` when
+    given) who have a wajib account opened by then: the LKMM's current wajib amount x the periods due
+    since the account was opened, up to and including `at` (wajib_periods), less the wajib deposits
+    that count at `at` (reversed ones do not, withdrawals are not subtracted), never below 0.
+
+    The current amount applies to every period, also those before the ketua last changed it: the
+    simplest rule a member can check with a pencil; a change of amount is rare and announced at the
+    members' meeting. One query whatever the number of members: the accounts with their deposits
+    summed and the LKMM's wajib product beside them."""
+    from savings.services import DEFAULT_AMOUNTS
+
+    product = SavingsProduct.objects.filter(lkmm=OuterRef("lkmm"), kind=SavingsKind.WAJIB)
+    accounts = wajib_accounts(lkmm=lkmm, opened_by=at).annotate(
+        deposited=wajib_deposited(at),
+        wajib_amount=Subquery(product.values("amount")[:1]),
+        wajib_frequency=Subquery(product.values("frequency")[:1]),
+    )
+    if member_ids is not None:
+        accounts = accounts.filter(member_id__in=member_ids)
+    result = {}
+    for row in accounts.values("member_id", "opened_on", "deposited", "wajib_amount", "wajib_frequency"):
+        rule = WajibRule(
+            amount=DEFAULT_AMOUNTS[SavingsKind.WAJIB] if row["wajib_amount"] is None else row["wajib_amount"],
+            frequency=row["wajib_frequency"] or WajibFrequency.WEEKLY,
+        )
+        owed = rule.owed(opened_on=row["opened_on"], deposited=row["deposited"], through=at)
+        result[row["member_id"]] = owed
     return result

@@ -26,6 +26,7 @@ from savings.models import (
     SavingsKind,
     SavingsMovement,
     SavingsProduct,
+    WajibFrequency,
 )
 
 # What a new LKMM's savings products ask until its ketua sets its own (Jember's LKMMs: pokok
@@ -47,21 +48,24 @@ def products_ensure(*, lkmm):
 
 
 @transaction.atomic
-def product_update(*, product, actor, amount):
-    """The ketua (or a named approver) sets a kind's amount; the change is audited with before/after."""
+def product_update(*, product, actor, amount, frequency=None):
+    """The ketua (or a named approver) sets a kind's amount, and for wajib how often it falls due; the
+    change is audited with before/after. `frequency` None keeps the product's."""
     check_decider(actor, lkmm=product.lkmm, what=_("produk simpanan"))
     if amount < 0:
         raise ValidationError({"amount": _("Jumlah tidak boleh negatif.")})
-    before = product.amount
-    product.amount = amount
-    product.save(update_fields=["amount"])
-    audit_record(
-        actor=actor,
-        action="savings.product",
-        obj=product,
-        lkmm=product.lkmm,
-        data={"kind": product.kind, "before": before, "after": amount},
-    )
+    frequency = frequency or product.frequency
+    if frequency not in WajibFrequency.values:
+        raise ValidationError({"frequency": _("Pilih frekuensi yang tersedia.")})
+    if product.kind != SavingsKind.WAJIB and frequency != product.frequency:
+        raise ValidationError({"frequency": _("Frekuensi hanya berlaku untuk simpanan wajib.")})
+    before = {"amount": product.amount, "frequency": product.frequency}
+    product.amount, product.frequency = amount, frequency
+    product.save(update_fields=["amount", "frequency"])
+    data = {"kind": product.kind, "before": before["amount"], "after": amount}
+    if frequency != before["frequency"]:
+        data.update(frequency_before=before["frequency"], frequency_after=frequency)
+    audit_record(actor=actor, action="savings.product", obj=product, lkmm=product.lkmm, data=data)
     return product
 
 

@@ -37,6 +37,8 @@ def passbook(request, member_pk):
     mode = decision_mode(request.user, lkmm=member.lkmm) if mine else None
     for account in book.accounts:
         account.refusal = services.withdrawal_refusal(account) if account.balance_derived else ""
+    today = timezone.localdate()
+    wajib_owed = selectors.wajib_owed(lkmm=member.lkmm, at=today, member_ids=[member.pk]).get(member.pk)
     return render(
         request,
         "savings/passbook.html",
@@ -47,7 +49,8 @@ def passbook(request, member_pk):
             "decision_mode": mode,
             "may_deposit": mine and member.status == MemberStatus.AKTIF,
             "may_return": mode is not None and book.total > 0,
-            "today": timezone.localdate(),
+            "today": today,
+            "wajib_owed": wajib_owed,
         },
     )
 
@@ -287,7 +290,8 @@ def products(request):
         kind: ProductAmountForm(
             request.POST if request.POST.get("kind") == kind else None,
             prefix=kind,
-            initial={"amount": rows[kind].amount},
+            kind=kind,
+            initial={"amount": rows[kind].amount, "frequency": rows[kind].frequency},
         )
         for kind in SavingsKind
     }

@@ -28,6 +28,7 @@ from members.forms.members import (
 )
 from members.models import Member, MembershipApplication, MemberStatus
 from members.selectors import income_trend, members_in_several_lkmms, nik_elsewhere
+from savings import selectors as savings_selectors
 from savings.models import SavingsAccount
 
 FORM_SECTIONS = [
@@ -125,6 +126,11 @@ def member_detail(request, pk):
         "member": member,
         "loans": loans,
         "savings": SavingsAccount.objects.filter(member=member).order_by("kind"),
+        # Missed wajib is owed to the member's own savings, shown beside them, never as loan arrears.
+        "wajib_owed": savings_selectors.wajib_owed(lkmm=member.lkmm, at=today, member_ids=[member.pk]).get(
+            member.pk
+        ),
+        "today": today,
         "group": Member.objects.filter(pk=member.pk)
         .with_current_group()
         .values("current_group_id", "current_group_name")
