@@ -364,7 +364,7 @@ def shu_reverse(*, shu_year, actor, on, reason, requested_by=None):
         raise ValidationError({"reason": _("Tulis alasan pembatalan.")})
     _check_on(on, after=shu_year.decided_on)
     shares = list(
-        ShuShare.objects.select_for_update()
+        ShuShare.objects.select_for_update(of=("self",))
         .filter(shu_year=shu_year, reversal__isnull=True)
         .select_related("member", "movement")
         .order_by("member__number")
