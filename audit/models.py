@@ -26,7 +26,7 @@ from ledger.models import JournalEntry, JournalLine
 from loans.models import Installment, Loan, LoanProduct, Repayment, Waiver
 from members.models import Group, GroupMembership, Member, MembershipApplication
 from savings.models import SavingsAccount, SavingsMovement, SavingsProduct
-from shu.models import FundSpending, ShuRule, ShuShare, ShuYear
+from shu.models import FundSpending, ShuReversal, ShuRule, ShuShare, ShuYear
 
 
 def history_label(model):
@@ -81,6 +81,7 @@ SavingsMovementTracked = _tracked(SavingsMovement)
 ShuRuleTracked = _tracked(ShuRule)
 ShuYearTracked = _tracked(ShuYear)
 ShuShareTracked = _tracked(ShuShare)
+ShuReversalTracked = _tracked(ShuReversal)
 FundSpendingTracked = _tracked(FundSpending)
 # The books.
 JournalEntryTracked = _tracked(JournalEntry)

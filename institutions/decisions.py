@@ -66,6 +66,36 @@ KINDS = {
         {"member": "members.Member", "on": "date"},
     ),
     RequestKind.YEAR_CLOSE: ("shu.services.year_close", {"lkmm": "institutions.Lkmm", "year": "int"}),
+    RequestKind.SHU_DISTRIBUTION: (
+        "shu.services.shu_distribute",
+        {
+            "shu_year": "shu.ShuYear",
+            "decided_on": "date",
+            "decision": "str",
+            "minutes_no": "str",
+            "note": "str",
+        },
+    ),
+    RequestKind.SHU_REVERSAL: (
+        "shu.services.shu_reverse",
+        {"shu_year": "shu.ShuYear", "on": "date", "reason": "str"},
+    ),
+    RequestKind.SHU_COLLECT: ("shu.services.share_collect", {"share": "shu.ShuShare", "on": "date"}),
+    RequestKind.FUND_SPEND: (
+        "shu.services.sosial_spend",
+        {
+            "lkmm": "institutions.Lkmm",
+            "fund": "str",
+            "on": "date",
+            "purpose": "str",
+            "description": "str",
+            "amount": "int",
+        },
+    ),
+    RequestKind.FUND_REVERSAL: (
+        "shu.services.sosial_reverse",
+        {"spending": "shu.FundSpending", "on": "date", "reason": "str"},
+    ),
 }
 
 
@@ -113,7 +143,7 @@ def _with_lkmm(kind, lkmm, inputs):
 
 
 def _reason_of(inputs):
-    return inputs.get("reason") or inputs.get("note") or ""
+    return inputs.get("reason") or inputs.get("note") or inputs.get("description") or ""
 
 
 @transaction.atomic
@@ -263,7 +293,41 @@ def _labels():
         "movement": _("Kuitansi"),
         "member": _("Anggota"),
         "year": _("Tahun"),
+        "shu_year": _("SHU tahun"),
+        "decided_on": _("Tanggal rapat anggota"),
+        "decision": _("Keputusan rapat anggota"),
+        "minutes_no": _("Nomor berita acara"),
+        "share": _("SHU anggota"),
+        "fund": _("Dana"),
+        "purpose": _("Untuk"),
+        "description": _("Keterangan"),
+        "spending": _("Penggunaan dana"),
     }
+
+
+def _choice_label(name, value):
+    """A proposed choice (the rapat anggota's decision, a fund, a purpose) as its label."""
+    from shu.models import Decision, Fund, SosialPurpose
+
+    choices = {"decision": Decision, "fund": Fund, "purpose": SosialPurpose}.get(name)
+    if choices is None or value not in choices.values:
+        return value
+    return choices(value).label
+
+
+def _object_label(name, obj):
+    """How a proposed decision's object is named on its page."""
+    from institutions.templatetags.lkmm_format import format_rupiah
+
+    if obj is None:
+        return "-"
+    if name == "shu_year":
+        return obj.year
+    if name == "share":
+        return f"{obj.member.full_name} ({obj.member.code}), {obj.shu_year.year}: {format_rupiah(obj.total)}"
+    if name == "spending":
+        return f"{obj.get_fund_display()}: {obj}, {format_rupiah(obj.amount)}"
+    return getattr(obj, "receipt_code", None) or getattr(obj, "code", None) or str(obj)
 
 
 def request_details(request):
@@ -280,9 +344,11 @@ def request_details(request):
             value = value.strftime("%m/%Y") if name == "month" else value.strftime("%d/%m/%Y")
         elif kind_of == "int":
             value = value if name == "year" else format_rupiah(value)
-        elif kind_of != "str":
+        elif kind_of == "str":
+            value = _choice_label(name, value)
+        else:
             obj = apps.get_model(kind_of)._default_manager.filter(pk=value).first()
-            value = getattr(obj, "receipt_code", None) or getattr(obj, "code", None) or str(obj)
+            value = _object_label(name, obj)
             if name == "close":
                 value = obj.month.strftime("%m/%Y")
         rows.append((labels[name], value))

@@ -456,6 +456,11 @@ class RequestKind(models.TextChoices):
     SAVINGS_REVERSAL = "savings_reversal", _("Pembatalan mutasi simpanan")
     SAVINGS_RETURN = "savings_return", _("Pengembalian simpanan anggota keluar")
     YEAR_CLOSE = "year_close", _("Tutup tahun (SHU)")
+    SHU_DISTRIBUTION = "shu_distribution", _("Pembagian SHU")
+    SHU_REVERSAL = "shu_reversal", _("Pembatalan pembagian SHU")
+    SHU_COLLECT = "shu_collect", _("Pembayaran SHU yang ditahan")
+    FUND_SPEND = "fund_spend", _("Penggunaan dana sosial/pengurus")
+    FUND_REVERSAL = "fund_reversal", _("Pembatalan penggunaan dana")
 
 
 class RequestStatus(models.TextChoices):

@@ -126,6 +126,33 @@ def _borrower_record(item):
     return record
 
 
+def _about_link(item):
+    """(label, url) of the SHU page a request about the year's surplus or its funds is about, or None."""
+    from django.urls import reverse
+
+    kind, _sep, pk = item.target.partition(":")
+    code = item.lkmm.code
+    if kind == "shu_year" and pk.isdigit():
+        from shu.models import ShuYear
+
+        year = ShuYear.objects.filter(lkmm=item.lkmm, pk=int(pk)).values_list("year", flat=True).first()
+        if year is not None:
+            return _("Buka SHU tahun %(y)s") % {"y": year}, reverse("shu:year", args=[code, year])
+    if kind == "shu_share" and pk.isdigit():
+        from shu.models import ShuShare
+
+        year = (
+            ShuShare.objects.filter(shu_year__lkmm=item.lkmm, pk=int(pk))
+            .values_list("shu_year__year", flat=True)
+            .first()
+        )
+        if year is not None:
+            return _("Buka SHU tahun %(y)s") % {"y": year}, reverse("shu:year", args=[code, year])
+    if kind in ("fund", "fund_spending"):
+        return _("Buka dana sosial dan dana pengurus"), reverse("shu:sosial", args=[code])
+    return None
+
+
 @staff_required
 def request_detail(request, pk):
     item = get_object_or_404(
@@ -173,6 +200,7 @@ def request_detail(request, pk):
             "item": item,
             "details": decisions.request_details(item),
             "borrower_record": _borrower_record(item),
+            "about": _about_link(item),
             "form": form if (decides or withdraws) else None,
             "decides": decides,
             "withdraws": withdraws,

@@ -334,13 +334,14 @@ def account_balances_match_lines(lkmms):
 
 def shu_matches_books(lkmms):
     """Each shared year's parts add up to its SHU (reserve, dana sosial, dana pengurus and the members'
-    shares), and the shares held for members who left and not yet collected equal the SHU payable."""
+    standing shares), and the shares held for members who left and not yet collected equal the SHU
+    payable. The shares of a reversed distribution count in neither (their reversal emptied 2303)."""
     from shu.models import Settlement, ShuShare, ShuYear
 
     years = (
         ShuYear.objects.filter(lkmm__in=lkmms, distributed_at__isnull=False)
         .select_related("lkmm")
-        .annotate(members=Coalesce(Sum("shares__total"), 0))
+        .annotate(members=Coalesce(Sum("shares__total", filter=Q(shares__reversal__isnull=True)), 0))
         .order_by("lkmm__code", "year")
     )
     for year in years:
@@ -352,7 +353,10 @@ def shu_matches_books(lkmms):
             )
     held = dict(
         ShuShare.objects.filter(
-            shu_year__lkmm__in=lkmms, settlement=Settlement.UTANG, collected_on__isnull=True
+            shu_year__lkmm__in=lkmms,
+            settlement=Settlement.UTANG,
+            collected_on__isnull=True,
+            reversal__isnull=True,
         )
         .order_by()
         .values_list("shu_year__lkmm__code")

@@ -504,3 +504,67 @@ def savings_credit(*, member, kind, amount, on, actor, from_code, memo, note="")
         },
     )
     return movement
+
+
+@transaction.atomic
+def savings_credit_reverse(*, movement, actor, on, to_code, reason, memo):
+    """Reverse a credit from another account of the books (savings_credit: an SHU share credited to
+    sukarela) from date `on`: the movement stays, marked reversed, and Dr the simpanan account / Cr
+    `to_code` is posted on `on`. Refused when the member's savings no longer hold the amount on `on` or
+    any later day (it was withdrawn since). The caller decides who may do it (shu.services.shu_reverse)."""
+    movement = SavingsMovement.objects.select_related("account").get(pk=movement.pk)
+    lkmm = Lkmm.objects.select_for_update().get(pk=movement.lkmm_id)
+    account = _locked_account(movement.account)
+    movement = SavingsMovement.objects.select_for_update().get(pk=movement.pk)
+    if movement.reversed_on is not None:
+        raise ValidationError(_("Mutasi %(receipt)s sudah dibatalkan.") % {"receipt": movement.receipt_code})
+    if movement.kind != MovementKind.DEPOSIT:
+        raise ValidationError(_("Hanya setoran yang dapat dibatalkan di sini."))
+    if on < movement.on:
+        raise ValidationError(
+            {
+                "on": _("Tanggal pembatalan tidak boleh sebelum tanggal mutasi (%(d)s).")
+                % {"d": _d(movement.on)}
+            }
+        )
+    if on > timezone.localdate():
+        raise ValidationError({"on": _("Tanggal pembatalan tidak boleh di masa depan.")})
+    lowest = _lowest_balance_from(account, on, without=movement)
+    if lowest < 0:
+        raise ValidationError(
+            _(
+                "Simpanan %(kind)s %(member)s tidak lagi memuat %(amount)s dari %(receipt)s (sudah "
+                "ditarik): batalkan dulu penarikan sesudahnya."
+            )
+            % {
+                "kind": account.get_kind_display().lower(),
+                "member": account.member.full_name,
+                "amount": format_rupiah(movement.amount),
+                "receipt": movement.receipt_code,
+            }
+        )
+    movement.reversed_on = on
+    movement.reversed_by = actor
+    movement.reversed_at = timezone.now()
+    movement.reversal_reason = reason
+    movement.save(update_fields=["reversed_on", "reversed_by", "reversed_at", "reversal_reason"])
+    entry_post(
+        lkmm=lkmm,
+        date=on,
+        memo=f"{memo} {account.member.full_name}, {movement.receipt_code}",
+        lines=[(LEDGER_ACCOUNT[account.kind], movement.amount, 0), (to_code, 0, movement.amount)],
+        kind=EntryKind.SAVINGS,
+        actor=actor,
+        source=movement,
+    )
+    account.balance_derived -= movement.amount
+    account.save(update_fields=["balance_derived"])
+    audit_record(
+        actor=actor,
+        action="savings.credit_reverse",
+        obj=movement,
+        lkmm=lkmm,
+        reason=reason,
+        data={"account": account.pk, "amount": movement.amount, "on": on.isoformat(), "to": to_code},
+    )
+    return movement

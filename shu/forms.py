@@ -98,3 +98,10 @@ class SosialReverseForm(Form):
     reason = forms.CharField(
         label=_("Alasan pembatalan"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ShuReverseForm(Form):
+    on = DateField(label=_("Dibatalkan per tanggal"))
+    reason = forms.CharField(
+        label=_("Alasan pembatalan"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )

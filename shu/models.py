@@ -178,8 +178,71 @@ class ShuYear(models.Model):
         return self.distributed_at is not None
 
 
+class ShuReversal(models.Model):
+    """A distribution reversed (shu.services.shu_reverse): the rapat anggota's decision as it was recorded
+    and carried out, kept here with why, from when and by whom it was reversed, and the entries that
+    reversed it. The year then waits for a (corrected) decision again; the reversed shares point here."""
+
+    shu_year = models.ForeignKey(
+        ShuYear, on_delete=models.PROTECT, related_name="reversals", verbose_name=_("tahun")
+    )
+    # The decision as it was recorded on the year.
+    decided_on = models.DateField(_("tanggal rapat anggota"))
+    decision = models.CharField(_("keputusan"), max_length=10, choices=Decision.choices)
+    minutes_no = models.CharField(_("nomor berita acara"), max_length=60, blank=True)
+    decision_note = models.TextField(_("catatan"), blank=True)
+    reserve_total = models.BigIntegerField(_("cadangan diterima"), default=0)
+    distributed_at = models.DateTimeField(_("dibagikan pada"))
+    distributed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dicatat oleh"),
+    )
+    distribution_entry = models.ForeignKey(
+        "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The reversal.
+    on = models.DateField(_("dibatalkan per"))
+    reason = models.TextField(_("alasan pembatalan"))
+    reversed_at = models.DateTimeField(_("dibatalkan pada"), auto_now_add=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("dibatalkan oleh"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("diajukan oleh"),
+    )
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    cash_entry = models.ForeignKey(
+        "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("pembatalan pembagian SHU")
+        verbose_name_plural = _("pembatalan pembagian SHU")
+        ordering = ["shu_year", "-reversed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(on__gte=F("decided_on")), name="shu_reversal_after_decision"),
+        ]
+
+    def __str__(self):
+        return f"{self.shu_year} {self.minutes_no}"
+
+
 class ShuShare(models.Model):
-    """A member's share of a distributed year, as it was computed and where it went."""
+    """A member's share of a distributed year, as it was computed and where it went. The shares of a
+    reversed distribution stay, pointing to their reversal; the year's standing shares have none."""
 
     shu_year = models.ForeignKey(
         ShuYear, on_delete=models.PROTECT, related_name="shares", verbose_name=_("tahun")
@@ -208,13 +271,25 @@ class ShuShare(models.Model):
     collection_entry = models.ForeignKey(
         "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    reversal = models.ForeignKey(
+        ShuReversal,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shares",
+        verbose_name=_("dibatalkan dengan"),
+    )
 
     class Meta:
         verbose_name = _("SHU anggota")
         verbose_name_plural = _("SHU anggota")
         ordering = ["shu_year", "member__number"]
         constraints = [
-            models.UniqueConstraint(fields=["shu_year", "member"], name="shu_share_one_per_member"),
+            models.UniqueConstraint(
+                fields=["shu_year", "member"],
+                condition=Q(reversal__isnull=True),
+                name="shu_share_one_standing_per_member",
+            ),
             models.CheckConstraint(
                 condition=Q(total=F("jasa_simpanan") + F("jasa_pinjaman")), name="shu_share_total_adds_up"
             ),
@@ -225,7 +300,12 @@ class ShuShare(models.Model):
 
     @property
     def waiting(self):
-        return self.settlement == Settlement.UTANG and self.collected_on is None and self.total > 0
+        return (
+            self.settlement == Settlement.UTANG
+            and self.collected_on is None
+            and self.total > 0
+            and self.reversal_id is None
+        )
 
 
 class SosialPurpose(models.TextChoices):
@@ -264,6 +344,15 @@ class FundSpending(models.Model):
         null=True,
         related_name="+",
         verbose_name=_("oleh"),
+    )
+    # Under four eyes, who proposed it (recorded_by is then the approver who decided it).
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("diajukan oleh"),
     )
     reversed_on = models.DateField(_("dibatalkan per"), null=True, blank=True)
     reversed_by = models.ForeignKey(

@@ -180,7 +180,9 @@ def preview(*, lkmm, year):
     shu_year = ShuYear.objects.filter(lkmm=lkmm, year=year).select_related("rule").first()
     if shu_year is not None and shu_year.distributed:
         shares = (
-            ShuShare.objects.filter(shu_year=shu_year).select_related("member").order_by("member__number")
+            ShuShare.objects.filter(shu_year=shu_year, reversal__isnull=True)
+            .select_related("member")
+            .order_by("member__number")
         )
         rows = [
             ShareRow(

@@ -12,8 +12,18 @@ The books (ledger.statements explains how the statements read them):
   anggota belum dibayarkan (2303) the members' shares. Then each active member's share leaves 2303: to
   their sukarela savings (a deposit with its kuitansi, savings.services.savings_credit) or in cash, as
   the meeting decided; a member who left keeps it in 2303 until collected (share_collect).
+- shu_reverse, a recorded distribution reversed from a date of its own (the rapat anggota's decision was
+  wrong, or wrongly recorded): every posting of the distribution is reversed on that date, the cash
+  payout (Dr kas / Cr 2303), each sukarela credit through the savings services (Dr simpanan / Cr 2303,
+  its kuitansi marked reversed) and the sharing itself (Dr reserve, funds and 2303 / Cr 3203), so the SHU
+  waits again in 3203 for a corrected decision. The decision is kept as a ShuReversal with its shares.
+  Refused when it cannot be undone: a held share already paid out, a sukarela credit already withdrawn,
+  a fund already spent.
 - sosial_spend / sosial_reverse: Dr dana sosial (or dana pengurus, when the board is paid its share) /
   Cr kas, never more than the fund holds.
+
+Every one of these is a decision (the ketua or a named approver); under four eyes each becomes a request
+by a recorder or approver and a decision by another approver (institutions.decisions).
 """
 
 import datetime
@@ -29,9 +39,19 @@ from institutions.services import audit_record
 from institutions.templatetags.lkmm_format import format_rupiah
 from ledger.models import AccountCode, EntryKind, PeriodClose
 from ledger.selectors import cash_lowest_from
-from ledger.services import entry_post
+from ledger.services import entry_post, refuse_if_closed
 from shu import selectors
-from shu.models import FUND_ACCOUNT, Decision, Fund, FundSpending, Settlement, ShuRule, ShuShare, ShuYear
+from shu.models import (
+    FUND_ACCOUNT,
+    Decision,
+    Fund,
+    FundSpending,
+    Settlement,
+    ShuReversal,
+    ShuRule,
+    ShuShare,
+    ShuYear,
+)
 
 FIRST_YEAR = 2000
 
@@ -192,15 +212,16 @@ def _check_cash(lkmm, on, amount, field="on"):
 
 
 @transaction.atomic
-def shu_distribute(*, shu_year, actor, decided_on, decision, minutes_no, note=""):
+def shu_distribute(*, shu_year, actor, decided_on, decision, minutes_no, note="", requested_by=None):
     """Record the rapat anggota's decision on a closed year's SHU and carry it out (see the module's
-    docstring). The shares are the preview's, stored with where each went."""
+    docstring). The shares are the preview's, stored with where each went. It moves the SHU into the
+    reserve and the funds: a decision, under four eyes a request and another approver's decision."""
     from members.models import MemberStatus
     from savings.models import SavingsKind
     from savings.services import savings_credit
 
     lkmm = Lkmm.objects.select_for_update().get(pk=shu_year.lkmm_id)
-    check_decider(actor, lkmm=lkmm, what=_("pembagian SHU"))
+    check_decider(actor, lkmm=lkmm, what=_("pembagian SHU"), requested_by=requested_by, at_once=True)
     shu_year = ShuYear.objects.select_for_update().get(pk=shu_year.pk)
     if shu_year.distributed:
         raise ValidationError(_("SHU tahun %(y)s sudah dibagikan.") % {"y": shu_year.year})
@@ -308,17 +329,180 @@ def shu_distribute(*, shu_year, actor, decided_on, decision, minutes_no, note=""
             "reserve": preview.reserve_total,
             "cash": cash_out,
             "held": sum(s.total for s in shares if s.settlement == Settlement.UTANG),
+            "requested_by": requested_by.pk if requested_by else None,
         },
     )
     return shu_year
 
 
+def _reversing(entry):
+    """The lines of `entry` with debit and credit swapped: its reversal."""
+    return [(line.account.code, line.credit, line.debit) for line in entry.lines.select_related("account")]
+
+
 @transaction.atomic
-def share_collect(*, share, actor, on):
-    """A member who left collects the SHU share held for them: paid in cash from the payable."""
+def shu_reverse(*, shu_year, actor, on, reason, requested_by=None):
+    """Reverse a recorded distribution from `on` (see the module's docstring). A decision like a
+    payment's reversal: under four eyes a request, and neither its proposer nor whoever recorded the
+    distribution decides it. All or nothing: any share that cannot be undone refuses the whole."""
+    from savings.services import savings_credit_reverse
+
+    lkmm = Lkmm.objects.select_for_update().get(pk=shu_year.lkmm_id)
+    shu_year = ShuYear.objects.select_for_update().get(pk=shu_year.pk)
+    check_decider(
+        actor,
+        lkmm=lkmm,
+        what=_("pembatalan pembagian SHU"),
+        recorded_by=[shu_year.distributed_by_id],
+        requested_by=requested_by,
+        at_once=True,
+    )
+    if not shu_year.distributed:
+        raise ValidationError(_("SHU tahun %(y)s belum dibagikan.") % {"y": shu_year.year})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tulis alasan pembatalan.")})
+    _check_on(on, after=shu_year.decided_on)
+    shares = list(
+        ShuShare.objects.select_for_update(of=("self",))
+        .filter(shu_year=shu_year, reversal__isnull=True)
+        .select_related("member", "movement")
+        .order_by("member__number")
+    )
+    paid = [s for s in shares if s.settlement == Settlement.UTANG and s.collected_on is not None]
+    if paid:
+        raise ValidationError(
+            _(
+                "SHU yang ditahan untuk %(names)s sudah diambil: pembagian tidak dapat dibatalkan lagi "
+                "(pembayarannya tidak dapat dibatalkan)."
+            )
+            % {"names": ", ".join(f"{s.member.full_name} ({_d(s.collected_on)})" for s in paid)}
+        )
+    pools = shu_year.pools
+    for code, amount in (
+        (AccountCode.DANA_SOSIAL, pools["dana_sosial"]),
+        (AccountCode.DANA_PENGURUS, pools["pengurus"]),
+    ):
+        when, held = selectors.fund_lowest_from(lkmm=lkmm, code=code, on=on)
+        if amount > held:
+            label = Fund.SOSIAL.label if code == AccountCode.DANA_SOSIAL else Fund.PENGURUS.label
+            raise ValidationError(
+                _(
+                    "%(fund)s dari SHU ini sudah dipakai: saldonya %(d)s hanya %(held)s, kurang dari "
+                    "%(amount)s. Batalkan dulu penggunaannya."
+                )
+                % {
+                    "fund": label,
+                    "d": _d(when),
+                    "held": format_rupiah(max(held, 0)),
+                    "amount": format_rupiah(amount),
+                }
+            )
+    try:
+        refuse_if_closed(lkmm=lkmm, date=on)
+    except ValidationError as exc:
+        raise ValidationError({"on": exc.messages}) from None
+    label = _("Pembatalan SHU %(y)s") % {"y": shu_year.year}
+    # Each posting of the distribution reversed, the last first: the cash paid out comes back to the
+    # kas and the sukarela credits leave the savings (each kuitansi marked reversed in the passbook),
+    # both back into 2303; then the sharing itself goes back to SHU belum dibagi.
+    cash_entry = None
+    paid_out = next(
+        (s.collection_entry for s in shares if s.settlement == Settlement.TUNAI and s.collection_entry_id),
+        None,
+    )
+    if paid_out is not None:
+        cash_entry = entry_post(
+            lkmm=lkmm,
+            date=on,
+            memo=_("Pembatalan pembayaran tunai SHU %(y)s") % {"y": shu_year.year},
+            lines=_reversing(paid_out),
+            kind=EntryKind.SHU,
+            actor=actor,
+            source=shu_year,
+        )
+    for share in shares:
+        if share.settlement == Settlement.SUKARELA and share.movement_id:
+            savings_credit_reverse(
+                movement=share.movement,
+                actor=actor,
+                on=on,
+                to_code=AccountCode.UTANG_SHU,
+                reason=reason,
+                memo=label,
+            )
+    entry = entry_post(
+        lkmm=lkmm,
+        date=on,
+        memo=_("Pembatalan pembagian SHU %(y)s, berita acara %(no)s: %(reason)s")
+        % {"y": shu_year.year, "no": shu_year.minutes_no, "reason": reason},
+        lines=_reversing(shu_year.distribution_entry),
+        kind=EntryKind.SHU,
+        actor=actor,
+        source=shu_year,
+    )
+    reversal = ShuReversal.objects.create(
+        shu_year=shu_year,
+        decided_on=shu_year.decided_on,
+        decision=shu_year.decision,
+        minutes_no=shu_year.minutes_no,
+        decision_note=shu_year.decision_note,
+        reserve_total=shu_year.reserve_total,
+        distributed_at=shu_year.distributed_at,
+        distributed_by=shu_year.distributed_by,
+        distribution_entry=shu_year.distribution_entry,
+        on=on,
+        reason=reason,
+        reversed_by=actor,
+        requested_by=requested_by,
+        entry=entry,
+        cash_entry=cash_entry,
+    )
+    ShuShare.objects.filter(pk__in=[s.pk for s in shares]).update(reversal=reversal)
+    shu_year.decided_on, shu_year.decision, shu_year.minutes_no, shu_year.decision_note = None, "", "", ""
+    shu_year.reserve_total = 0
+    shu_year.distributed_at = shu_year.distributed_by = shu_year.distribution_entry = None
+    shu_year.save(
+        update_fields=[
+            "decided_on",
+            "decision",
+            "minutes_no",
+            "decision_note",
+            "reserve_total",
+            "distributed_at",
+            "distributed_by",
+            "distribution_entry",
+        ]
+    )
+    audit_record(
+        actor=actor,
+        action="shu.distribution_reverse",
+        obj=shu_year,
+        lkmm=lkmm,
+        reason=reason,
+        data={
+            "year": shu_year.year,
+            "reversal": reversal.pk,
+            "on": on.isoformat(),
+            "minutes_no": reversal.minutes_no,
+            "decision": reversal.decision,
+            "members": sum(s.total for s in shares),
+            "cash": sum(s.total for s in shares if s.settlement == Settlement.TUNAI),
+            "sukarela": sum(s.total for s in shares if s.settlement == Settlement.SUKARELA),
+            "held": sum(s.total for s in shares if s.settlement == Settlement.UTANG),
+            "requested_by": requested_by.pk if requested_by else None,
+        },
+    )
+    return reversal
+
+
+@transaction.atomic
+def share_collect(*, share, actor, on, requested_by=None):
+    """A member who left collects the SHU share held for them: paid in cash from the payable. A decision,
+    under four eyes a request and another approver's decision."""
     share = ShuShare.objects.select_related("shu_year", "member").get(pk=share.pk)
     lkmm = Lkmm.objects.select_for_update().get(pk=share.shu_year.lkmm_id)
-    check_decider(actor, lkmm=lkmm, what=_("pembayaran SHU"))
+    check_decider(actor, lkmm=lkmm, what=_("pembayaran SHU"), requested_by=requested_by, at_once=True)
     share = ShuShare.objects.select_for_update().select_related("shu_year", "member").get(pk=share.pk)
     if not share.waiting:
         raise ValidationError(_("SHU ini tidak menunggu diambil."))
@@ -346,10 +530,11 @@ def share_collect(*, share, actor, on):
 
 
 @transaction.atomic
-def sosial_spend(*, lkmm, actor, on, purpose, description, amount, fund=Fund.SOSIAL):
+def sosial_spend(*, lkmm, actor, on, purpose, description, amount, fund=Fund.SOSIAL, requested_by=None):
     """Spend from dana sosial (Posyandu, PAUD, a poor neighbour), or pay the board from dana pengurus
-    (`fund`): never more than the fund holds on that day or any later one, nor than the kas."""
-    check_decider(actor, lkmm=lkmm, what=_("penggunaan dana"))
+    (`fund`): never more than the fund holds on that day or any later one, nor than the kas. A decision,
+    under four eyes a request and another approver's decision."""
+    check_decider(actor, lkmm=lkmm, what=_("penggunaan dana"), requested_by=requested_by, at_once=True)
     lkmm = Lkmm.objects.select_for_update().get(pk=lkmm.pk)
     if fund not in Fund.values:
         raise ValidationError({"fund": _("Pilih dana sosial atau dana pengurus.")})
@@ -377,6 +562,7 @@ def sosial_spend(*, lkmm, actor, on, purpose, description, amount, fund=Fund.SOS
         description=description,
         amount=amount,
         recorded_by=actor,
+        requested_by=requested_by,
     )
     spending.full_clean(exclude=["entry"])
     spending.entry = entry_post(
@@ -394,33 +580,64 @@ def sosial_spend(*, lkmm, actor, on, purpose, description, amount, fund=Fund.SOS
         action="shu.fund_spend",
         obj=spending,
         lkmm=lkmm,
-        data={"fund": fund, "purpose": purpose, "amount": amount, "on": on.isoformat()},
+        data={
+            "fund": fund,
+            "purpose": purpose,
+            "amount": amount,
+            "on": on.isoformat(),
+            "requested_by": requested_by.pk if requested_by else None,
+        },
     )
     return spending
 
 
 @transaction.atomic
-def sosial_reverse(*, spending, actor, on, reason):
-    """A mistaken spending reversed from `on`: the money is back in the fund and the kas."""
+def sosial_reverse(*, spending, actor, on, reason, requested_by=None):
+    """A mistaken spending reversed from `on`: the money is back in the fund and the kas. A decision, like
+    a payment's reversal: under four eyes a request, and neither its proposer nor whoever recorded the
+    spending decides it."""
     lkmm = Lkmm.objects.select_for_update().get(pk=spending.lkmm_id)
-    check_decider(actor, lkmm=lkmm, what=_("pembatalan penggunaan dana"))
     spending = FundSpending.objects.select_for_update().get(pk=spending.pk)
+    check_decider(
+        actor,
+        lkmm=lkmm,
+        what=_("pembatalan penggunaan dana"),
+        recorded_by=[spending.recorded_by_id],
+        requested_by=requested_by,
+        at_once=True,
+    )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tulis alasan pembatalan.")})
     if spending.reversed_on is not None:
         raise ValidationError(_("Penggunaan ini sudah dibatalkan."))
     _check_on(on, after=spending.on)
-    spending.reversal_entry = entry_post(
-        lkmm=lkmm,
-        date=on,
-        memo=_("Pembatalan %(fund)s: %(d)s")
-        % {"fund": spending.get_fund_display().lower(), "d": spending.description},
-        lines=[(AccountCode.KAS, spending.amount, 0), (FUND_ACCOUNT[spending.fund], 0, spending.amount)],
-        kind=EntryKind.DANA_SOSIAL,
-        actor=actor,
-    )
+    try:
+        reversal_entry = entry_post(
+            lkmm=lkmm,
+            date=on,
+            memo=_("Pembatalan %(fund)s: %(d)s")
+            % {"fund": spending.get_fund_display().lower(), "d": spending.description},
+            lines=[(AccountCode.KAS, spending.amount, 0), (FUND_ACCOUNT[spending.fund], 0, spending.amount)],
+            kind=EntryKind.DANA_SOSIAL,
+            actor=actor,
+            source=spending,
+        )
+    except ValidationError as exc:
+        raise ValidationError({"on": exc.messages}) from None
+    spending.reversal_entry = reversal_entry
     spending.reversed_on, spending.reversed_by, spending.reversal_reason = on, actor, reason
     spending.save(update_fields=["reversed_on", "reversed_by", "reversal_reason", "reversal_entry"])
-    audit_record(actor=actor, action="shu.fund_reverse", obj=spending, lkmm=lkmm, reason=reason)
+    audit_record(
+        actor=actor,
+        action="shu.fund_reverse",
+        obj=spending,
+        lkmm=lkmm,
+        reason=reason,
+        data={
+            "amount": spending.amount,
+            "on": on.isoformat(),
+            "requested_by": requested_by.pk if requested_by else None,
+        },
+    )
     return spending

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<slug:code>/<int:year>/laporan/", views.report, name="report"),
     path("<slug:code>/<int:year>/anggota/<int:member_pk>/", views.slip, name="slip"),
     path("<slug:code>/<int:year>/bagikan/", views.distribute, name="distribute"),
+    path("<slug:code>/<int:year>/batalkan-pembagian/", views.distribution_reverse, name="reverse"),
     path("<slug:code>/aturan/", views.rules, name="rules"),
     path("<slug:code>/tutup-tahun/", views.close, name="close"),
     path("<slug:code>/dana-sosial/", views.sosial, name="sosial"),

@@ -53,12 +53,17 @@ from coaching import services as coaching_services
 from institutions.forms import InputLimitsMixin
 from institutions.models import BoardRole, DecisionRequest, ElectionMethod, RequestKind, Role
 from institutions.services import board_elect
-from ledger.models import JournalEntry
+from ledger.models import AccountCode, EntryKind, JournalEntry
+from ledger.services import entry_post
 from loans import services as loan_services
 from loans.models import Repayment
 from members.models import Member, MemberStatus
 from members.services import group_create, member_apply, member_transition
 from risk import services as risk_services
+from savings.models import SavingsKind
+from savings.services import savings_deposit, savings_return_all
+from shu import services as shu_services
+from shu.models import ShuShare
 from tests.factories import (
     LkmmFactory,
     LoanProductFactory,
@@ -71,7 +76,7 @@ from tests.factories import (
 from tests.factories import login as factory_login
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
-PROJECT_APPS = ("institutions", "members", "loans", "ledger", "reports", "risk", "coaching")
+PROJECT_APPS = ("institutions", "members", "loans", "ledger", "reports", "risk", "coaching", "shu")
 ROLES = ("anonymous", "pengelola", "ketua", "dinas", "admin")
 # Roles the app's pages answer the same whatever the object (a login redirect; 403 for an admin, who has
 # no staff role): they read and post one URL per pattern.
@@ -158,7 +163,58 @@ def build_world():
     new_loan = loan_services.loan_restructure(
         loan=restructured, actor=ketua, on=D(2026, 3, 2), product=product, reason="Usaha sepi"
     )
+    # The year's surplus (SHU): 2024 closed and waiting for the rapat anggota's decision; 2025 (income and
+    # two members' savings, one of whom left in January) shared, its held share waiting to be collected.
+    for year, income in ((2024, 1_000_000), (2025, 5_000_000)):
+        entry_post(
+            lkmm=lkmm,
+            date=D(year, 6, 30),
+            memo="Pendapatan lain",
+            lines=[(AccountCode.KAS, income, 0), (AccountCode.PENDAPATAN_ADMINISTRASI, 0, income)],
+            kind=EntryKind.CASH_IN,
+        )
+    for saver in (members[3], members[4]):
+        savings_deposit(
+            member=saver, kind=SavingsKind.SUKARELA, amount=200_000, on=D(2025, 6, 2), actor=ketua
+        )
+    shu_services.rule_set(
+        lkmm=lkmm,
+        actor=ketua,
+        from_year=2024,
+        reserve=40,
+        jasa_simpanan=20,
+        jasa_pinjaman=20,
+        dana_sosial=10,
+        pengurus=10,
+    )
+    risk_services.month_close(lkmm=lkmm, actor=ketua, month=D(2024, 12, 1))
+    shu_services.year_close(lkmm=lkmm, year=2024, actor=ketua)
     close = risk_services.month_close(lkmm=lkmm, actor=ketua, month=D(2025, 12, 1))
+    savings_return_all(member=members[4], on=D(2026, 1, 5), actor=ketua)
+    member_transition(member=members[4], to=MemberStatus.KELUAR, actor=ketua, reason="Pindah")
+    shu_year = shu_services.year_close(lkmm=lkmm, year=2025, actor=ketua)
+    shu_services.shu_distribute(
+        shu_year=shu_year, actor=ketua, decided_on=D(2026, 2, 1), decision="sukarela", minutes_no="BA-1"
+    )
+    held = ShuShare.objects.get(shu_year=shu_year, member=members[4])
+    credited = ShuShare.objects.get(shu_year=shu_year, member=members[3])
+    assert held.waiting and credited.movement_id
+    spending = shu_services.sosial_spend(
+        lkmm=lkmm, actor=ketua, on=D(2026, 3, 1), purpose="posyandu", description="PMT balita", amount=50_000
+    )
+    reversed_spending = shu_services.sosial_spend(
+        lkmm=lkmm, actor=ketua, on=D(2026, 3, 1), purpose="paud", description="Buku", amount=20_000
+    )
+    shu_services.sosial_reverse(spending=reversed_spending, actor=ketua, on=D(2026, 3, 2), reason="Salah")
+    # A waiting SHU request (the held share's payout, as the pengelola would propose it under four eyes).
+    shu_waiting = DecisionRequest.objects.create(
+        lkmm=lkmm,
+        kind=RequestKind.SHU_COLLECT,
+        target=f"shu_share:{held.pk}",
+        summary="SHU 2025",
+        payload={"share": held.pk, "on": D(2026, 3, 5).isoformat()},
+        requested_by=pengelola,
+    )
     # A four-eyes request waiting for its decision (made as the pengelola would propose it).
     waiting = DecisionRequest.objects.create(
         lkmm=lkmm,
@@ -194,6 +250,9 @@ def build_world():
         entry=JournalEntry.objects.filter(lkmm=lkmm).order_by("number").first(),
         close=close,
         waiting=waiting,
+        shu_waiting=shu_waiting,
+        shares=[held, credited],
+        spendings=[spending, reversed_spending],
         editable=editable,
         other_member=Member.objects.get(lkmm=other),
         coaching=[coaching, other_coaching],
@@ -223,13 +282,15 @@ ARGUMENTS = {
     "loans:receipt.pk": lambda w, p: [r.pk for r in w.repayments],
     "loans:reverse.pk": lambda w, p: [r.pk for r in w.repayments],
     "risk:reopen.pk": lambda w, p: [w.close.pk],
-    "requests:*.pk": lambda w, p: [w.waiting.pk],
+    "requests:*.pk": lambda w, p: [w.waiting.pk, w.shu_waiting.pk],
+    "shu:collect.pk": lambda w, p: [share.pk for share in w.shares],
+    "shu:sosial_reverse.pk": lambda w, p: [spending.pk for spending in w.spendings],
     "loans:edit.pk": lambda w, p: [w.editable.pk],
     "coaching:*.pk": lambda w, p: [record.pk for record in w.coaching],
     "coaching:follow_up_done.pk": lambda w, p: [w.follow_up.pk],
     "oversight:trend_kecamatan.name": lambda w, p: [w.lkmm.kecamatan, "Tidak Ada"],
     "books:preview.token": lambda w, p: ["0" * 32],
-    "shu:*.year": lambda w, p: [2025],
+    "shu:*.year": lambda w, p: [2024, 2025],
     # Django admin
     "admin:*.object_id": _admin_object,
     "admin:view_on_site.content_type_id": lambda w, p: [ContentType.objects.get_for_model(Member).pk],

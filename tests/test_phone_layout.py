@@ -68,6 +68,7 @@ NOT_VISITED = {
     "books:template": "an XLSX download, not a page",
     "shu:close": "POST only (the year-end close's request or decision)",
     "shu:distribute": "only for a year closed with a surplus",
+    "shu:reverse": "only for a year whose SHU was shared",
     "shu:collect": "only for a share held for a member who left",
     "shu:sosial_reverse": "only for a recorded dana sosial spending",
 }
