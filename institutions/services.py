@@ -9,9 +9,9 @@ from django.utils import timezone
 from institutions.models import AuditLog, Dinas, Lkmm, Role, Staff
 
 
-def audit_record(*, actor, action, obj, lkmm=None, reason="", data=None):
-    """Write the audit row of a state change; call inside the change's transaction."""
-    return AuditLog.objects.create(
+def audit_row(*, actor, action, obj, lkmm=None, reason="", data=None):
+    """The (unsaved) audit row of a state change: audit_record saves one, audit_records many."""
+    return AuditLog(
         actor=actor if actor is not None and actor.is_authenticated else None,
         lkmm=lkmm,
         action=action,
@@ -20,6 +20,18 @@ def audit_record(*, actor, action, obj, lkmm=None, reason="", data=None):
         reason=reason,
         data=data or {},
     )
+
+
+def audit_record(*, actor, action, obj, lkmm=None, reason="", data=None):
+    """Write the audit row of a state change; call inside the change's transaction."""
+    row = audit_row(actor=actor, action=action, obj=obj, lkmm=lkmm, reason=reason, data=data)
+    row.save()
+    return row
+
+
+def audit_records(rows):
+    """Write the audit rows (audit_row) of many state changes of one transaction in one query, in order."""
+    return AuditLog.objects.bulk_create(rows)
 
 
 def dinas_for(code=None):

@@ -144,7 +144,6 @@ def month_figures_forget(*, lkmm, date):
         stored.exclude(month__in=closed).delete()
 
 
-@transaction.atomic
 def entry_post(
     *, lkmm, date, memo, lines, kind, actor=None, source=None, loan=None, token=None, into_closed=False
 ):
@@ -157,41 +156,79 @@ def entry_post(
     `into_closed`: only the year-end close (shu.services.year_close) posts into a closed month: it moves
     the year's result between the income, expense and SHU accounts, which changes no figure the closed
     months reported (the statements keep the laba rugi and the SHU lines as they were).
+
+    The one-entry case of entries_post (atomic itself).
     """
+    spec = {"date": date, "memo": memo, "lines": lines, "kind": kind, "source": source, "loan": loan}
+    return entries_post(lkmm=lkmm, actor=actor, entries=[{**spec, "token": token}], into_closed=into_closed)[
+        0
+    ]
+
+
+def _clean_lines(memo, lines):
     lines = [(code, int(debit), int(credit)) for code, debit, credit in lines if debit or credit]
     debits = sum(d for _, d, _ in lines)
     credits = sum(c for _, _, c in lines)
     if not lines or debits != credits:
         raise UnbalancedEntry(f"Entry {memo!r} does not balance: debit {debits}, credit {credits}")
+    return lines
+
+
+@transaction.atomic
+def entries_post(*, lkmm, actor, entries, into_closed=False):
+    """Post several balanced journal entries of one LKMM at once, numbered consecutively in the order
+    given; returns them. Each of `entries` is a dict of entry_post's arguments: date, memo, lines, kind
+    and optionally source, loan, token.
+
+    A number of queries that does not grow with the entries (the collection sheet posts a meeting's
+    lines in one go): the LKMM's lock, the closed-month check per date, the accounts, the highest
+    number, the entries, their lines, the accounts' kept balances and the kept kas day of each date.
+    """
+    entries = [{**spec, "lines": _clean_lines(spec["memo"], spec["lines"])} for spec in entries]
+    if not entries:
+        return []
     # Numbers are sequential per LKMM; the LKMM row lock serialises concurrent posters (and closes).
     Lkmm.objects.select_for_update().get(pk=lkmm.pk)
+    dates = sorted({spec["date"] for spec in entries})
     if not into_closed:
-        refuse_if_closed(lkmm=lkmm, date=date)
-    month_figures_forget(lkmm=lkmm, date=date)
-    accounts = {a.code: a for a in Account.objects.filter(lkmm=lkmm, code__in={c for c, _, _ in lines})}
-    if len(accounts) < len({c for c, _, _ in lines}):
+        for date in dates:
+            refuse_if_closed(lkmm=lkmm, date=date)
+    # Forgetting from the earliest date forgets every later month too.
+    month_figures_forget(lkmm=lkmm, date=dates[0])
+    codes = {code for spec in entries for code, _, _ in spec["lines"]}
+    accounts = {a.code: a for a in Account.objects.filter(lkmm=lkmm, code__in=codes)}
+    if len(accounts) < len(codes):
         chart_ensure(lkmm=lkmm)
         accounts = {a.code: a for a in Account.objects.filter(lkmm=lkmm)}
-    number = (JournalEntry.objects.filter(lkmm=lkmm).aggregate(n=Max("number"))["n"] or 0) + 1
-    entry = JournalEntry.objects.create(
-        lkmm=lkmm,
-        number=number,
-        kind=kind,
-        loan=loan,
-        date=date,
-        memo=memo[:200],
-        created_by=actor if actor is not None and actor.is_authenticated else None,
-        source_type=source._meta.label_lower if source is not None else "",
-        source_id=source.pk if source is not None else None,
-        token=token,
+    number = JournalEntry.objects.filter(lkmm=lkmm).aggregate(n=Max("number"))["n"] or 0
+    created_by = actor if actor is not None and actor.is_authenticated else None
+    rows = JournalEntry.objects.bulk_create(
+        JournalEntry(
+            lkmm=lkmm,
+            number=number + index,
+            kind=spec["kind"],
+            loan=spec.get("loan"),
+            date=spec["date"],
+            memo=spec["memo"][:200],
+            created_by=created_by,
+            source_type=spec["source"]._meta.label_lower if spec.get("source") is not None else "",
+            source_id=spec["source"].pk if spec.get("source") is not None else None,
+            token=spec.get("token"),
+        )
+        for index, spec in enumerate(entries, start=1)
     )
     JournalLine.objects.bulk_create(
         JournalLine(entry=entry, account=accounts[code], debit=debit, credit=credit)
-        for code, debit, credit in lines
+        for entry, spec in zip(rows, entries, strict=True)
+        for code, debit, credit in spec["lines"]
     )
     deltas = defaultdict(int)
-    for code, debit, credit in lines:
-        deltas[accounts[code].pk] += debit - credit
+    kas_days = defaultdict(int)
+    for spec in entries:
+        for code, debit, credit in spec["lines"]:
+            deltas[accounts[code].pk] += debit - credit
+            if code == AccountCode.KAS:
+                kas_days[spec["date"]] += debit - credit
     Account.objects.filter(pk__in=list(deltas)).update(
         balance_derived=F("balance_derived")
         + Case(
@@ -200,10 +237,11 @@ def entry_post(
             output_field=BigIntegerField(),
         )
     )
-    kas = accounts.get(AccountCode.KAS)
-    if kas is not None and deltas.get(kas.pk) and lkmm.pk not in _cash_days_deferred.get():
-        _cash_day_add(lkmm=lkmm, date=date, delta=deltas[kas.pk])
-    return entry
+    if lkmm.pk not in _cash_days_deferred.get():
+        for date, delta in sorted(kas_days.items()):
+            if delta:
+                _cash_day_add(lkmm=lkmm, date=date, delta=delta)
+    return rows
 
 
 # LKMMs whose kept kas days are rebuilt once at the end of a bulk write (cash_days_deferred) instead of

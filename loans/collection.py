@@ -26,12 +26,29 @@ from django.db.models import F, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from loans.models import Allocation, Installment, Loan, LoanStatus, Waiver
-from loans.services import repayment_record
+from institutions.models import Lkmm
+from institutions.services import audit_records
+from ledger.services import entries_post, next_receipt_no
+from loans import standing
+from loans.models import Allocation, Installment, Loan, LoanStatus, Repayment, Waiver
+from loans.services import (
+    repayment_audit_row,
+    repayment_entry,
+    repayment_plan,
+    repayment_record,
+    repayments_save,
+)
 from members.models import Member, MemberStatus
-from savings.models import SavingsKind
+from savings.models import SavingsKind, SavingsMovement
 from savings.selectors import wajib_accounts, wajib_deposited, wajib_rule
-from savings.services import savings_deposit
+from savings.services import (
+    deposit_audit_row,
+    deposit_entry,
+    deposit_plan,
+    deposits_accounts,
+    deposits_save,
+    savings_deposit,
+)
 
 # The savings a member deposits on the sheet, in the order of their inputs and of the receipt's lines.
 SHEET_SAVINGS = (SavingsKind.WAJIB, SavingsKind.SUKARELA)
@@ -242,6 +259,8 @@ class Saved:
 
     repayments: list
     movements: list
+    # Refused lines: {loan id or (kind, member id): messages}; collection_record raises them.
+    errors: dict = dataclasses.field(default_factory=dict)
 
     @property
     def total(self):
@@ -256,12 +275,18 @@ class Saved:
 def collection_record(*, lkmm, actor, paid_on, amounts, token, savings=None):
     """Record a meeting's payments and deposits in one transaction; returns a Saved.
 
-    `amounts`: {loan id: amount}; `savings`: {member id: {"wajib": amount, "sukarela": amount}}. Each
-    payment goes through loans.services.repayment_record, each deposit through
-    savings.services.savings_deposit; all of one member's lines share one kuitansi number (the first
-    line takes the next of the LKMM's sequence). If any line is refused, nothing is saved: the
-    ValidationError raised maps each refused loan's id, or (kind, member id) for a deposit, to its
-    messages. The same sheet token records nothing twice (line_token, savings_token).
+    `amounts`: {loan id: amount}; `savings`: {member id: {"wajib": amount, "sukarela": amount}}. All of
+    one member's lines share one kuitansi number, taken member by member in the sheet's order (name). If
+    any line is refused, nothing is saved: the ValidationError raised maps each refused loan's id, or
+    (kind, member id) for a deposit, to its messages. The same sheet token records nothing twice
+    (line_token, savings_token).
+
+    The usual lines are recorded in bulk (_record_in_bulk), in a number of queries that does not grow
+    with them: payments dated after everything their loan's kept standing holds that leave the loan
+    active, and deposits into open accounts. Every other line (a back-dated payment, one that settles
+    the loan, early or not, a deposit into an account still to be opened) goes through
+    loans.services.repayment_record or savings.services.savings_deposit, in the same transaction, and
+    so does a whole sheet submitted again (_record_line_by_line).
     """
     amounts = {loan_id: amount for loan_id, amount in amounts.items() if amount}
     savings = {
@@ -269,13 +294,13 @@ def collection_record(*, lkmm, actor, paid_on, amounts, token, savings=None):
         for member_id, kinds in (savings or {}).items()
     }
     savings = {member_id: kinds for member_id, kinds in savings.items() if kinds}
-    # Lock every loan first, in one order, before repayment_record locks the LKMM: a sheet and a single
-    # payment form recording at the same time then wait for each other instead of deadlocking.
+    # Lock every loan first, in one order, before the LKMM: a sheet and a single payment form recording
+    # at the same time then wait for each other instead of deadlocking.
     loans = {
         loan.pk: loan
         for loan in Loan.objects.select_for_update()
         .filter(lkmm=lkmm, pk__in=amounts)
-        .select_related("member")
+        .select_related("lkmm", "member")
         .order_by("pk")
     }
     members = {loan.member_id: loan.member for loan in loans.values()}
@@ -288,53 +313,186 @@ def collection_record(*, lkmm, actor, paid_on, amounts, token, savings=None):
         if member_id not in members:
             for kind in kinds:
                 errors[kind, member_id] = [_("Anggota ini bukan anggota LKMM ini.")]
-    saved = Saved(repayments=[], movements=[])
     # Member by member in the sheet's order (name), so the receipt numbers follow the printed sheet; a
-    # member's loans in the order given.
+    # member's loans in the order given, then the wajib and the sukarela.
+    sheet = []
     for member in sorted(members.values(), key=lambda m: (m.full_name, m.pk)):
-        receipt_no = None
-        for loan_id in amounts:
-            loan = loans.get(loan_id)
-            if loan is None or loan.member_id != member.pk:
-                continue
-            try:
-                # repayment_record is atomic itself: a refused line rolls back to its savepoint only,
-                # so the other lines can still be checked and every error shown at once.
-                repayment = repayment_record(
-                    loan=loan,
-                    amount=amounts[loan_id],
-                    paid_on=paid_on,
-                    actor=actor,
-                    token=line_token(token, loan_id),
-                    receipt_no=receipt_no,
-                )
-            except ValidationError as exc:
-                errors[loan_id] = exc.messages
-            else:
-                saved.repayments.append(repayment)
-                # A line this sheet token recorded before on another date keeps its own number alone.
-                if repayment.paid_on == paid_on:
-                    receipt_no = receipt_no or repayment.receipt_no
-        for kind in SHEET_SAVINGS:
-            amount = savings.get(member.pk, {}).get(kind)
-            if not amount:
-                continue
-            try:
-                movement = savings_deposit(
-                    member=member,
-                    kind=kind,
-                    amount=amount,
-                    on=paid_on,
-                    actor=actor,
-                    token=savings_token(token, member.pk, kind),
-                    receipt_no=receipt_no,
-                )
-            except ValidationError as exc:
-                errors[kind, member.pk] = exc.messages
-            else:
-                saved.movements.append(movement)
-                if movement.on == paid_on:
-                    receipt_no = receipt_no or movement.receipt_no
+        lines = [loans[loan_id] for loan_id in amounts if loan_id in loans]
+        lines = [loan for loan in lines if loan.member_id == member.pk]
+        kinds = [kind for kind in SHEET_SAVINGS if savings.get(member.pk, {}).get(kind)]
+        sheet.append((member, lines, kinds))
+    record = _record_in_bulk
+    if _recorded_before(sheet, token=token):
+        record = _record_line_by_line
+    saved = record(
+        lkmm=lkmm, actor=actor, paid_on=paid_on, amounts=amounts, savings=savings, token=token, sheet=sheet
+    )
+    errors.update(saved.errors)
     if errors:
         raise ValidationError({key: ValidationError(messages) for key, messages in errors.items()})
+    return saved
+
+
+def _recorded_before(sheet, *, token):
+    """Whether a line of this sheet was recorded already (the same sheet submitted again). Two queries."""
+    loan_tokens = [line_token(token, loan.pk) for _member, lines, _kinds in sheet for loan in lines]
+    savings_tokens = [
+        savings_token(token, member.pk, kind) for member, _lines, kinds in sheet for kind in kinds
+    ]
+    return (bool(loan_tokens) and Repayment.objects.filter(token__in=loan_tokens).exists()) or (
+        bool(savings_tokens) and SavingsMovement.objects.filter(token__in=savings_tokens).exists()
+    )
+
+
+def _record_in_bulk(*, lkmm, actor, paid_on, amounts, savings, token, sheet):
+    """Plan every line in memory from what is read once for all of them (the LKMM's lock, the savings
+    accounts and products, the open installments, the next kuitansi number), then write the usual ones
+    together: repayments, allocations and kept standing, movements and balances, journal entries
+    numbered in the sheet's order with their lines, account balances and kas day, and the audit rows.
+    The lines that are not usual follow through the per-line services, with the kuitansi number their
+    member was given. A refused line stops the bulk writes, the other lines are still checked (every
+    error shows at once), and collection_record's raising rolls back whatever was written."""
+    saved = Saved(repayments=[], movements=[])
+    if not any(lines or kinds for _member, lines, kinds in sheet):
+        return saved
+    lkmm = Lkmm.objects.select_for_update().get(pk=lkmm.pk)
+    wanted = {(member.pk, kind) for member, _lines, kinds in sheet for kind in kinds}
+    accounts, products = deposits_accounts(lkmm=lkmm, actor=actor, wanted=wanted) if wanted else ({}, {})
+    forward = [
+        loan for _member, lines, _kinds in sheet for loan in lines if standing.is_forward(loan, paid_on)
+    ]
+    opened = standing.open_positions(forward)
+    receipt_no = next_receipt_no(lkmm=lkmm)
+    planned, by_hand, results = [], [], {}
+    for member, lines, kinds in sheet:
+        if not (lines or kinds):
+            continue
+        for loan in lines:
+            try:
+                plan = repayment_plan(
+                    lkmm=lkmm,
+                    loan=loan,
+                    amount=amounts[loan.pk],
+                    paid_on=paid_on,
+                    opened=opened.get(loan.pk),
+                    actor=actor,
+                    receipt_no=receipt_no,
+                    token=line_token(token, loan.pk),
+                )
+            except ValidationError as exc:
+                saved.errors[loan.pk] = exc.messages
+                continue
+            if plan is None:
+                by_hand.append((member, loan, None, receipt_no))
+            else:
+                planned.append(plan)
+                results[loan.pk] = plan.repayment
+        for kind in kinds:
+            account = accounts.get((member.pk, kind))
+            if account is None:
+                by_hand.append((member, None, kind, receipt_no))
+                continue
+            try:
+                movement = deposit_plan(
+                    lkmm=lkmm,
+                    account=account,
+                    product=products[kind],
+                    amount=savings[member.pk][kind],
+                    on=paid_on,
+                    actor=actor,
+                    receipt_no=receipt_no,
+                    token=savings_token(token, member.pk, kind),
+                )
+            except ValidationError as exc:
+                saved.errors[kind, member.pk] = exc.messages
+                continue
+            planned.append(movement)
+            results[kind, member.pk] = movement
+        receipt_no += 1
+    if not saved.errors:
+        repayments_save([item for item in planned if not isinstance(item, SavingsMovement)])
+        deposits_save([item for item in planned if isinstance(item, SavingsMovement)])
+        entries, rows = [], []
+        for item in planned:
+            if isinstance(item, SavingsMovement):
+                entries.append(deposit_entry(item))
+                rows.append(deposit_audit_row(item, actor=actor))
+            else:
+                entries.append(repayment_entry(item))
+                rows.append(repayment_audit_row(item, actor=actor))
+        entries_post(lkmm=lkmm, actor=actor, entries=entries)
+        audit_records(rows)
+    for member, loan, kind, number in by_hand:
+        key = loan.pk if loan is not None else (kind, member.pk)
+        try:
+            results[key] = _record_line(
+                member=member,
+                loan=loan,
+                kind=kind,
+                amounts=amounts,
+                savings=savings,
+                paid_on=paid_on,
+                actor=actor,
+                token=token,
+                receipt_no=number,
+            )
+        except ValidationError as exc:
+            saved.errors[key] = exc.messages
+    for member, lines, kinds in sheet:
+        saved.repayments += [results[loan.pk] for loan in lines if loan.pk in results]
+        saved.movements += [results[kind, member.pk] for kind in kinds if (kind, member.pk) in results]
+    return saved
+
+
+def _record_line(*, member, loan, kind, amounts, savings, paid_on, actor, token, receipt_no):
+    """One line through its per-line service: a payment of `loan`, or else a deposit of `kind`. Each
+    service is atomic itself: a refused line rolls back to its savepoint only, so the other lines can
+    still be checked."""
+    if loan is not None:
+        return repayment_record(
+            loan=loan,
+            amount=amounts[loan.pk],
+            paid_on=paid_on,
+            actor=actor,
+            token=line_token(token, loan.pk),
+            receipt_no=receipt_no,
+        )
+    return savings_deposit(
+        member=member,
+        kind=kind,
+        amount=savings[member.pk][kind],
+        on=paid_on,
+        actor=actor,
+        token=savings_token(token, member.pk, kind),
+        receipt_no=receipt_no,
+    )
+
+
+def _record_line_by_line(*, lkmm, actor, paid_on, amounts, savings, token, sheet):
+    """A sheet submitted again: every line through its per-line service, which returns a line already
+    recorded as it was. A member's first line recorded on `paid_on` gives its kuitansi number to the
+    member's later lines (the first takes the next of the LKMM's sequence); a line this sheet token
+    recorded before on another date keeps its own number alone."""
+    saved = Saved(repayments=[], movements=[])
+    for member, lines, kinds in sheet:
+        receipt_no = None
+        for loan, kind in [(loan, None) for loan in lines] + [(None, kind) for kind in kinds]:
+            try:
+                result = _record_line(
+                    member=member,
+                    loan=loan,
+                    kind=kind,
+                    amounts=amounts,
+                    savings=savings,
+                    paid_on=paid_on,
+                    actor=actor,
+                    token=token,
+                    receipt_no=receipt_no,
+                )
+            except ValidationError as exc:
+                saved.errors[loan.pk if loan is not None else (kind, member.pk)] = exc.messages
+                continue
+            (saved.repayments if loan is not None else saved.movements).append(result)
+            if (result.paid_on if loan is not None else result.on) == paid_on:
+                receipt_no = receipt_no or result.receipt_no
     return saved

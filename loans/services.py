@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 
 from institutions.access import check_decider
 from institutions.models import Lkmm
-from institutions.services import audit_record
+from institutions.services import audit_record, audit_row
 from ledger.models import AccountCode, EntryKind, JournalLine
 from ledger.services import entry_post, memo_in_books_language, month_figures_forget, next_receipt_no
 from loans import allocation as engine
@@ -434,20 +434,23 @@ def _books_follow(*, loan, paid, kind, date, memo, cash, actor, source, changes=
 
 def _post_loan_entry(*, loan, kind, date, memo, actor, source, cash, changes):
     """Dr/Cr kas by `cash`; Cr receivable, interest income and late-fee income by `changes`."""
+    lines = _loan_entry_lines(cash=cash, changes=changes)
+    return entry_post(
+        kind=kind, loan=loan, lkmm=loan.lkmm, date=date, memo=memo, lines=lines, actor=actor, source=source
+    )
 
+
+def _loan_entry_lines(*, cash, changes):
     def side(code, debit_amount):
         return (code, max(debit_amount, 0), max(-debit_amount, 0))
 
     principal, interest, fees = changes
-    lines = [
+    return [
         side(AccountCode.KAS, cash),
         side(AccountCode.PIUTANG, -principal),
         side(AccountCode.PENDAPATAN_BUNGA, -interest),
         side(AccountCode.PENDAPATAN_DENDA, -fees),
     ]
-    return entry_post(
-        kind=kind, loan=loan, lkmm=loan.lkmm, date=date, memo=memo, lines=lines, actor=actor, source=source
-    )
 
 
 def _settle_status(*, loan, actor, on, owing=None):
@@ -490,27 +493,8 @@ def _check_payer(*, loan, paid_by):
     return paid_by
 
 
-@transaction.atomic
-def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_by=None, receipt_no=None):
-    """Record a repayment, allocate it per DOMAIN.md and post it to the books.
-
-    A payment beyond the payoff amount is refused with the amount that settles the loan. Where the
-    product waives the interest of installments not yet due at early payoff, paying that smaller
-    amount settles the loan and records the waiver. A resubmitted form (same token) returns the payment
-    already recorded. Back-dated payments are allocated in value order. `receipt_no`: a kuitansi number
-    already taken in this transaction for the same member and date (the collection sheet's one receipt
-    per member); by default the next of the LKMM's sequence.
-    """
-    loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
-    # Checked under the loan's lock, so two submissions of one form at once record one payment.
-    if token is not None:
-        existing = Repayment.objects.filter(token=token).first()
-        if existing is not None:
-            if existing.loan_id != loan.pk:
-                raise ValidationError(
-                    _("Formulir ini sudah dipakai untuk pinjaman lain; muat ulang halaman.")
-                )
-            return existing
+def _repayment_refusal(*, loan, amount, paid_on):
+    """Refuse a payment the loan's status, the amount or the date does not allow (ValidationError)."""
     if refusal := state_refusal(loan=loan, action="repay"):
         raise ValidationError(refusal)
     if amount <= 0:
@@ -524,6 +508,81 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
                 % {"d": _d(loan.disbursed_on)}
             }
         )
+
+
+def _forward_position(*, loan, opened, at):
+    """loan_position at `at` from the kept open installments (`opened`, standing.open_position)."""
+    installments, states, waivers = opened
+    return _position(
+        installments=[engine.Inst(i.pk, i.due_date, i.principal, i.interest) for i in installments],
+        states=states,
+        waivers=waivers,
+        late_fee=loan.late_fee,
+        waive_interest_on_payoff=loan.waive_interest_on_payoff,
+        at=at,
+    )
+
+
+def _settle_amount(loan, position):
+    """What settles the loan: the early-payoff amount where the product waives, else the payoff."""
+    return position["early_payoff"] if loan.waive_interest_on_payoff else position["payoff"]
+
+
+def _beyond_payoff(settle):
+    return ValidationError(
+        {"amount": _("Melebihi sisa pinjaman. Untuk melunasi, bayar %(payoff)s.") % {"payoff": _rp(settle)}}
+    )
+
+
+def _repayment_memo(*, loan, repayment):
+    return memo_in_books_language(
+        gettext_noop("Angsuran %(loan)s %(member)s, %(receipt)s"),
+        loan=loan.code,
+        member=loan.member.full_name,
+        receipt=repayment.receipt_code,
+    )
+
+
+def _repayment_audit(*, repayment, actor, paid_by=None):
+    return {
+        "actor": actor,
+        "action": "repayment.record",
+        "obj": repayment,
+        "lkmm": repayment.lkmm,
+        "data": {
+            "loan": repayment.loan_id,
+            "amount": repayment.amount,
+            "paid_on": repayment.paid_on.isoformat(),
+            "paid_by": getattr(paid_by, "pk", None),
+        },
+    }
+
+
+@transaction.atomic
+def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_by=None, receipt_no=None):
+    """Record a repayment, allocate it per DOMAIN.md and post it to the books.
+
+    A payment beyond the payoff amount is refused with the amount that settles the loan. Where the
+    product waives the interest of installments not yet due at early payoff, paying that smaller
+    amount settles the loan and records the waiver. A resubmitted form (same token) returns the payment
+    already recorded. Back-dated payments are allocated in value order. `receipt_no`: a kuitansi number
+    already taken in this transaction for the same member and date (the collection sheet's one receipt
+    per member); by default the next of the LKMM's sequence.
+
+    The collection sheet records its usual payments in bulk with the same helpers (repayment_plan,
+    repayments_save, repayment_entry, repayment_audit_row) and every other payment through this.
+    """
+    loan = Loan.objects.select_for_update().select_related("lkmm", "member").get(pk=loan.pk)
+    # Checked under the loan's lock, so two submissions of one form at once record one payment.
+    if token is not None:
+        existing = Repayment.objects.filter(token=token).first()
+        if existing is not None:
+            if existing.loan_id != loan.pk:
+                raise ValidationError(
+                    _("Formulir ini sudah dipakai untuk pinjaman lain; muat ulang halaman.")
+                )
+            return existing
+    _repayment_refusal(loan=loan, amount=amount, paid_on=paid_on)
     paid_by = _check_payer(loan=loan, paid_by=paid_by)
     # The usual payment comes after everything the kept standing holds and allocates forward from it;
     # a back-dated one re-allocates the payments valued after it.
@@ -531,26 +590,13 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
     # What settles the loan on that date, given the payments valued on or before it.
     if forward:
         opened = standing.open_position(loan)
-        installments, states, waivers = opened
-        position = _position(
-            installments=[engine.Inst(i.pk, i.due_date, i.principal, i.interest) for i in installments],
-            states=states,
-            waivers=waivers,
-            late_fee=loan.late_fee,
-            waive_interest_on_payoff=loan.waive_interest_on_payoff,
-            at=paid_on,
-        )
+        position = _forward_position(loan=loan, opened=opened, at=paid_on)
     else:
         position = loan_position(loan=loan, at=paid_on)
-    settle = position["early_payoff"] if loan.waive_interest_on_payoff else position["payoff"]
+    settle = _settle_amount(loan, position)
     later = not forward and loan.repayments.filter(reversed_on__isnull=True, paid_on__gt=paid_on).exists()
     if amount > settle and not later:
-        raise ValidationError(
-            {
-                "amount": _("Melebihi sisa pinjaman. Untuk melunasi, bayar %(payoff)s.")
-                % {"payoff": _rp(settle)}
-            }
-        )
+        raise _beyond_payoff(settle)
     lkmm = Lkmm.objects.select_for_update().get(pk=loan.lkmm_id)
     repayment = Repayment.objects.create(
         lkmm=lkmm,
@@ -576,12 +622,7 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
             )
             for installment_id, interest in position["waivable_interest"].items()
         )
-    memo = memo_in_books_language(
-        gettext_noop("Angsuran %(loan)s %(member)s, %(receipt)s"),
-        loan=loan.code,
-        member=loan.member.full_name,
-        receipt=repayment.receipt_code,
-    )
+    memo = _repayment_memo(loan=loan, repayment=repayment)
     entry = {"loan": loan, "kind": EntryKind.REPAYMENT, "date": paid_on, "memo": memo, "actor": actor}
     try:
         if forward and not early_payoff:
@@ -589,31 +630,77 @@ def repayment_record(*, loan, amount, paid_on, actor, token=None, note="", paid_
         else:
             paid = standing.reallocate(loan=loan, since=paid_on)
     except ValidationError:
-        raise ValidationError(
-            {
-                "amount": _("Melebihi sisa pinjaman. Untuk melunasi, bayar %(payoff)s.")
-                % {"payoff": _rp(settle)}
-            }
-        ) from None
+        raise _beyond_payoff(settle) from None
     if forward and not early_payoff:
         _post_loan_entry(**entry, source=repayment, cash=amount, changes=changes)
     else:
         _books_follow(**entry, source=repayment, cash=amount, paid=paid)
         owing = None
-    audit_record(
-        actor=actor,
-        action="repayment.record",
-        obj=repayment,
-        lkmm=lkmm,
-        data={
-            "loan": loan.pk,
-            "amount": amount,
-            "paid_on": paid_on.isoformat(),
-            "paid_by": getattr(paid_by, "pk", None),
-        },
-    )
+    audit_record(**_repayment_audit(repayment=repayment, actor=actor, paid_by=paid_by))
     _settle_status(loan=loan, actor=actor, on=paid_on, owing=owing)
     return repayment
+
+
+# --- the collection sheet's usual payments, in bulk (loans.collection) ------------------------------
+
+
+def repayment_plan(*, lkmm, loan, amount, paid_on, opened, actor, receipt_no, token):
+    """Plan, in memory, what repayment_record would do for a usual payment of the collection sheet: one
+    dated on or after everything the loan's kept standing holds, allocated forward from its open
+    installments (`opened`, from standing.open_positions), that neither settles the loan early with a
+    waiver nor settles it at all (its status stays). Returns a standing.ForwardPlan whose repayment is
+    not saved yet, or None where the payment is not the usual case (repayment_record records it). Raises
+    repayment_record's ValidationError for a payment it would refuse. `loan` is locked by the caller,
+    its lkmm and member loaded."""
+    _repayment_refusal(loan=loan, amount=amount, paid_on=paid_on)
+    if not standing.is_forward(loan, paid_on):
+        return None
+    position = _forward_position(loan=loan, opened=opened, at=paid_on)
+    settle = _settle_amount(loan, position)
+    if amount > settle:
+        raise _beyond_payoff(settle)
+    if loan.waive_interest_on_payoff and amount == settle and settle < position["payoff"]:
+        return None
+    repayment = Repayment(
+        lkmm=lkmm,
+        loan=loan,
+        amount=amount,
+        paid_on=paid_on,
+        note="",
+        recorded_by=actor,
+        receipt_no=receipt_no,
+        **({"token": token} if token is not None else {}),
+    )
+    try:
+        plan = standing.plan_forward(loan=loan, repayment=repayment, opened=opened)
+    except ValidationError:
+        raise _beyond_payoff(settle) from None
+    return plan if plan.owing else None
+
+
+def repayments_save(plans):
+    """Save the repayments of `plans` (repayment_plan) with their allocation rows and the loans' kept
+    standing, in a number of queries that does not grow with them. Their entries and audit rows are the
+    caller's to post with the rest of its transaction (repayment_entry, repayment_audit_row)."""
+    Repayment.objects.bulk_create([plan.repayment for plan in plans])
+    standing.write_forward(plans)
+
+
+def repayment_entry(plan):
+    """entries_post's spec of a planned repayment's entry (what _post_loan_entry posts for it)."""
+    repayment = plan.repayment
+    return {
+        "kind": EntryKind.REPAYMENT,
+        "loan": plan.loan,
+        "date": repayment.paid_on,
+        "memo": _repayment_memo(loan=plan.loan, repayment=repayment),
+        "lines": _loan_entry_lines(cash=repayment.amount, changes=plan.paid),
+        "source": repayment,
+    }
+
+
+def repayment_audit_row(plan, *, actor):
+    return audit_row(**_repayment_audit(repayment=plan.repayment, actor=actor))
 
 
 # What each action needs of the loan's status, and the words for a loan that has another.

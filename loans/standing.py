@@ -17,6 +17,7 @@ Pages read the kept columns (LoanQuerySet.with_standing at today or later); what
 alone (days past due, late fees charged, class) is computed when read.
 """
 
+import dataclasses
 import datetime
 
 from django.core.exceptions import ValidationError
@@ -196,14 +197,36 @@ def open_position(loan):
     return installments, *kept_inputs(installments)
 
 
-def allocate_forward(*, loan, repayment, opened=None):
-    """Allocate a payment valued on or after loan.standing_as_of_derived (the kept state holds every
-    earlier event): only the open installments are read (`opened`, from open_position, when the caller
-    has them already) and only the ones it pays are written. Returns (principal, interest, late fee)
-    paid by it, and whether any installment is still open."""
-    from loans.models import Allocation
+def open_positions(loans):
+    """open_position of each of `loans`, {loan id: position}, in one query (the collection sheet)."""
+    from loans.models import Installment
 
-    installments, states, waivers = opened or open_position(loan)
+    rows = {loan.pk: [] for loan in loans}
+    queryset = Installment.objects.filter(loan__in=list(rows), open_derived=True)
+    for installment in queryset.order_by("loan", "due_date", "seq"):
+        rows[installment.loan_id].append(installment)
+    return {loan_id: (installments, *kept_inputs(installments)) for loan_id, installments in rows.items()}
+
+
+@dataclasses.dataclass
+class ForwardPlan:
+    """What a forward payment does to its loan (plan_forward), before anything is written."""
+
+    loan: object
+    repayment: object
+    installments: list
+    parts: list  # the engine's Parts
+    columns: dict  # {installment id: kept columns}
+    loan_columns: dict
+    paid: tuple  # (principal, interest, late fee) paid by it
+    owing: bool  # whether any installment is still open after it
+
+
+def plan_forward(*, loan, repayment, opened):
+    """Allocate a payment valued on or after loan.standing_as_of_derived (the kept state holds every
+    earlier event) over the open installments (`opened`, from open_position), in memory. Refuses money
+    beyond everything owed."""
+    installments, states, waivers = opened
     result = engine.allocate(
         [_inst(i) for i in installments],
         [_pay(repayment)],
@@ -213,16 +236,6 @@ def allocate_forward(*, loan, repayment, opened=None):
     )
     if result.excess:
         raise ValidationError({"amount": _("Pembayaran melebihi sisa pinjaman.")})
-    Allocation.objects.bulk_create(
-        Allocation(
-            repayment=repayment,
-            installment_id=part.installment_id,
-            late_fee=part.late_fee,
-            interest=part.interest,
-            principal=part.principal,
-        )
-        for part in result.parts
-    )
     columns = {
         i.pk: installment_values(
             i,
@@ -238,17 +251,66 @@ def allocate_forward(*, loan, repayment, opened=None):
         sum(getattr(p, part) for p in result.parts) for part in ("principal", "interest", "late_fee")
     )
     unpaid = [i.due_date for i in installments if columns[i.pk]["settled_on_derived"] is None]
-    _write(
-        loan,
-        installments,
-        columns,
-        {
-            "principal_outstanding_derived": loan.principal_outstanding_derived - paid[0],
-            "oldest_unpaid_due_derived": min(unpaid) if unpaid else None,
-            "standing_as_of_derived": max(loan.standing_as_of_derived, repayment.paid_on),
-        },
+    loan_columns = {
+        "principal_outstanding_derived": loan.principal_outstanding_derived - paid[0],
+        "oldest_unpaid_due_derived": min(unpaid) if unpaid else None,
+        "standing_as_of_derived": max(loan.standing_as_of_derived, repayment.paid_on),
+    }
+    return ForwardPlan(
+        loan=loan,
+        repayment=repayment,
+        installments=installments,
+        parts=result.parts,
+        columns=columns,
+        loan_columns=loan_columns,
+        paid=paid,
+        owing=any(c["open_derived"] for c in columns.values()),
     )
-    return paid, any(c["open_derived"] for c in columns.values())
+
+
+def write_forward(plans):
+    """Store what plan_forward planned, for any number of payments on distinct loans, in a number of
+    queries that does not grow with them: the allocation rows, the installments whose kept columns
+    changed, the loans. The repayments are saved already."""
+    from loans.models import Allocation, Installment, Loan
+
+    Allocation.objects.bulk_create(
+        Allocation(
+            repayment=plan.repayment,
+            installment_id=part.installment_id,
+            late_fee=part.late_fee,
+            interest=part.interest,
+            principal=part.principal,
+        )
+        for plan in plans
+        for part in plan.parts
+    )
+    changed = []
+    for plan in plans:
+        for installment in plan.installments:
+            values = plan.columns[installment.pk]
+            if any(getattr(installment, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(installment, name, value)
+                changed.append(installment)
+        for name, value in plan.loan_columns.items():
+            setattr(plan.loan, name, value)
+    if changed:
+        Installment.objects.bulk_update(changed, INSTALLMENT_FIELDS)
+    if len(plans) == 1:
+        plans[0].loan.save(update_fields=LOAN_FIELDS)
+    elif plans:
+        Loan.objects.bulk_update([plan.loan for plan in plans], LOAN_FIELDS)
+
+
+def allocate_forward(*, loan, repayment, opened=None):
+    """Allocate a forward payment (plan_forward) and store it (write_forward): only the open
+    installments are read (`opened`, when the caller has them already) and only the ones it pays are
+    written. Returns (principal, interest, late fee) paid by it, and whether any installment is still
+    open."""
+    plan = plan_forward(loan=loan, repayment=repayment, opened=opened or open_position(loan))
+    write_forward([plan])
+    return plan.paid, plan.owing
 
 
 def reallocate(*, loan, since, payments_from=None):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 
 from institutions.access import check_decider
 from institutions.models import Lkmm
-from institutions.services import audit_record
+from institutions.services import audit_record, audit_row
 from institutions.templatetags.lkmm_format import format_rupiah
 from ledger.models import AccountCode, EntryKind
 from ledger.selectors import cash_lowest_from
@@ -108,9 +108,9 @@ def _lowest_balance_from(account, on, *, without=None):
     return lowest
 
 
-def _post(*, movement, account, actor, reverse=False):
-    """The movement's journal entry: a deposit is Dr kas / Cr simpanan, a withdrawal the opposite; a
-    reversal posts the opposite of the movement on its reversal date."""
+def _entry(*, movement, account, reverse=False):
+    """entries_post's spec of the movement's entry: a deposit is Dr kas / Cr simpanan, a withdrawal the
+    opposite; a reversal posts the opposite of the movement on its reversal date."""
     inflow = (movement.kind == MovementKind.DEPOSIT) != reverse
     amount = movement.amount
     liability = LEDGER_ACCOUNT[account.kind]
@@ -129,15 +129,18 @@ def _post(*, movement, account, actor, reverse=False):
         member=account.member.full_name,
         receipt=movement.receipt_code,
     )
-    entry_post(
-        lkmm=account.lkmm,
-        date=movement.reversed_on if reverse else movement.on,
-        memo=memo,
-        lines=lines,
-        kind=EntryKind.SAVINGS,
-        actor=actor,
-        source=movement,
-    )
+    return {
+        "date": movement.reversed_on if reverse else movement.on,
+        "memo": memo,
+        "lines": lines,
+        "kind": EntryKind.SAVINGS,
+        "source": movement,
+    }
+
+
+def _post(*, movement, account, actor, reverse=False):
+    """Post the movement's journal entry (_entry)."""
+    entry_post(lkmm=account.lkmm, actor=actor, **_entry(movement=movement, account=account, reverse=reverse))
 
 
 def _locked_account(account):
@@ -150,22 +153,8 @@ def account_of(*, member, kind):
     return SavingsAccount.objects.get(member=member, kind=kind)
 
 
-@transaction.atomic
-def savings_deposit(*, member, kind, amount, on, actor, token=None, note="", receipt_no=None):
-    """Record a deposit with its kuitansi. A resubmitted form (same token) returns the deposit already
-    recorded. `receipt_no`: a kuitansi number already taken in this transaction for the same member and
-    date (the collection sheet's one receipt per member); by default the next of the LKMM's sequence."""
-    lkmm = Lkmm.objects.select_for_update().get(pk=member.lkmm_id)
-    _check_recorder(actor, lkmm)
-    account = _locked_account(account_of(member=member, kind=kind))
-    if token is not None:
-        existing = SavingsMovement.objects.filter(token=token).first()
-        if existing is not None:
-            if existing.account_id != account.pk:
-                raise ValidationError(
-                    _("Formulir ini sudah dipakai untuk rekening lain; muat ulang halaman.")
-                )
-            return existing
+def _deposit_refusal(*, account, amount, on, product):
+    """Refuse a deposit the member's status, the amount, the date or the product does not allow."""
     from members.models import MemberStatus
 
     if account.member.status != MemberStatus.AKTIF:
@@ -173,7 +162,6 @@ def savings_deposit(*, member, kind, amount, on, actor, token=None, note="", rec
     if amount <= 0:
         raise ValidationError({"amount": _("Jumlah setoran harus lebih dari nol.")})
     _check_date(on, account=account)
-    product = products_ensure(lkmm=lkmm)[account.kind]
     if account.kind == SavingsKind.POKOK and account.balance_derived + amount > product.amount:
         raise ValidationError(
             {
@@ -191,7 +179,11 @@ def savings_deposit(*, member, kind, amount, on, actor, token=None, note="", rec
                 % {"amount": format_rupiah(product.amount)}
             }
         )
-    movement = SavingsMovement.objects.create(
+
+
+def _deposit(*, lkmm, account, amount, on, actor, receipt_no, token=None, note=""):
+    """The deposit's movement, not saved yet."""
+    return SavingsMovement(
         lkmm=lkmm,
         account=account,
         kind=MovementKind.DEPOSIT,
@@ -199,20 +191,110 @@ def savings_deposit(*, member, kind, amount, on, actor, token=None, note="", rec
         on=on,
         note=note,
         recorded_by=actor,
-        receipt_no=receipt_no or next_receipt_no(lkmm=lkmm),
+        receipt_no=receipt_no,
         **({"token": token} if token is not None else {}),
     )
+
+
+def _deposit_audit(*, movement, account, actor):
+    return {
+        "actor": actor,
+        "action": "savings.deposit",
+        "obj": movement,
+        "lkmm": movement.lkmm,
+        "data": {
+            "account": account.pk,
+            "kind": account.kind,
+            "amount": movement.amount,
+            "on": movement.on.isoformat(),
+        },
+    }
+
+
+@transaction.atomic
+def savings_deposit(*, member, kind, amount, on, actor, token=None, note="", receipt_no=None):
+    """Record a deposit with its kuitansi. A resubmitted form (same token) returns the deposit already
+    recorded. `receipt_no`: a kuitansi number already taken in this transaction for the same member and
+    date (the collection sheet's one receipt per member); by default the next of the LKMM's sequence.
+    The collection sheet records its deposits in bulk with the same helpers (deposits_record)."""
+    lkmm = Lkmm.objects.select_for_update().get(pk=member.lkmm_id)
+    _check_recorder(actor, lkmm)
+    account = _locked_account(account_of(member=member, kind=kind))
+    if token is not None:
+        existing = SavingsMovement.objects.filter(token=token).first()
+        if existing is not None:
+            if existing.account_id != account.pk:
+                raise ValidationError(
+                    _("Formulir ini sudah dipakai untuk rekening lain; muat ulang halaman.")
+                )
+            return existing
+    product = products_ensure(lkmm=lkmm)[account.kind]
+    _deposit_refusal(account=account, amount=amount, on=on, product=product)
+    movement = _deposit(
+        lkmm=lkmm,
+        account=account,
+        amount=amount,
+        on=on,
+        actor=actor,
+        receipt_no=receipt_no or next_receipt_no(lkmm=lkmm),
+        token=token,
+        note=note,
+    )
+    movement.save()
     _post(movement=movement, account=account, actor=actor)
     account.balance_derived += amount
     account.save(update_fields=["balance_derived"])
-    audit_record(
-        actor=actor,
-        action="savings.deposit",
-        obj=movement,
-        lkmm=lkmm,
-        data={"account": account.pk, "kind": account.kind, "amount": amount, "on": on.isoformat()},
-    )
+    audit_record(**_deposit_audit(movement=movement, account=account, actor=actor))
     return movement
+
+
+# --- the collection sheet's deposits, in bulk (loans.collection) -------------------------------------
+
+
+def deposits_accounts(*, lkmm, actor, wanted):
+    """The accounts of the sheet's deposits, locked, with their members: {(member id, kind): account}
+    for `wanted`, a set of (member id, kind), in one query, and the LKMM's products (one more). A
+    missing account is left out (savings_deposit opens it). Refuses an actor who may not record."""
+    _check_recorder(actor, lkmm)
+    member_ids = {member_id for member_id, _kind in wanted}
+    kinds = {kind for _member_id, kind in wanted}
+    accounts = {
+        (account.member_id, account.kind): account
+        for account in SavingsAccount.objects.select_for_update()
+        .filter(lkmm=lkmm, member__in=member_ids, kind__in=kinds)
+        .select_related("member")
+        .order_by("pk")
+    }
+    return {key: accounts[key] for key in wanted if key in accounts}, products_ensure(lkmm=lkmm)
+
+
+def deposit_plan(*, lkmm, account, product, amount, on, actor, receipt_no, token):
+    """The unsaved movement of a deposit savings_deposit would record into `account` (locked, from
+    deposits_accounts), or its ValidationError."""
+    _deposit_refusal(account=account, amount=amount, on=on, product=product)
+    return _deposit(
+        lkmm=lkmm, account=account, amount=amount, on=on, actor=actor, receipt_no=receipt_no, token=token
+    )
+
+
+def deposits_save(movements):
+    """Save planned deposits (deposit_plan) and their accounts' kept balances, two queries whatever their
+    number. Their entries and audit rows are the caller's to post (deposit_entry, deposit_audit_row)."""
+    SavingsMovement.objects.bulk_create(movements)
+    accounts = {}
+    for movement in movements:
+        movement.account.balance_derived += movement.amount
+        accounts[movement.account.pk] = movement.account
+    if accounts:
+        SavingsAccount.objects.bulk_update(list(accounts.values()), ["balance_derived"])
+
+
+def deposit_entry(movement):
+    return _entry(movement=movement, account=movement.account)
+
+
+def deposit_audit_row(movement, *, actor):
+    return audit_row(**_deposit_audit(movement=movement, account=movement.account, actor=actor))
 
 
 def withdrawal_refusal(account, *, leaving=False):
