@@ -108,3 +108,21 @@ def test_plain_input_writes_what_the_widget_would(data):
         form.is_valid()
     for name in ("amount", "optional"):
         assert plain_input(form[name]) == str(form[name]), (name, data)
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("reports:lkmm", "lkmm-0321"),
+        ("oversight:trend_lkmm", "semenggu"),
+        ("oversight:trend_kecamatan", "Sumber Sari"),
+        ("oversight:trend_kecamatan", "Kaliwates/Timur"),
+        ("oversight:trend_kecamatan", "Tanah Grogot's (ü) 50% #1?"),
+    ],
+)
+def test_code_url_gives_what_url_gives(name, code):
+    from django.urls import reverse
+
+    from institutions.templatetags.lkmm_urls import code_url
+
+    assert code_url(name, code) == reverse(name, args=[code])
