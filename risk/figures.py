@@ -69,7 +69,9 @@ open_due AS (
                     THEN l.late_fee - i.late_fee_waived_derived - i.late_fee_paid_derived ELSE 0 END)
                 AS BIGINT) AS overdue_fees
     FROM loans_installment i JOIN scoped l ON l.id = i.loan_id
-    WHERE i.open_derived AND i.due_date < %(at)s
+    -- An installment still open and due before the date makes the loan's oldest unpaid due date earlier
+    -- than the date too: only loans past due have such installments to read.
+    WHERE i.open_derived AND i.due_date < %(at)s AND l.oldest_unpaid_due_derived < %(at)s
     GROUP BY i.loan_id
 ),
 standing AS (
