@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.db import connections, router
 from django.utils import timezone
 
+from ledger.models import MONTH_PORTFOLIO_FIELDS
 from loans.models import DISBURSED_STATUSES
 
 LoanFigures = namedtuple(
@@ -175,18 +176,9 @@ _AGGREGATES = """
         AS par90,
     COALESCE(CAST(SUM(required) AS BIGINT), 0) AS required,
     COALESCE(CAST(SUM(ksp_problem) AS BIGINT), 0) AS ksp_problem"""
-AGGREGATE_KEYS = (
-    "loans",
-    "outstanding",
-    "overdue",
-    "past_due_loans",
-    "npl",
-    "par1",
-    "par30",
-    "par90",
-    "required",
-    "ksp_problem",
-)
+# The sums above, by name: what ledger.MonthFigures keeps per month, less the reserve held (read from the
+# books, not from the loans).
+AGGREGATE_KEYS = tuple(field for field in MONTH_PORTFOLIO_FIELDS if field != "held")
 
 
 def _connection():

@@ -15,7 +15,7 @@ from django.db.models import BigIntegerField, Count, F, IntegerField, Max, Outer
 from django.db.models.functions import Cast, Coalesce, Round
 
 from institutions.models import Lkmm
-from ledger.models import Account, AccountCode, JournalLine
+from ledger.models import MONTH_FLOW_FIELDS, Account, AccountCode, JournalLine
 from loans.models import DISBURSED_STATUSES, Loan
 from risk import figures as figures_sql
 from risk.models import QualityClass
@@ -296,18 +296,7 @@ def month_figures(*, lkmms, month):
 
 # What happened in a month, kept with its stored figures (they change only with entries dated in or
 # before the month, which drop the stored rows: ledger.services.month_figures_forget).
-FLOW_FIGURES = (
-    "members",
-    "borrowers",
-    "disbursed",
-    "collected",
-    "received",
-    "due",
-    "overdue_at_start",
-    "last_activity",
-    "savings",
-    "savers",
-)
+FLOW_FIGURES = (*MONTH_FLOW_FIELDS, "last_activity")
 # Recorded activity: payments, disbursements and vouchers (kas masuk/keluar, pemindahbukuan).
 ACTIVITY_KINDS = ["repayment", "disbursement", "cash_in", "cash_out", "transfer"]
 
