@@ -408,6 +408,32 @@ def cash_days_match_lines(lkmms):
             )
 
 
+def month_figures_match_books(lkmms):
+    """Every stored month row (MonthFigures) holds the portfolio the books give at the month's end, and a
+    closed month's row what its close reported: a back-dated event that failed to drop a stored month
+    would show here. One statement per stored month, for all the LKMMs at once."""
+    from ledger.models import MONTH_PORTFOLIO_FIELDS, MonthFigures, PeriodClose
+    from risk.selectors import _from_json, month_end, portfolio_by_lkmm
+
+    stored = defaultdict(dict)
+    for row in MonthFigures.objects.filter(lkmm__in=lkmms).select_related("lkmm").order_by("month"):
+        stored[row.month][row.lkmm] = row
+    reported = {
+        (close.lkmm_id, close.month): _from_json(close.summary)
+        for close in PeriodClose.objects.filter(lkmm__in=lkmms, reopened_at__isnull=True)
+    }
+    for month, rows in stored.items():
+        computed = portfolio_by_lkmm(lkmms=list(rows), at=month_end(month))
+        for lkmm, row in sorted(rows.items(), key=lambda item: item[0].code):
+            expected = reported.get((lkmm.pk, month)) or computed[lkmm.pk]
+            for field in MONTH_PORTFOLIO_FIELDS:
+                if getattr(row, field) != expected[field]:
+                    yield (
+                        f"[{lkmm.code}] {month:%m/%Y} stored {field} {getattr(row, field)}, "
+                        f"{'its close' if (lkmm.pk, month) in reported else 'the books'} {expected[field]}"
+                    )
+
+
 CHECKS = [
     entries_balance,
     receivables_match_schedules,
@@ -420,4 +446,5 @@ CHECKS = [
     account_balances_match_lines,
     cash_days_match_lines,
     shu_matches_books,
+    month_figures_match_books,
 ]

@@ -308,3 +308,27 @@ def test_sequence_problems(rows, expected):
 def test_ranges_are_compressed_and_capped():
     assert _ranges([9, 3, 4, 5, 12, 13]) == "3-5, 9, 12-13"
     assert _ranges(range(1, 100, 2)).endswith("39 (and 30 more)")
+
+
+def test_a_stored_month_that_differs_from_the_books_is_reported(books, lkmm):
+    from ledger.models import MonthFigures
+    from risk.selectors import month_figures
+    from risk.services import month_close
+    from tests.factories import ketua_of
+
+    month_figures(lkmms=[lkmm], month=D(2026, 3, 1))
+    month_figures(lkmms=[lkmm], month=D(2026, 4, 1))
+    assert check()[0] == 0
+    march = MonthFigures.objects.get(lkmm=lkmm, month=D(2026, 3, 1))
+    MonthFigures.objects.filter(pk=march.pk).update(outstanding=march.outstanding + 1)
+    status, output = check()
+    assert status != 0
+    books_said = f"stored outstanding {march.outstanding + 1}, the books {march.outstanding}"
+    assert f"[{lkmm.code}] 03/2026 {books_said}" in output
+    # A closed month's row is compared with what its close reported.
+    MonthFigures.objects.filter(pk=march.pk).update(outstanding=march.outstanding)
+    month_close(lkmm=lkmm, actor=ketua_of(lkmm), month=D(2026, 3, 1))
+    assert check()[0] == 0
+    MonthFigures.objects.filter(pk=march.pk).update(npl=march.npl + 5)
+    status, output = check()
+    assert f"[{lkmm.code}] 03/2026 stored npl {march.npl + 5}, its close {march.npl}" in output
