@@ -70,9 +70,9 @@ class MonthFiguresAdmin(ReadOnlyAdmin):
 
 @admin.register(CashDay)
 class CashDayAdmin(ReadOnlyAdmin):
-    """Kept by entry_post (kas at the end of each day it moved); never edited by hand."""
+    """Kept by entry_post (kas's net movement on each day it moved); never edited by hand."""
 
-    list_display = ["lkmm", "date", "closing"]
+    list_display = ["lkmm", "date", "net"]
     list_filter = ["lkmm"]
     list_select_related = ["lkmm"]
     date_hierarchy = "date"

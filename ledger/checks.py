@@ -377,35 +377,28 @@ def shu_matches_books(lkmms):
 
 
 def cash_days_match_lines(lkmms):
-    """The kept end-of-day kas balances (CashDay) equal the running sum of the kas lines, day by day."""
-    from itertools import groupby
-
+    """The kept net kas movement of each day (CashDay) equals the day's kas lines (a day without a row
+    moved nothing), so the kas at the end of every day, their running sum, is right too."""
     from ledger.models import CashDay
 
-    daily = (
-        JournalLine.objects.filter(account__lkmm__in=lkmms, account__code=AccountCode.KAS)
-        .order_by("account__lkmm__code", "entry__date")
+    expected = {
+        (code, date): net
+        for code, date, net in JournalLine.objects.filter(
+            account__lkmm__in=lkmms, account__code=AccountCode.KAS
+        )
+        .order_by()
         .values_list("account__lkmm__code", "entry__date")
         .annotate(net=Sum("debit") - Sum("credit"))
-    )
-    expected = {}
-    for code, days in groupby(daily, key=lambda row: row[0]):
-        running = 0
-        for _code, date, net in days:
-            running += net
-            expected[code, date] = running
+    }
     kept = {
-        (code, date): closing
-        for code, date, closing in CashDay.objects.filter(lkmm__in=lkmms).values_list(
-            "lkmm__code", "date", "closing"
-        )
+        (code, date): net
+        for code, date, net in CashDay.objects.filter(lkmm__in=lkmms).values_list("lkmm__code", "date", "net")
     }
     for key in sorted(set(expected) | set(kept)):
-        if expected.get(key) != kept.get(key):
+        held, moved = kept.get(key, 0), expected.get(key, 0)
+        if held != moved:
             code, date = key
-            yield (
-                f"[{code}] kas at the end of {date:%d/%m/%Y}: kept {kept.get(key)}, lines {expected.get(key)}"
-            )
+            yield f"[{code}] kas moved on {date:%d/%m/%Y}: kept {held}, lines {moved}"
 
 
 def month_figures_match_books(lkmms):

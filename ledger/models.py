@@ -205,15 +205,16 @@ class JournalLine(models.Model):
 
 
 class CashDay(models.Model):
-    """The kas (1101) balance at the end of each day on which kas moved, per LKMM, by value date: kept by
-    ledger.services.entry_post in the entry's transaction (and rebuilt from the lines after a bulk
-    write: cash_days_refresh), so the kas at the end of any day is the latest row on or before it, read
-    by the cash-on-hand warnings (ledger.selectors.cash_over_limit) without summing any history.
-    check_books compares the rows with the lines."""
+    """The net kas (1101) movement of each day on which kas moved, per LKMM, by value date: kept by
+    ledger.services.entries_post in the entry's transaction (and rebuilt from the lines after a bulk
+    write: cash_days_refresh). A back-dated entry changes its own day's row only; the kas at the end of
+    a day is derived when read (ledger.selectors: the running sum of the rows, or the kas account's
+    kept balance less the rows after the day), without summing journal lines. check_books compares
+    the rows with the lines."""
 
     lkmm = models.ForeignKey(Lkmm, on_delete=models.CASCADE, related_name="+", verbose_name=_("LKMM"))
     date = models.DateField(_("tanggal"))
-    closing = models.BigIntegerField(_("saldo kas akhir hari"))
+    net = models.BigIntegerField(_("mutasi kas bersih"))
 
     class Meta:
         verbose_name = _("saldo kas harian")

@@ -3,10 +3,10 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Prefetch, Subquery, Sum, Value
+from django.db import connection
+from django.db.models import F, OuterRef, Prefetch, Subquery, Sum, Window
 from django.db.models.functions import Coalesce
 
-from institutions.models import Lkmm
 from ledger.models import Account, AccountCode, CashDay, JournalLine
 
 
@@ -43,13 +43,20 @@ def cash_lowest_from(*, lkmm, code, on):
 
     That is what may still be paid out on `on`: a back-dated payment must not make a later day's
     balance negative. Two queries, however many entries follow; for kas, two index reads of the kept
-    end-of-day balances (CashDay) instead of sums over its lines.
+    days' net movements (CashDay) instead of sums over its lines.
     """
     if code == AccountCode.KAS:
         days = CashDay.objects.filter(lkmm=lkmm)
-        balance = days.filter(date__lte=on).order_by("-date").values_list("closing", flat=True).first() or 0
-        later = days.filter(date__gt=on).order_by("closing", "date").values_list("date", "closing").first()
-        return later if later is not None and later[1] < balance else (on, balance)
+        balance = days.filter(date__lte=on).aggregate(kas=Coalesce(Sum("net"), 0))["kas"]
+        # The lowest running sum of the later days' movements is where the balance is lowest.
+        later = (
+            days.filter(date__gt=on)
+            .annotate(moved=Window(Sum("net"), order_by="date"))
+            .order_by("moved", "date")
+            .values_list("date", "moved")
+            .first()
+        )
+        return (later[0], balance + later[1]) if later is not None and later[1] < 0 else (on, balance)
     balance = cash_balance(lkmm=lkmm, code=code, at=on)
     lowest = (on, balance)
     moves = (
@@ -128,51 +135,68 @@ class CashOverLimit:
     capped: bool  # the run is longer than CASH_LIMIT_LOOKBACK days
 
 
+# The day each run over the limit began: the latest day in the lookback on which kas went from at most
+# the limit to over it (the LKMM is over it at `until`, so no later day ended at or under it). None: over
+# the limit for the whole lookback. Per LKMM, its rows are read from `until` backwards with the net
+# movement since (a running sum), so the kas at the start of each day is the kas at the end of `until`
+# less what moved from that day on; reading stops at the run's first day.
+CASH_RUNS_SQL = """
+    WITH over (lkmm_id, kas) AS (VALUES {values})
+    SELECT over.lkmm_id, (
+        SELECT days.date FROM (
+            SELECT c.date, c.net, SUM(c.net) OVER (ORDER BY c.date DESC ROWS UNBOUNDED PRECEDING) AS moved
+            FROM ledger_cashday c
+            WHERE c.lkmm_id = over.lkmm_id AND c.date >= %s AND c.date <= %s
+        ) days
+        WHERE over.kas - days.moved <= %s AND over.kas - days.moved + days.net > %s
+        ORDER BY days.date DESC
+        LIMIT 1
+    )
+    FROM over
+"""
+
+
 def cash_over_limit(*, lkmm_ids, limit, until):
     """{lkmm id: CashOverLimit} for the LKMMs whose kas at the end of `until` (a calendar day in
-    Asia/Jakarta, by value date) exceeded `limit` (DOMAIN.md "Cash on hand"), with how many days in a
-    row it had (counted back at most CASH_LIMIT_LOOKBACK days). Read from the kept end-of-day balances
-    (CashDay): two queries, whatever the number of LKMMs or entries."""
-    days = CashDay.objects.filter(lkmm=OuterRef("pk"), date__lte=until)
+    Asia/Jakarta, by value date) exceeded `limit` (DOMAIN.md "Cash on hand", at least 0), with how many
+    days in a row it had (counted back at most CASH_LIMIT_LOOKBACK days).
+
+    Two queries, whatever the number of LKMMs or entries: kas at the end of `until` is the kas account's
+    kept balance less the kept net movements (CashDay) dated after it; then, for the LKMMs over the
+    limit only, their movements back to the run's first day (CASH_RUNS_SQL)."""
+    later = (
+        CashDay.objects.filter(lkmm=OuterRef("lkmm"), date__gt=until)
+        .order_by()
+        .values("lkmm")
+        .annotate(net=Sum("net"))
+        .values("net")
+    )
     closing = dict(
-        Lkmm.objects.filter(pk__in=lkmm_ids)
-        .annotate(kas=Subquery(days.order_by("-date").values("closing")[:1]))
+        Account.objects.filter(lkmm__in=lkmm_ids, code=AccountCode.KAS)
+        .annotate(kas=F("balance_derived") - Coalesce(Subquery(later), 0))
         .filter(kas__gt=limit)
-        .values_list("pk", "kas")
+        .order_by()
+        .values_list("lkmm_id", "kas")
     )
     if not closing:
         return {}
-    # The run over the limit began on the first day kas moved after the last day it ended at or under
-    # the limit (or on its first day, if it never did).
-    runs = (
-        Lkmm.objects.filter(pk__in=list(closing))
-        .annotate(
-            last_ok=Subquery(days.filter(closing__lte=limit).order_by("-date").values("date")[:1]),
-        )
-        .annotate(
-            since=Subquery(
-                CashDay.objects.filter(
-                    lkmm=OuterRef("pk"),
-                    date__lte=until,
-                    date__gt=Coalesce(OuterRef("last_ok"), Value(datetime.date.min)),
-                )
-                .order_by("date")
-                .values("date")[:1]
-            )
-        )
-        .values_list("pk", "since")
-    )
+    first = until - datetime.timedelta(days=CASH_LIMIT_LOOKBACK - 1)
+    values = ", ".join(["(%s, %s)"] * len(closing))
+    params = [value for pair in closing.items() for value in pair]
+    with connection.cursor() as cursor:
+        cursor.execute(CASH_RUNS_SQL.format(values=values), [*params, first, until, limit, limit])  # nosec B608
+        began = dict(cursor.fetchall())
     result = {}
-    for pk, since in runs:
-        capped = (until - since).days + 1 > CASH_LIMIT_LOOKBACK
-        if capped:
-            since = until - datetime.timedelta(days=CASH_LIMIT_LOOKBACK - 1)
+    for pk, balance in closing.items():
+        since = began.get(pk)
+        if isinstance(since, str):  # SQLite returns the raw SQL's date as text
+            since = datetime.date.fromisoformat(since)
         result[pk] = CashOverLimit(
             lkmm_id=pk,
-            balance=closing[pk],
-            excess=closing[pk] - limit,
-            days=(until - since).days + 1,
-            since=since,
-            capped=capped,
+            balance=balance,
+            excess=balance - limit,
+            days=(until - (since or first)).days + 1,
+            since=since or first,
+            capped=since is None,
         )
     return result

@@ -182,7 +182,7 @@ def entries_post(*, lkmm, actor, entries, into_closed=False):
 
     A number of queries that does not grow with the entries (the collection sheet posts a meeting's
     lines in one go): the LKMM's lock, the closed-month check per date, the accounts, the highest
-    number, the entries, their lines, the accounts' kept balances and the kept kas day of each date.
+    number, the entries, their lines, the accounts' kept balances and the kept kas days (one statement).
     """
     entries = [{**spec, "lines": _clean_lines(spec["memo"], spec["lines"])} for spec in entries]
     if not entries:
@@ -238,15 +238,13 @@ def entries_post(*, lkmm, actor, entries, into_closed=False):
         )
     )
     if lkmm.pk not in _cash_days_deferred.get():
-        for date, delta in sorted(kas_days.items()):
-            if delta:
-                _cash_day_add(lkmm=lkmm, date=date, delta=delta)
+        _cash_days_add(lkmm=lkmm, deltas={date: delta for date, delta in kas_days.items() if delta})
     return rows
 
 
 # LKMMs whose kept kas days are rebuilt once at the end of a bulk write (cash_days_deferred) instead of
-# entry by entry: a back-dated entry moves every later day, so importing years of history out of date
-# order would move them again for every entry.
+# entry by entry: importing years of history writes one row per entry otherwise, where the rebuild is
+# one statement.
 _cash_days_deferred = contextvars.ContextVar("cash_days_deferred", default=frozenset())
 
 
@@ -264,20 +262,30 @@ def cash_days_deferred(*, lkmm):
     cash_days_refresh(lkmm=lkmm)
 
 
-def _cash_day_add(*, lkmm, date, delta):
-    """Keep the kas balance at the end of `date` and of every later day with a row (CashDay). The
-    caller holds the LKMM's row lock. Three queries, whether the day has a row yet or not."""
-    last = CashDay.objects.filter(lkmm=lkmm, date__lte=date).order_by("-date").first()
-    if last is not None and last.date == date:
-        CashDay.objects.filter(pk=last.pk).update(closing=F("closing") + delta)
-    else:
-        CashDay.objects.create(lkmm=lkmm, date=date, closing=(last.closing if last else 0) + delta)
-    CashDay.objects.filter(lkmm=lkmm, date__gt=date).update(closing=F("closing") + delta)
+# One row per LKMM and day, whatever the day: the net movement is added to the day's row (or the row is
+# created), so a back-dated entry touches its own day only. The same statement on SQLite and PostgreSQL.
+CASH_DAYS_ADD_SQL = """
+    INSERT INTO ledger_cashday (lkmm_id, date, net) VALUES {values}
+    ON CONFLICT (lkmm_id, date) DO UPDATE SET net = ledger_cashday.net + excluded.net
+"""
+
+
+def _cash_days_add(*, lkmm, deltas):
+    """Add {date: net kas movement} to the LKMM's kept kas days (CashDay): one statement, one row per
+    date. The caller holds the LKMM's row lock."""
+    from django.db import connection
+
+    if not deltas:
+        return
+    values = ", ".join(["(%s, %s, %s)"] * len(deltas))
+    params = [value for date, delta in sorted(deltas.items()) for value in (lkmm.pk, date, delta)]
+    with connection.cursor() as cursor:
+        cursor.execute(CASH_DAYS_ADD_SQL.format(values=values), params)  # nosec B608  # placeholders only
 
 
 CASH_DAYS_SQL = """
-    INSERT INTO ledger_cashday (lkmm_id, date, closing)
-    SELECT a.lkmm_id, e.date, SUM(SUM(l.debit) - SUM(l.credit)) OVER (PARTITION BY a.lkmm_id ORDER BY e.date)
+    INSERT INTO ledger_cashday (lkmm_id, date, net)
+    SELECT a.lkmm_id, e.date, SUM(l.debit) - SUM(l.credit)
     FROM ledger_journalline l
     JOIN ledger_journalentry e ON e.id = l.entry_id
     JOIN ledger_account a ON a.id = l.account_id
@@ -287,9 +295,8 @@ CASH_DAYS_SQL = """
 
 
 def cash_days_refresh(*, lkmm=None):
-    """Rebuild the kept kas balance per day (CashDay) from the lines, for one LKMM or every one: after
-    lines were written in bulk (the book import, the benchmark's generator) and by the migration that
-    introduced it. One statement (a running sum by a window function, on SQLite and PostgreSQL)."""
+    """Rebuild the kept net kas movement per day (CashDay) from the lines, for one LKMM or every one:
+    after lines were written in bulk (the book import, the benchmark's generator). One statement."""
     from django.db import connection
 
     rows = CashDay.objects.all() if lkmm is None else CashDay.objects.filter(lkmm=lkmm)

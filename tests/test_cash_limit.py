@@ -101,28 +101,28 @@ def test_the_dinas_home_lists_its_lkmms_over_the_limit_longest_first(dinas_clien
     assert "Kas melebihi batas" in response.content.decode()
 
 
-# --- the kept end-of-day kas balance (ledger.CashDay) ---------------------------------------------------
+# --- the kept net kas movement per day (ledger.CashDay) --------------------------------------------------
 
 
 def kept_days(lkmm):
     from ledger.models import CashDay
 
-    return list(CashDay.objects.filter(lkmm=lkmm).order_by("date").values_list("date", "closing"))
+    return list(CashDay.objects.filter(lkmm=lkmm).order_by("date").values_list("date", "net"))
 
 
-def test_every_kas_entry_keeps_the_end_of_day_balance_including_back_dated_ones(lkmm):
+def test_every_kas_entry_keeps_the_days_net_movement_including_back_dated_ones(lkmm):
     from ledger.checks import cash_days_match_lines
 
     voucher(lkmm, "cash_in", 1_000_000, today() - days(5), "3101")
     voucher(lkmm, "cash_out", 300_000, today() - days(3), "5201")
     voucher(lkmm, "cash_out", 50_000, today() - days(3), "5201")  # the same day again
-    assert kept_days(lkmm) == [(today() - days(5), 1_000_000), (today() - days(3), 650_000)]
-    # Back-dated between the two days: a new day, and every later day moves with it.
+    assert kept_days(lkmm) == [(today() - days(5), 1_000_000), (today() - days(3), -350_000)]
+    # Back-dated between the two days: a new day, and the later day stays as it was.
     voucher(lkmm, "cash_out", 100_000, today() - days(4), "5201")
     assert kept_days(lkmm) == [
         (today() - days(5), 1_000_000),
-        (today() - days(4), 900_000),
-        (today() - days(3), 550_000),
+        (today() - days(4), -100_000),
+        (today() - days(3), -350_000),
     ]
     # Kas to the bank is a kas movement too; bank to bank would not be.
     voucher_post(
@@ -135,21 +135,48 @@ def test_every_kas_entry_keeps_the_end_of_day_balance_including_back_dated_ones(
         account_code="1102",
         cash_account_code="1101",
     )
-    assert kept_days(lkmm)[-1] == (today() - days(1), 50_000)
+    assert kept_days(lkmm)[-1] == (today() - days(1), -500_000)
     assert list(cash_days_match_lines([lkmm])) == []
     item = cash_over_limit(lkmm_ids=[lkmm.pk], limit=500_000, until=today() - days(2))[lkmm.pk]
     assert (item.balance, item.days, item.since) == (550_000, 4, today() - days(5))
     assert cash_over_limit(lkmm_ids=[lkmm.pk], limit=500_000, until=today() - days(1)) == {}
 
 
+def test_a_back_dated_entry_writes_its_own_days_row_and_no_other(over):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ledger.models import CashDay
+
+    for n in (2, 1, 0):
+        voucher(over, "cash_in", 10_000 * n + 5_000, today() - days(n), "3101")
+    before = {pk: (date, net) for pk, date, net in CashDay.objects.values_list("pk", "date", "net")}
+    assert len(before) == 5
+    # Onto a day that has a row, then onto a day that has none: each time one statement writes the
+    # kept days, and every other row keeps its value.
+    for on, expected in ((today() - days(5), 1_000_000 - 40_000), (today() - days(4), -40_000)):
+        with CaptureQueriesContext(connection) as captured:
+            voucher(over, "cash_out", 40_000, on, "5201")
+        touching = [q["sql"] for q in captured.captured_queries if "ledger_cashday" in q["sql"]]
+        writes = [sql for sql in touching if not sql.lstrip().startswith("SELECT")]
+        assert len(writes) == 1 and writes[0].lstrip().startswith("INSERT INTO ledger_cashday")
+        after = {pk: (date, net) for pk, date, net in CashDay.objects.values_list("pk", "date", "net")}
+        changed = {pk: row for pk, row in after.items() if before.get(pk) != row}
+        assert list(changed.values()) == [(on, expected)]
+        before = after
+
+
 def test_the_refresh_rebuilds_the_kept_days_from_the_lines(over):
+    from ledger.checks import cash_days_match_lines
     from ledger.models import CashDay
     from ledger.services import cash_days_refresh
 
     before = kept_days(over)
-    CashDay.objects.filter(lkmm=over).update(closing=0)
+    CashDay.objects.filter(lkmm=over).update(net=0)
+    assert len(list(cash_days_match_lines([over]))) == 2
     cash_days_refresh(lkmm=over)
-    assert kept_days(over) == before == [(today() - days(5), 1_000_000), (today() - days(3), 700_000)]
+    assert kept_days(over) == before == [(today() - days(5), 1_000_000), (today() - days(3), -300_000)]
+    assert list(cash_days_match_lines([over])) == []
 
 
 def test_the_cash_list_takes_the_same_queries_for_more_lkmms(over):

@@ -117,8 +117,8 @@ def test_an_entry_with_one_line_is_reported(books, lkmm, raw_entry):
     assert f"[semenggu] J-{entry.number:05d} does not balance: 1 line(s), debit Rp 100, credit Rp 0" in output
     # A line written past entry_post also leaves the account's kept balance behind its lines.
     assert "[semenggu] account 1101: kept balance" in output
-    # ... and the kept end-of-day kas balance behind the running sum of its kas lines.
-    assert f"[semenggu] kas at the end of {entry.date:%d/%m/%Y}: kept" in output
+    # ... and the kept net kas movement of its day (ledger.CashDay) behind the day's kas lines.
+    assert f"[semenggu] kas moved on {entry.date:%d/%m/%Y}: kept 0, lines 100" in output
     assert "3 discrepancies in the books." in output
 
 
@@ -254,7 +254,7 @@ def test_every_discrepancy_is_printed(books, lkmm, raw_entry):
     # The kept standing still holds what the payment paid before it was tampered with.
     assert "P-00001: kept standing differs from the facts: principal_outstanding_derived" in output
     assert "account 1101: kept balance" in output
-    assert "kas at the end of" in output
+    assert "kas moved on" in output
     assert "6 discrepancies in the books." in output
 
 
