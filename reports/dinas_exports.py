@@ -14,16 +14,6 @@ FLAG_LABELS = {
 }
 
 
-def reason_labels():
-    return {
-        "npl": _("NPL di atas batas"),
-        "coverage": _("cakupan cadangan di bawah batas"),
-        "par30": _("PAR30 di atas batas"),
-        "quiet": _("tanpa kegiatan > 30 hari"),
-        "close": _("belum tutup buku per tanggal 10"),
-    }
-
-
 def _figures(f):
     return [
         f["members"],
@@ -67,7 +57,7 @@ def _figure_headers():
 
 
 def download(fmt, *, dinas, month, rows, kecamatan, totals, filtered):
-    reasons = reason_labels()
+    reasons = dinas_home.reason_labels()
     end = dinas_home.month_end(month)
     lkmm_block = exports.Block(
         [

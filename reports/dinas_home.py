@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from institutions.models import Lkmm
 from risk.figures import AGGREGATE_KEYS
@@ -24,6 +25,17 @@ QUIET_DAYS = 30  # no activity for more than this many days: perlu perhatian
 CLOSE_BY_DAY = 10  # a month is closed by this day of the next month
 # The month's own amounts, summed into kecamatan and city totals beside the portfolio's.
 FLOW_KEYS = tuple(key for key in FLOW_FIGURES if key != "last_activity")
+
+
+def reason_labels():
+    """Each reason of health() in words."""
+    return {
+        "npl": _("NPL di atas batas"),
+        "coverage": _("cakupan cadangan di bawah batas"),
+        "par30": _("PAR30 di atas batas"),
+        "quiet": _("tanpa kegiatan > 30 hari"),
+        "close": _("belum tutup buku per tanggal 10"),
+    }
 
 
 def percent(part, whole):

@@ -16,7 +16,7 @@ from lkmm.db_routers import reads_replica
 from reports import dinas_exports, dinas_home, exports
 from reports.forms import MonthForm, last_complete_month
 from reports.selectors import crossed_30_days, installments_due_between, overdue_loans, whatsapp_reminder
-from risk.selectors import month_end, portfolio_by_lkmm
+from risk.selectors import month_end, npl_by_lkmm, portfolio_by_lkmm
 
 OVERDUE_SHOWN = 100  # the home page lists the loans most days past due first
 
@@ -91,9 +91,11 @@ def _overview(request):
         names = Lkmm.objects.only("code", "name").in_bulk([item.lkmm_id for item in cash_over])
         for item in cash_over:
             item.lkmm = names[item.lkmm_id]
-    now = portfolio_by_lkmm(lkmms=[row["lkmm"] for row in rows], at=today)
+    now = npl_by_lkmm(lkmms=[row["lkmm"] for row in rows], at=today)
+    labels = dinas_home.reason_labels()
     for row in rows:
         row["today"] = now[row["lkmm"].pk]
+        row["reasons_text"] = "; ".join(labels[reason] for reason in row["reasons"])
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)

@@ -280,6 +280,16 @@ def loan_figures(at, *, lkmms=None, loans=None, past_due_only=False, source=None
     return result
 
 
+def outstanding_by_lkmm(at, *, lkmms):
+    """{lkmm id: {"outstanding", "npl"}} for the LKMMs with loans outstanding at `at`: the two sums alone,
+    so the database leaves out the overdue amounts that the other sums need (about half the work)."""
+    sql, params = _with(at, _ids(lkmms))
+    sql += """ SELECT lkmm_id, COALESCE(CAST(SUM(outstanding) AS BIGINT), 0) AS outstanding,
+        COALESCE(CAST(SUM(CASE WHEN non_performing THEN outstanding ELSE 0 END) AS BIGINT), 0) AS npl
+        FROM figures GROUP BY lkmm_id"""  # nosec B608  # constant SQL
+    return {row.pop("lkmm_id"): row for row in _rows(sql, params)}
+
+
 def totals_by_lkmm(at, *, lkmms=None):
     """{lkmm id: {AGGREGATE_KEYS: sums}} for the LKMMs with loans outstanding at `at`."""
     sql, params = _with(at, _ids(lkmms))

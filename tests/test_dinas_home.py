@@ -511,3 +511,17 @@ def test_the_databases_flags_filters_and_counts_agree_with_health_at_every_bound
         shown = rows_of(dinas_client.get(HOME, {"status": status}))
         assert set(shown) == {code for code, flag in expected.items() if flag == status}, status
         assert response.context["counts"][status] == len(shown)
+
+
+def test_today_beside_each_lkmm_equals_its_portfolio_today(dinas_client, city):
+    from risk.selectors import npl_by_lkmm, portfolio_by_lkmm
+
+    lkmms = city.lkmms
+    light = npl_by_lkmm(lkmms=lkmms, at=today())
+    full = portfolio_by_lkmm(lkmms=lkmms, at=today())
+    for lkmm in lkmms:
+        for key in ("outstanding", "npl", "npl_ratio"):
+            assert light[lkmm.pk][key] == full[lkmm.pk][key], (lkmm.code, key)
+    assert any(full[lkmm.pk]["npl"] for lkmm in lkmms)  # the case is not all zeros
+    rows = rows_of(dinas_client.get(HOME))
+    assert rows["semenggu"]["today"]["outstanding"] == full[lkmms[0].pk]["outstanding"]
