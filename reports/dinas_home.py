@@ -113,17 +113,18 @@ _BASE_SQL = """
     LEFT JOIN ledger_monthfigures mf ON mf.lkmm_id = l.id AND mf.month = %s
     LEFT JOIN ledger_periodclose pc ON pc.lkmm_id = l.id AND pc.month = %s AND pc.reopened_at IS NULL
     WHERE l.id IN ({scope})
-""".format(figures=", ".join(f"mf.{key}" for key in SUMMED_KEYS), scope="{scope}")
+""".format(figures=", ".join(f"mf.{key}" for key in SUMMED_KEYS), scope="{scope}")  # nosec B608  # names from code
+_RATIOS = {
+    "npl": _hundredths("npl", "outstanding"),
+    "par30": _hundredths("par30", "outstanding"),
+    "coverage": _hundredths("held", "required"),
+    "rate": _hundredths("received", "(due + overdue_at_start)"),
+}
 _RATIOS_SQL = """
     SELECT base.*,
         {npl} AS npl_h, {par30} AS par30_h, {coverage} AS coverage_h, {rate} AS rate_h
     FROM base
-""".format(
-    npl=_hundredths("npl", "outstanding"),
-    par30=_hundredths("par30", "outstanding"),
-    coverage=_hundredths("held", "required"),
-    rate=_hundredths("received", "(due + overdue_at_start)"),
-)
+""".format(**_RATIOS)  # nosec B608  # names from code
 _FLAGGED_SQL = """
     SELECT ratios.*,
         CASE
@@ -140,9 +141,9 @@ _TOTALS_SQL = (
     + """
     SELECT kecamatan, flag, SUM(lacking), COUNT(*), SUM(CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END), {sums}
     FROM flagged GROUP BY kecamatan, flag
-""".format(sums=", ".join(f"COALESCE(SUM({key}), 0)" for key in SUMMED_KEYS))
+""".format(sums=", ".join(f"COALESCE(SUM({key}), 0)" for key in SUMMED_KEYS))  # nosec B608  # names from code
 )
-_ROWS_SQL = _WITH_SQL + "SELECT * FROM flagged {where} ORDER BY {order} {limit}"
+_ROWS_SQL = _WITH_SQL + "SELECT * FROM flagged {where} ORDER BY {order} {limit}"  # nosec B608  # SORTS, STATUS_WHERE
 
 # ?urut=: each column sorts its worst first (the largest share at risk, the lowest rate, the longest
 # quiet); "status", the default, puts flagged LKMMs first. Ties by name.
