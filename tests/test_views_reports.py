@@ -194,9 +194,10 @@ def test_dinas_home_is_the_overview_of_every_lkmm(dinas_client, lkmm, other_lkmm
         assert name in html
         assert f'href="{reverse("reports:lkmm", args=[code])}"' in html
     assert "LKMM Tutup" not in html
-    # Beside each LKMM, its figures today: the late loan is still there, more days past due.
+    # Beside each LKMM, its figures today: the late loan is still there, unpaid.
     today_rows = {row["lkmm"].code: row["today"] for row in response.context["rows"]}
-    assert (today_rows["semenggu"]["loans"], today_rows["semenggu"]["past_due_loans"]) == (1, 1)
+    assert today_rows["semenggu"]["outstanding"] == 1_200_000
+    assert today_rows["mandiri"]["outstanding"] == 0
     assert response.context["month"] == (month_end_of_last_month()).replace(day=1)
 
 
