@@ -10,7 +10,7 @@ summed amounts (NPL = summed NPL outstanding / summed outstanding), never averag
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -204,7 +204,7 @@ class MonthTable:
             month_end(self.month) - datetime.timedelta(days=QUIET_DAYS),
             self.today > close_deadline(self.month),
             # Closed after the deadline: at or after the start of the next day in Asia/Jakarta.
-            connection.ops.adapt_datetimefield_value(
+            self._connection().ops.adapt_datetimefield_value(
                 timezone.make_aware(
                     datetime.datetime.combine(
                         close_deadline(self.month) + datetime.timedelta(days=1), datetime.time()
@@ -224,8 +224,15 @@ class MonthTable:
         lacking = self.lkmms.exclude(pk__in=stored).only("pk", "quality_policy_id")
         month_figures(lkmms=lacking, month=self.month)
 
+    @staticmethod
+    def _connection():
+        """The database the month rows are read from (a replica on the report pages, lkmm.db_routers)."""
+        from ledger.models import MonthFigures
+
+        return connections[router.db_for_read(MonthFigures)]
+
     def _execute(self, sql, params=()):
-        with connection.cursor() as cursor:
+        with self._connection().cursor() as cursor:
             cursor.execute(sql.replace("{scope}", self._scope), [*self._with_params, *params])
             columns = [col[0] for col in cursor.description]
             return columns, cursor.fetchall()
