@@ -33,9 +33,10 @@ def _by_month(queryset, **sums):
 def summed_figures(*, lkmms, months):
     """{month: the figures of `lkmms` together at the month's end}, summed in the database from the
     stored rows (ledger.MonthFigures: a closed month's row holds what its close reported), with the
-    money disbursed and collected in the month kept with them. Ratios come from the summed parts
-    (risk.selectors.combine's rule). Two queries whatever the number of LKMMs; a month missing some rows,
-    or their flows, has them computed and stored once, first (risk.selectors.month_figures)."""
+    money disbursed and collected in the month kept with them. Ratios come from the summed parts (NPL =
+    summed NPL outstanding / summed outstanding, never averaged). Two queries whatever the number of
+    LKMMs; a month missing some rows, or their flows, has them computed and stored once, first
+    (risk.selectors.month_figures)."""
     ids = [lkmm.pk for lkmm in lkmms]
     keys = [*AGGREGATE_KEYS, "held", "disbursed", "collected"]
     stored = MonthFigures.objects.filter(lkmm__in=ids, month__in=months)

@@ -116,15 +116,6 @@ def portfolio(*, lkmms, at, loan_figures=None):
     return _finish(totals, reserve_held(lkmms=lkmms, at=at))
 
 
-def combine(figures):
-    """The measures of several LKMMs together, from each one's figures (no further queries)."""
-    keys = [*figures_sql.AGGREGATE_KEYS, "members"]
-    total = {key: sum(f.get(key) or 0 for f in figures) for key in keys}
-    held = sum(f["held"] for f in figures)
-    members = total.pop("members")
-    return {**_finish(total, held), "members": members}
-
-
 def active_members(*, lkmms):
     """{lkmm id: number of active members now}."""
     from members.models import Member, MemberStatus
