@@ -80,6 +80,11 @@ class Account(models.Model):
         verbose_name_plural = _("akun")
         ordering = ["lkmm", "code"]
         constraints = [models.UniqueConstraint(fields=["lkmm", "code"], name="ledger_account_unique_code")]
+        # Every LKMM's kas account at once, without reading the other 23 accounts of each
+        # (ledger.selectors.cash_over_limit on the Dinas home).
+        indexes = [
+            models.Index(fields=["lkmm"], condition=models.Q(code=AccountCode.KAS), name="ledger_account_kas")
+        ]
 
     def __str__(self):
         return f"{self.code} {self.name}"
@@ -221,6 +226,9 @@ class CashDay(models.Model):
         verbose_name_plural = _("saldo kas harian")
         ordering = ["lkmm", "date"]
         constraints = [models.UniqueConstraint(fields=["lkmm", "date"], name="ledger_cash_day_unique")]
+        # Every LKMM's movements after a day, read from the index alone (ledger.selectors.cash_over_limit
+        # on the Dinas home: the days since yesterday, for all its LKMMs at once).
+        indexes = [models.Index(fields=["date", "lkmm", "net"], name="ledger_cash_day_by_date")]
 
     def __str__(self):
         return f"{self.lkmm} {self.date:%d/%m/%Y}"

@@ -3,10 +3,11 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import F, OuterRef, Prefetch, Subquery, Sum, Window
+from django.db import connections, router
+from django.db.models import Prefetch, Sum, Window
 from django.db.models.functions import Coalesce
 
+from institutions.models import Lkmm
 from ledger.models import Account, AccountCode, CashDay, JournalLine
 
 
@@ -135,6 +136,21 @@ class CashOverLimit:
     capped: bool  # the run is longer than CASH_LIMIT_LOOKBACK days
 
 
+# Kas at the end of `until` of each LKMM in the scope whose kas then exceeded the limit: the kas account's
+# kept balance less the net movements after `until`, summed once for all LKMMs (one range of the
+# (date, lkmm, net) index when many LKMMs are asked for, the (lkmm, date) one for a single LKMM) rather
+# than probed per LKMM.
+CASH_CLOSING_SQL = """
+    SELECT a.lkmm_id, a.balance_derived - COALESCE(later.net, 0) AS kas
+    FROM ledger_account a
+    LEFT JOIN (
+        SELECT c.lkmm_id, SUM(c.net) AS net FROM ledger_cashday c
+        WHERE c.date > %s AND c.lkmm_id IN ({scope})
+        GROUP BY c.lkmm_id
+    ) later ON later.lkmm_id = a.lkmm_id
+    WHERE a.code = %s AND a.lkmm_id IN ({scope}) AND a.balance_derived - COALESCE(later.net, 0) > %s
+"""
+
 # The day each run over the limit began: the latest day in the lookback on which kas went from at most
 # the limit to over it (the LKMM is over it at `until`, so no later day ended at or under it). None: over
 # the limit for the whole lookback. Per LKMM, its rows are read from `until` backwards with the net
@@ -162,28 +178,23 @@ def cash_over_limit(*, lkmm_ids, limit, until):
     days in a row it had (counted back at most CASH_LIMIT_LOOKBACK days).
 
     Two queries, whatever the number of LKMMs or entries: kas at the end of `until` is the kas account's
-    kept balance less the kept net movements (CashDay) dated after it; then, for the LKMMs over the
-    limit only, their movements back to the run's first day (CASH_RUNS_SQL)."""
-    later = (
-        CashDay.objects.filter(lkmm=OuterRef("lkmm"), date__gt=until)
-        .order_by()
-        .values("lkmm")
-        .annotate(net=Sum("net"))
-        .values("net")
-    )
-    closing = dict(
-        Account.objects.filter(lkmm__in=lkmm_ids, code=AccountCode.KAS)
-        .annotate(kas=F("balance_derived") - Coalesce(Subquery(later), 0))
-        .filter(kas__gt=limit)
-        .order_by()
-        .values_list("lkmm_id", "kas")
-    )
+    kept balance less the kept net movements (CashDay) dated after it (CASH_CLOSING_SQL); then, for the
+    LKMMs over the limit only, their movements back to the run's first day (CASH_RUNS_SQL)."""
+    scope, scope_params = Lkmm.objects.filter(pk__in=lkmm_ids).values("pk").query.sql_with_params()
+    # The router's read database, as the ORM would pick (a replica on the report pages).
+    reader = connections[router.db_for_read(CashDay)]
+    with reader.cursor() as cursor:
+        cursor.execute(
+            CASH_CLOSING_SQL.format(scope=scope),  # nosec B608  # the scope's SQL is Django's, its values params
+            [until, *scope_params, AccountCode.KAS, *scope_params, limit],
+        )
+        closing = dict(cursor.fetchall())
     if not closing:
         return {}
     first = until - datetime.timedelta(days=CASH_LIMIT_LOOKBACK - 1)
     values = ", ".join(["(%s, %s)"] * len(closing))
     params = [value for pair in closing.items() for value in pair]
-    with connection.cursor() as cursor:
+    with reader.cursor() as cursor:
         cursor.execute(CASH_RUNS_SQL.format(values=values), [*params, first, until, limit, limit])  # nosec B608
         began = dict(cursor.fetchall())
     result = {}

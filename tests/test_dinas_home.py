@@ -525,3 +525,33 @@ def test_today_beside_each_lkmm_equals_its_portfolio_today(dinas_client, city):
     assert any(full[lkmm.pk]["npl"] for lkmm in lkmms)  # the case is not all zeros
     rows = rows_of(dinas_client.get(HOME))
     assert rows["semenggu"]["today"]["outstanding"] == full[lkmms[0].pk]["outstanding"]
+
+
+def test_the_rows_html_shows_each_figure_and_escapes_the_names(dinas_client, city):
+    """The rows are written in Python (reports.templatetags.dinas_rows): each LKMM's cells carry its
+    figures as the filters format them, the flag, the close and its links; a name from the database is
+    escaped."""
+    mandiri = city.lkmms[2]
+    mandiri.name = 'LKMM <b>"Mandiri"</b>'
+    mandiri.desa = "Desa & Co"
+    mandiri.save()
+    month = last_month()
+    close = month_close(lkmm=mandiri, actor=ketua_of(mandiri), month=month)
+    response = dinas_client.get(HOME)
+    html = response.content.decode()
+    row = rows_of(response)["mandiri"]
+    f = row["figures"]
+    start = html.index(f"href=\"{reverse('reports:lkmm', args=['mandiri'])}\"")
+    cells = html[start : html.index("</tr>", start)]
+    assert "<b>" not in cells
+    assert "LKMM &lt;b&gt;&quot;Mandiri&quot;&lt;/b&gt;" in cells
+    assert "Desa &amp; Co, Patrang" in cells
+    assert '<span class="badge bad">Bermasalah</span>' in cells  # NPL over 5%: two late loans, nothing paid
+    assert f["npl_ratio"] > 5
+    npl = f"{f['npl_ratio']:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+    assert f'<td class="num bad">{npl}%</td>' in cells
+    assert f'<span class="nowrap">Rp {f["outstanding"]:,}</span>'.replace(",", ".") in cells
+    closed = timezone.localtime(close.closed_at)
+    assert f'ditutup <span class="nowrap">{closed:%d/%m/%Y}</span>' in cells
+    assert f'href="/laporan/mandiri/tunggakan/?at={month_end(month).isoformat()}"' in cells
+    assert row["reasons_text"] in cells
