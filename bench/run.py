@@ -411,6 +411,40 @@ def open_savings(lkmm):
         accounts_open(member=member)
 
 
+GROUP_SIZE = 25  # the largest pokmas the scale issue names (an LKMM allows 3 to 10 by default)
+
+
+def open_group(book):
+    """The generated book has no groups: on the scratch copy, the largest LKMM gets one pokmas of its
+    GROUP_SIZE active borrowers with the most active loans, whose meeting sheet b5 and f8 read (the
+    sheet a collector prints and fills in at a meeting)."""
+    from django.db.models import Count, Q
+
+    from members.models import Member
+    from members.services import group_create
+
+    lkmm = book.largest
+    lkmm.group_max_size = max(lkmm.group_max_size, GROUP_SIZE)
+    lkmm.save(update_fields=["group_max_size"])
+    members = list(
+        Member.objects.filter(lkmm=lkmm, status="aktif")
+        .annotate(active=Count("loans", filter=Q(loans__status="aktif")))
+        .filter(active__gt=0)
+        .order_by("-active", "pk")[:GROUP_SIZE]
+    )
+    book.group = group_create(
+        lkmm=lkmm,
+        actor=book.ketua[lkmm.pk],
+        name="Pokmas Bench",
+        meeting_day=book.today.weekday(),
+        meeting_place="Balai RW 01",
+        joint_liability=True,
+        members=members,
+        leader=members[0],
+    )
+    book.group_size = len(members)
+
+
 def measure_b(book, results, repeat):
     """Each page alternately with the login page; b0 is every login GET of both."""
     login = (client_for(None), "/akun/masuk/")
@@ -421,6 +455,12 @@ def measure_b(book, results, repeat):
             f"collection sheet with savings /pinjaman/tagihan/, {book.largest.code}",
             book.pengelola[book.largest.pk],
             "/pinjaman/tagihan/",
+        ),
+        (
+            "b5",
+            f"a group's meeting sheet, {book.group_size} members, {book.largest.code}",
+            book.pengelola[book.largest.pk],
+            f"/pinjaman/tagihan/kelompok/{book.group.pk}/",
         ),
         ("b2", f"Dinas home /, {len(book.lkmms):,} LKMMs", book.dinas, "/"),
         ("b3", f"city trend /tren/, 12 months of {len(book.lkmms):,} LKMMs", book.dinas, "/tren/"),
@@ -446,7 +486,7 @@ def measure_b(book, results, repeat):
         )
     results.add(
         "b0",
-        "login page, in-process (floor of b1-b4)",
+        "login page, in-process (floor of b1-b5)",
         app=summary(logins),
         status=login_status,
         queries=login_queries,
@@ -830,6 +870,12 @@ def measure_f(book, results, port, seconds):
         # The scale issue's Dinas target is set at 4 connections.
         ("f6", f"Dinas home, {len(book.lkmms):,} LKMMs, 4 connections", "/", dinas, 4),
         ("f7", f"collection sheet with savings, {lkmm.code}", "/pinjaman/tagihan/", manager),
+        (
+            "f8",
+            f"a group's meeting sheet, {book.group_size} members, {lkmm.code}",
+            f"/pinjaman/tagihan/kelompok/{book.group.pk}/",
+            manager,
+        ),
     ]
     measured = []
     for key, what, path, session, *clients in pages:
@@ -1118,6 +1164,7 @@ def main():
     setup_django(url)
     book = Book()
     open_savings(book.largest)  # on the scratch copy, for the collection sheet's lines (b4, f7)
+    open_group(book)  # and a pokmas, for a meeting's sheet (b5, f8)
     counts = gen.row_counts()
     print(f"book: {counts}")
     results = Results()
