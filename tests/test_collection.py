@@ -196,6 +196,30 @@ def test_the_sheet_page_shows_the_worked_numbers(pengelola_client, sheet):
     assert "Rp 983.232" in html
 
 
+def test_the_sheet_rows_escape_names_and_link_each_loan(pengelola_client, sheet):
+    """The rows are written in Python (loans.templatetags.sheet_rows): a member's name is escaped, each
+    loan links to its page, and the inputs carry the member's name as their label."""
+    group, loans = sheet
+    ani = loans["Ani"].member
+    ani.full_name = 'Ani <b>"Bu RT"</b>'
+    ani.save()
+    response = pengelola_client.get(
+        reverse("loans:collection_group", args=[group.pk]), {"start": "2026-01-22"}
+    )
+    html = response.content.decode()
+    assert "<b>" not in html
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", html, flags=re.S)
+    row = next(row for row in rows if "Bu RT" in row)
+    assert "Ani &lt;b&gt;&quot;Bu RT&quot;&lt;/b&gt;" in row
+    assert (
+        row.count(f'href="{reverse("loans:detail", args=[loans["Ani"].pk])}"') == 2
+    )  # under the name, and its column
+    assert f'name="amount_{loans["Ani"].pk}"' in row
+    assert 'aria-label="Dibayar Ani &lt;b&gt;&quot;Bu RT&quot;&lt;/b&gt;' in row
+    assert '<span class="badge bad">20 hari</span>' in row
+    assert "ke-3, 22/01/2026" in row
+
+
 def test_the_group_sheet_defaults_to_the_next_meeting_week(pengelola_client, sheet):
     group, _loans = sheet
     today = timezone.localdate()
