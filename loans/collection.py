@@ -131,8 +131,10 @@ def _per_loan(queryset, loan_field, **sums):
 def collection_lines(*, loans, start, end):
     """One Line per active loan in `loans` (a Loan queryset, already scoped), by member name.
 
-    Four queries whatever the number of loans: the loans with their standing (LoanQuerySet.with_standing),
-    then the installments, the payments that count and the waived interest, each summed per loan.
+    A fixed number of queries whatever the number of loans: the loans with their standing
+    (LoanQuerySet.with_standing), then what is unpaid of their installments, summed per loan: from the
+    installments' kept columns for a sheet read today or later (one query, unpaid_kept), else from the
+    schedule, the payments that count and the waived interest (three, unpaid_history).
     """
     at = sheet_date(end=end)
     # A loan paid out after the period has nothing on this sheet.
@@ -146,6 +148,76 @@ def collection_lines(*, loans, start, end):
     # Arrears are what is past due at `at`: for a meeting still ahead, an installment due between today
     # and the meeting is owed at the meeting, not in arrears.
     start = min(start, at)
+    if at >= timezone.localdate():
+        unpaid_by_loan = unpaid_kept(ids, start=start, end=end, at=at)
+    else:
+        unpaid_by_loan = unpaid_history(ids, start=start, end=end, at=at)
+
+    lines = []
+    for loan in rows:
+        unpaid = unpaid_by_loan[loan.pk]
+        payoff = unpaid["all"] + loan.overdue_fees
+        if loan.waive_interest_on_payoff:
+            payoff -= unpaid["future_interest"]
+        lines.append(
+            Line(
+                loan=loan,
+                arrears=unpaid["arrears"],
+                due_in_period=unpaid["period"],
+                late_fees=loan.overdue_fees,
+                payoff=payoff,
+                first_seq=unpaid["first_seq"],
+                last_seq=unpaid["last_seq"],
+                first_due=unpaid["first_due"],
+            )
+        )
+    return lines
+
+
+UNPAID_KEYS = ("arrears", "period", "all", "future_interest")
+
+
+def _installments_in_period(start, end):
+    within = _windows("", start=start, end=end, at=end)[1]
+    return {
+        "first_seq": Min("seq", filter=within),
+        "last_seq": Max("seq", filter=within),
+        "first_due": Min("due_date", filter=within),
+    }
+
+
+def unpaid_kept(ids, *, start, end, at):
+    """{loan id: {arrears, period, all, future_interest, first_seq, last_seq, first_due}} from the
+    installments' kept columns (what is paid and waived of each), in one query: valid from today on,
+    when every event of every loan lies on or before `at` (as LoanQuerySet.with_standing reads them)."""
+    before, within, future = _windows("", start=start, end=end, at=at)
+    unpaid = (
+        F("principal")
+        + F("interest")
+        - F("principal_paid_derived")
+        - F("interest_paid_derived")
+        - F("interest_waived_derived")
+    )
+    unpaid_interest = F("interest") - F("interest_paid_derived") - F("interest_waived_derived")
+    found = _per_loan(
+        Installment.objects.filter(loan__in=ids),
+        "loan",
+        arrears=Sum(unpaid, filter=before),
+        period=Sum(unpaid, filter=within),
+        all=Sum(unpaid),
+        future_interest=Sum(unpaid_interest, filter=future),
+        **_installments_in_period(start, end),
+    )
+    for row in found.values():
+        for key in UNPAID_KEYS:
+            row[key] = row[key] or 0
+    return found
+
+
+def unpaid_history(ids, *, start, end, at):
+    """The same as unpaid_kept at any date: the schedule less the payments that count at `at`
+    (AllocationQuerySet.counting_at) and the interest waived by then, each summed per loan (three
+    queries)."""
     before, within, future = _windows("", start=start, end=end, at=at)
     total = F("principal") + F("interest")
     scheduled = _per_loan(
@@ -155,9 +227,7 @@ def collection_lines(*, loans, start, end):
         period=Sum(total, filter=within),
         all=Sum(total),
         future_interest=Sum("interest", filter=future),
-        first_seq=Min("seq", filter=within),
-        last_seq=Max("seq", filter=within),
-        first_due=Min("due_date", filter=within),
+        **_installments_in_period(start, end),
     )
     before, within, future = _windows("installment__", start=start, end=end, at=at)
     paid = _per_loan(
@@ -176,30 +246,11 @@ def collection_lines(*, loans, start, end):
         all=Sum("interest"),
         future_interest=Sum("interest", filter=future),
     )
-
-    lines = []
-    for loan in rows:
-        s, p, w = scheduled[loan.pk], paid.get(loan.pk, {}), waived.get(loan.pk, {})
-
-        def unpaid(key, s=s, p=p, w=w):
-            return (s[key] or 0) - (p.get(key) or 0) - (w.get(key) or 0)
-
-        payoff = unpaid("all") + loan.overdue_fees
-        if loan.waive_interest_on_payoff:
-            payoff -= unpaid("future_interest")
-        lines.append(
-            Line(
-                loan=loan,
-                arrears=unpaid("arrears"),
-                due_in_period=unpaid("period"),
-                late_fees=loan.overdue_fees,
-                payoff=payoff,
-                first_seq=s["first_seq"],
-                last_seq=s["last_seq"],
-                first_due=s["first_due"],
-            )
-        )
-    return lines
+    for loan_id, row in scheduled.items():
+        p, w = paid.get(loan_id, {}), waived.get(loan_id, {})
+        for key in UNPAID_KEYS:
+            row[key] = (row[key] or 0) - (p.get(key) or 0) - (w.get(key) or 0)
+    return scheduled
 
 
 def collection_rows(*, lkmm, loans, members, start, end):

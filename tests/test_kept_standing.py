@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ledger.checks import kept_standing_matches_facts
-from loans import standing
+from loans import collection, standing
 from loans.models import Allocation, Loan, LoanStatus, Repayment
 from loans.services import (
     late_fees_waive,
@@ -48,6 +48,14 @@ def assert_kept_equals_facts(loan):
         kept = Loan.objects.filter(pk=loan.pk).with_kept_standing(at).values(*FIELDS).get()
         history = Loan.objects.filter(pk=loan.pk).with_history_standing(at).values(*FIELDS).get()
         assert kept == history, at
+    # The collection sheet's unpaid sums from the installments' kept columns equal the replay, for the
+    # sheets read from today on: a week that began three days ago, this week, next week.
+    for start in (today - datetime.timedelta(days=3), today, today + datetime.timedelta(days=7)):
+        end = start + datetime.timedelta(days=6)
+        at = collection.sheet_date(end=end)
+        window = {"start": min(start, at), "end": end, "at": at}
+        kept = collection.unpaid_kept([loan.pk], **window)
+        assert kept == collection.unpaid_history([loan.pk], **window), start
     # The report statements (risk.figures) agree too, class and reserve included.
     for at in (today, D(2999, 12, 31)):
         kept = figures.loan_figures(at, lkmms=[loan.lkmm_id], source="kept")
