@@ -2,6 +2,7 @@
 per-LKMM dashboard `/lkmm/<code>/`."""
 
 import datetime
+import re
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -97,6 +98,22 @@ def test_home_of_lkmm_staff_is_their_dashboard(pengelola_client, lkmm, other_lkm
     assert "Rp 496.616" in html
     assert '<span class="value">50%</span>' in html  # PAR1
     assert current.member.full_name not in html  # nothing due this week, nothing overdue
+
+
+def test_the_home_lists_rows_escape_names_and_link_member_and_loan(pengelola_client, lkmm):
+    """The due and overdue rows are written in Python (reports.templatetags.home_rows)."""
+    late = late_loan(lkmm, name='Ani <b>"Telat"</b>')
+    html = pengelola_client.get(HOME).content.decode()
+    assert "<b>" not in html
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", html, flags=re.S)
+    name = "Ani &lt;b&gt;&quot;Telat&quot;&lt;/b&gt;"
+    due = next(row for row in rows if name in row and "#5" in row)
+    assert f'href="{reverse("members:detail", args=[late.member_id])}"' in due
+    assert f'<a href="{reverse("loans:detail", args=[late.pk])}">{late.code}</a> #5' in due
+    assert f"<td>{(today() + days(5)):%d/%m/%Y}</td>" in due
+    overdue = next(row for row in rows if name in row and "badge bad" in row)
+    assert '<span class="badge bad">23</span>' in overdue
+    assert f"Rp {4 * INSTALLMENT:,}".replace(",", ".") in overdue
 
 
 def test_a_partly_paid_installment_stays_on_the_weekly_list_with_what_is_left(

@@ -10,32 +10,17 @@ import functools
 from html import escape
 
 from django import template
-from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from institutions.templatetags.lkmm_format import format_rupiah, plain_input
+from institutions.templatetags.lkmm_urls import pk_url
 
 register = template.Library()
 
 DASH = "–"
-_PK = 987654321  # a loan id placeholder that no URL contains otherwise
-
-
-@functools.lru_cache(maxsize=8)
-def _loan_url(prefix):
-    """loans:detail with the placeholder, reversed once per script prefix."""
-    return reverse("loans:detail", args=[_PK])
-
-
-def loan_url(pk):
-    from django.urls import get_script_prefix
-
-    return _loan_url(get_script_prefix()).replace(str(_PK), str(int(pk)))
-
-
 @functools.lru_cache(maxsize=8)
 def _words(language):
     """The sheet's own words in `language`, escaped once."""
@@ -85,7 +70,7 @@ def sheet_row(row, number, form):
     many = len(lines) > 1
     no_loan = "" if lines else " no-loan"
     codes = {line.loan.pk: escape(line.loan.code) for line in lines}
-    links = {pk: f'<a href="{loan_url(pk)}">{code}</a>' for pk, code in codes.items()}
+    links = {pk: f'<a href="{pk_url("loans:detail", pk)}">{code}</a>' for pk, code in codes.items()}
     if row.has_error:
         css = ' class="has-error"'
     elif row.days_past_due:
