@@ -186,26 +186,32 @@ def _installments_in_period(start, end):
     }
 
 
+def _summed(queryset, loan_field, windows, *, amount, interest, **more):
+    """Per loan: `amount` of the installments due before the period, in it and all of them, and
+    `interest` of those not yet due (the windows of _windows), with `more` aggregates."""
+    before, within, future = windows
+    return _per_loan(
+        queryset,
+        loan_field,
+        arrears=Sum(amount, filter=before),
+        period=Sum(amount, filter=within),
+        all=Sum(amount),
+        future_interest=Sum(interest, filter=future),
+        **more,
+    )
+
+
 def unpaid_kept(ids, *, start, end, at):
     """{loan id: {arrears, period, all, future_interest, first_seq, last_seq, first_due}} from the
     installments' kept columns (what is paid and waived of each), in one query: valid from today on,
     when every event of every loan lies on or before `at` (as LoanQuerySet.with_standing reads them)."""
-    before, within, future = _windows("", start=start, end=end, at=at)
-    unpaid = (
-        F("principal")
-        + F("interest")
-        - F("principal_paid_derived")
-        - F("interest_paid_derived")
-        - F("interest_waived_derived")
-    )
     unpaid_interest = F("interest") - F("interest_paid_derived") - F("interest_waived_derived")
-    found = _per_loan(
+    found = _summed(
         Installment.objects.filter(loan__in=ids),
         "loan",
-        arrears=Sum(unpaid, filter=before),
-        period=Sum(unpaid, filter=within),
-        all=Sum(unpaid),
-        future_interest=Sum(unpaid_interest, filter=future),
+        _windows("", start=start, end=end, at=at),
+        amount=F("principal") - F("principal_paid_derived") + unpaid_interest,
+        interest=unpaid_interest,
         **_installments_in_period(start, end),
     )
     for row in found.values():
@@ -218,33 +224,28 @@ def unpaid_history(ids, *, start, end, at):
     """The same as unpaid_kept at any date: the schedule less the payments that count at `at`
     (AllocationQuerySet.counting_at) and the interest waived by then, each summed per loan (three
     queries)."""
-    before, within, future = _windows("", start=start, end=end, at=at)
     total = F("principal") + F("interest")
-    scheduled = _per_loan(
+    scheduled = _summed(
         Installment.objects.filter(loan__in=ids),
         "loan",
-        arrears=Sum(total, filter=before),
-        period=Sum(total, filter=within),
-        all=Sum(total),
-        future_interest=Sum("interest", filter=future),
+        _windows("", start=start, end=end, at=at),
+        amount=total,
+        interest="interest",
         **_installments_in_period(start, end),
     )
-    before, within, future = _windows("installment__", start=start, end=end, at=at)
-    paid = _per_loan(
+    paid = _summed(
         Allocation.objects.counting_at(at).filter(installment__loan__in=ids),
         "installment__loan",
-        arrears=Sum(total, filter=before),
-        period=Sum(total, filter=within),
-        all=Sum(total),
-        future_interest=Sum("interest", filter=future),
+        _windows("installment__", start=start, end=end, at=at),
+        amount=total,
+        interest="interest",
     )
-    waived = _per_loan(
+    waived = _summed(
         Waiver.objects.filter(loan__in=ids, on__lte=at),
         "loan",
-        arrears=Sum("interest", filter=before),
-        period=Sum("interest", filter=within),
-        all=Sum("interest"),
-        future_interest=Sum("interest", filter=future),
+        _windows("installment__", start=start, end=end, at=at),
+        amount="interest",
+        interest="interest",
     )
     for loan_id, row in scheduled.items():
         p, w = paid.get(loan_id, {}), waived.get(loan_id, {})

@@ -21,6 +21,8 @@ from institutions.templatetags.lkmm_urls import pk_url
 register = template.Library()
 
 DASH = "–"
+
+
 @functools.lru_cache(maxsize=8)
 def _words(language):
     """The sheet's own words in `language`, escaped once."""
