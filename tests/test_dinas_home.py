@@ -541,7 +541,7 @@ def test_the_rows_html_shows_each_figure_and_escapes_the_names(dinas_client, cit
     html = response.content.decode()
     row = rows_of(response)["mandiri"]
     f = row["figures"]
-    start = html.index(f"href=\"{reverse('reports:lkmm', args=['mandiri'])}\"")
+    start = html.index(f'href="{reverse("reports:lkmm", args=["mandiri"])}"')
     cells = html[start : html.index("</tr>", start)]
     assert "<b>" not in cells
     assert "LKMM &lt;b&gt;&quot;Mandiri&quot;&lt;/b&gt;" in cells
