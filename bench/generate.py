@@ -336,6 +336,8 @@ def generate(args, today):
     from risk.models import QualityPolicy
 
     rng = random.Random(args.seed)
+    # The cash management has its own stream, so the loans stay the ones the seed always gave.
+    cash_rng = random.Random(args.seed + 1)
     now = timezone.now()
     policies = dict(QualityPolicy.objects.values_list("code", "pk"))
     iso = {}
@@ -730,6 +732,7 @@ def generate(args, today):
                         ],
                     )
                 )
+            events += cash_management(events, today=today, rng=cash_rng, leaky=lkmm_id % LEAKY_EVERY == 0)
             events.sort(key=lambda e: e[:3])
             for entry_no, (date, _o, _n, lid, kind, source_type, source_id, memo, entry_lines) in enumerate(
                 events, start=1
@@ -742,9 +745,9 @@ def generate(args, today):
                     d(date),
                     memo,
                     kind,
-                    str(lid),
+                    "\\N" if lid is None else str(lid),
                     source_type,
-                    str(source_id),
+                    "\\N" if source_id is None else str(source_id),
                 )
                 for account_code, debit, credit in entry_lines:
                     if debit or credit:
@@ -794,6 +797,80 @@ def generate(args, today):
     print(f"VACUUM ANALYZE: {time.perf_counter() - started:.1f} s")
     print("behaviour: " + ", ".join(f"{k} {v:,}" for k, v in behaviour.items()))
     return {t.table: t.count for t in tables}, generated
+
+
+# Kas at the end of a day above the Dinas's limit (Rp500.000 by default) goes to the bank; one LKMM in
+# LEAKY_EVERY kept it over the last days before today, so the Dinas home's list of LKMMs over their limit
+# has rows, for 1 to LEAKY_DAYS consecutive days.
+CASH_LIMIT = 500_000
+LEAKY_EVERY = 25
+LEAKY_DAYS = 10
+
+
+def cash_management(events, *, today, rng, leaky):
+    """The entries that keep an LKMM's kas as an LKMM keeps it: the Dinas's starting grant into the bank
+    (Dr bank / Cr modal hibah) the day before its first event, a withdrawal from the bank before a day
+    whose disbursements kas cannot pay, and a deposit of the kas above what is kept for change at the end
+    of a day above the limit. `events` are the LKMM's loan entries, (date, order, number, loan id, kind,
+    source type, source id, memo, lines), disbursements (order 0) before repayments (order 1) in a day."""
+    from ledger.models import AccountCode, EntryKind
+
+    if not events:
+        return []
+    by_day = {}
+    for event in events:
+        by_day.setdefault(event[0], []).append(event)
+    leaky_from = today - datetime.timedelta(days=rng.randint(1, LEAKY_DAYS)) if leaky else None
+    kas = bank = lowest_bank = 0
+    added = []
+    for day in sorted(by_day):
+        moves = [
+            debit - credit
+            for event in by_day[day]
+            for code, debit, credit in event[8]
+            if code == AccountCode.KAS
+        ]
+        paid_out = -sum(m for m in moves if m < 0)
+        if paid_out > kas:
+            amount = _round_up(paid_out - kas, 100_000)  # whole Rp100.000 notes
+            kas, bank = kas + amount, bank - amount
+            lowest_bank = min(lowest_bank, bank)
+            added.append(
+                _transfer(day, 0, amount, AccountCode.KAS, AccountCode.BANK, "Tarik tunai dari bank")
+            )
+        kas += sum(moves)
+        if kas > CASH_LIMIT and day < today and not (leaky_from and day >= leaky_from):
+            amount = kas - rng.randrange(50_000, 400_001, 1_000)  # what stays for change
+            kas, bank = kas - amount, bank + amount
+            added.append(
+                _transfer(day, 2, amount, AccountCode.BANK, AccountCode.KAS, "Setor kelebihan kas ke bank")
+            )
+    grant = _round_up(-lowest_bank, 1_000_000) + rng.randrange(1_000_000, 5_000_001, 1_000_000)
+    first = min(by_day) - datetime.timedelta(days=1)
+    grant_lines = [(AccountCode.BANK, grant, 0), (AccountCode.MODAL_HIBAH, 0, grant)]
+    added.append((first, 0, 0, None, EntryKind.OPENING, "", None, "Hibah modal dari Dinas", grant_lines))
+    return added
+
+
+def _round_up(amount, unit):
+    return (amount + unit - 1) // unit * unit
+
+
+def _transfer(day, order, amount, debit, credit, memo):
+    """A pemindahbukuan between kas and bank: `order` 0 before the day's loan entries, 2 after them."""
+    from ledger.models import EntryKind
+
+    return (
+        day,
+        order,
+        0,
+        None,
+        EntryKind.TRANSFER,
+        "",
+        None,
+        memo,
+        [(debit, amount, 0), (credit, 0, amount)],
+    )
 
 
 def row_counts():
