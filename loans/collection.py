@@ -57,6 +57,17 @@ SHEET_SAVINGS = (SavingsKind.WAJIB, SavingsKind.SUKARELA)
 MAX_PERIOD_DAYS = 31
 
 
+# What a sheet reads of each loan and its member besides the standing: the loan and member tables are
+# wide, and building every column of both for each row cost a 25-member sheet about a tenth of its time.
+SHEET_FIELDS = (
+    "number",
+    "member_id",
+    "waive_interest_on_payoff",
+    "member__full_name",
+    "member__status",
+)
+
+
 @dataclasses.dataclass
 class Line:
     loan: Loan
@@ -140,7 +151,10 @@ def collection_lines(*, loans, start, end):
     # A loan paid out after the period has nothing on this sheet.
     active = loans.filter(status=LoanStatus.AKTIF, disbursed_on__lte=end)
     rows = list(
-        active.with_standing(at).select_related("member").order_by("member__full_name", "member_id", "number")
+        active.with_standing(at)
+        .select_related("member")
+        .only(*SHEET_FIELDS)
+        .order_by("member__full_name", "member_id", "number")
     )
     ids = [loan.pk for loan in rows]
     if not ids:
