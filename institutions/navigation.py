@@ -1,8 +1,6 @@
 """The navigation every page shows: which section a page belongs to (one highlighted item) and, for the
 ketua, how many things wait for a decision (one aggregate query, made only when the bar is rendered)."""
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.utils.functional import SimpleLazyObject
 
 from institutions.models import Role
@@ -65,38 +63,12 @@ def section_of(match):
     return ""
 
 
-def _count(queryset):
-    return Coalesce(
-        Subquery(
-            queryset.filter(lkmm=OuterRef("pk"))
-            .order_by()
-            .values("lkmm")
-            .annotate(n=Count("pk"))
-            .values("n"),
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-
-
 def waiting_decisions(lkmm_id):
     """Four-eyes requests waiting, member applications pending, loan applications submitted and approved
     loans not yet disbursed, in one query."""
-    from institutions.models import DecisionRequest, Lkmm, RequestStatus
-    from loans.models import Loan, LoanStatus
-    from members.models import Member, MemberStatus
+    from institutions.inbox import waiting_counts
 
-    row = (
-        Lkmm.objects.filter(pk=lkmm_id)
-        .annotate(
-            waiting=_count(DecisionRequest.objects.filter(status=RequestStatus.WAITING))
-            + _count(Member.objects.filter(status=MemberStatus.PENDAFTAR))
-            + _count(Loan.objects.filter(status__in=[LoanStatus.DIAJUKAN, LoanStatus.DISETUJUI]))
-        )
-        .values_list("waiting", flat=True)
-        .first()
-    )
-    return row or 0
+    return sum(waiting_counts(lkmm_id).values())
 
 
 def nav(request):

@@ -185,3 +185,26 @@ def test_another_lkmms_staff_never_see_this_inbox(client, lkmm, waiting):
     other = StaffFactory(lkmm=LkmmFactory(), role="ketua")
     login(client, other)
     assert _box(client.get(INBOX))["total"] == 0
+
+
+def test_the_box_reads_only_the_lists_with_something_waiting(lkmm, pengelola):
+    """One query for the four counts, then one per list that is not empty; the counts stay whole when a
+    list is cut to the home's first few."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from institutions.inbox import HOME_SHOWN, inbox
+
+    with CaptureQueriesContext(connection) as queries:
+        box = inbox(lkmm=lkmm, limit=HOME_SHOWN)
+    assert len(queries) == 1
+    assert box.total == 0 and box.members == [] and box.requests == []
+
+    applicants = [MemberFactory(lkmm=lkmm, status="pendaftar") for _ in range(HOME_SHOWN + 2)]
+    MemberFactory(lkmm=LkmmFactory(), status="pendaftar")  # another LKMM's: neither counted nor listed
+    with CaptureQueriesContext(connection) as queries:
+        box = inbox(lkmm=lkmm, limit=HOME_SHOWN)
+    assert len(queries) == 2
+    assert box.counts == {"members": HOME_SHOWN + 2, "loans": 0, "to_disburse": 0, "requests": 0}
+    assert [m.pk for m in box.members] == [m.pk for m in applicants[:HOME_SHOWN]]
+    assert len(inbox(lkmm=lkmm).members) == HOME_SHOWN + 2
