@@ -226,9 +226,13 @@ class CashDay(models.Model):
         verbose_name_plural = _("saldo kas harian")
         ordering = ["lkmm", "date"]
         constraints = [models.UniqueConstraint(fields=["lkmm", "date"], name="ledger_cash_day_unique")]
-        # Every LKMM's movements after a day, read from the index alone (ledger.selectors.cash_over_limit
-        # on the Dinas home: the days since yesterday, for all its LKMMs at once).
-        indexes = [models.Index(fields=["date", "lkmm", "net"], name="ledger_cash_day_by_date")]
+        # Read from the indexes alone by ledger.selectors.cash_over_limit on the Dinas home: every LKMM's
+        # movements after a day (all its LKMMs at once), and one LKMM's days back from a day, newest
+        # first, until its run over the limit began (a few rows, without a sort or the table's pages).
+        indexes = [
+            models.Index(fields=["date", "lkmm", "net"], name="ledger_cash_day_by_date"),
+            models.Index(fields=["lkmm", "date", "net"], name="ledger_cash_day_by_lkmm"),
+        ]
 
     def __str__(self):
         return f"{self.lkmm} {self.date:%d/%m/%Y}"

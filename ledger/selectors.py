@@ -180,7 +180,8 @@ def cash_over_limit(*, lkmm_ids, limit, until):
     Two queries, whatever the number of LKMMs or entries: kas at the end of `until` is the kas account's
     kept balance less the kept net movements (CashDay) dated after it (CASH_CLOSING_SQL); then, for the
     LKMMs over the limit only, their movements back to the run's first day (CASH_RUNS_SQL)."""
-    scope, scope_params = Lkmm.objects.filter(pk__in=lkmm_ids).values("pk").query.sql_with_params()
+    # Without the LKMMs' default ordering: it sorted 2,000 names twice for nothing.
+    scope, scope_params = Lkmm.objects.filter(pk__in=lkmm_ids).order_by().values("pk").query.sql_with_params()
     # The router's read database, as the ORM would pick (a replica on the report pages).
     reader = connections[router.db_for_read(CashDay)]
     with reader.cursor() as cursor:
