@@ -101,6 +101,26 @@ def test_the_dinas_home_lists_its_lkmms_over_the_limit_longest_first(dinas_clien
     assert "Kas melebihi batas" in response.content.decode()
 
 
+def test_the_dinas_cash_rows_show_kas_the_excess_and_the_run_with_names_escaped(dinas_client, over):
+    long_run = LkmmFactory(code="lama", name="LKMM <Lama> & Co")
+    voucher(long_run, "cash_in", 900_000, today() - days(200), "3101")
+    body = dinas_client.get("/").content.decode()
+    since = (today() - days(5)).strftime("%d/%m/%Y")
+    first = (today() - days(90)).strftime("%d/%m/%Y")
+    assert (
+        f'<td><a href="/lkmm/lama/">LKMM &lt;Lama&gt; &amp; Co</a></td>\n'
+        '      <td class="num">Rp 900.000</td>\n'
+        '      <td class="num">Rp 400.000</td>\n'
+        f'      <td class="num">&gt; 90 <small class="muted">(sejak {first})</small></td>'
+    ) in body
+    assert (
+        '<td class="num">Rp 700.000</td>\n'
+        '      <td class="num">Rp 200.000</td>\n'
+        f'      <td class="num">5 <small class="muted">(sejak {since})</small></td>'
+    ) in body
+    assert "LKMM <Lama>" not in body
+
+
 # --- the kept net kas movement per day (ledger.CashDay) --------------------------------------------------
 
 
