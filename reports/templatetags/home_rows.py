@@ -40,9 +40,10 @@ def overdue_row(loan):
     due, what is overdue with its late fees, the group, the phone and the principal outstanding."""
     reminder = ""
     if loan.whatsapp:
+        # Outside the f-string: makemessages does not read a gettext call inside one.
+        label = escape(_("Ingatkan lewat WhatsApp"))
         reminder = (
-            f'<br><a class="wa" href="{escape(loan.whatsapp)}" target="_blank" rel="noopener">'
-            f"{escape(_('Ingatkan lewat WhatsApp'))}</a>"
+            f'<br><a class="wa" href="{escape(loan.whatsapp)}" target="_blank" rel="noopener">{label}</a>'
         )
     member = loan.member
     return mark_safe(  # nosec B308 B703  # texts escaped, numbers formatted
